@@ -1,0 +1,20 @@
+//! leakguard-core: the pure-Rust heart of leakguard.
+//!
+//! Nothing here knows about Node-API. The binding crate converts JavaScript values into the
+//! plain structs below, calls in, and converts the results back.
+//!
+//! - [`trend`]: decides when a series of counts is a leak (sustained growth without matching
+//!   removals) rather than a burst, a plateau or a sawtooth.
+//! - [`leak`]: a finding, as data.
+//! - [`rules`]: turns batched observations (listener groups, ...) into findings.
+//! - [`site`]: formatting of add-sites for people.
+#![deny(clippy::all)]
+
+pub mod error;
+pub mod leak;
+pub mod rules;
+pub mod site;
+pub mod trend;
+
+pub use error::CoreError;
+pub use leak::{Leak, LeakKind};

@@ -1,0 +1,161 @@
+//! Rules that turn batched observations from the JavaScript side into findings.
+
+use std::collections::BTreeMap;
+
+use crate::leak::{Leak, LeakKind};
+use crate::site::display_site;
+
+/// Live listeners of one emitter and event, added since the baseline at one add-site.
+/// The JavaScript side reads these from the emitters themselves at check time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerGroup {
+    /// Stable id of the emitter for this session (the same emitter keeps its id).
+    pub emitter_id: u64,
+    /// A label for the emitter: `process`, `Server`, `AbortSignal`, ...
+    pub emitter: String,
+    /// The event name (symbols are shown as `Symbol(name)`).
+    pub event: String,
+    /// `file:line:column` where they were added; `None` when no stack was captured.
+    pub site: Option<String>,
+    /// How many of them are still registered.
+    pub count: u64,
+    /// Removals seen on this emitter and event since the baseline (shared by its sites).
+    pub removed: u64,
+}
+
+/// Options of [`listener_leaks`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerRuleOptions {
+    /// An emitter and event is a finding once this many listeners added since the baseline are
+    /// still registered. @default 10
+    pub threshold: u64,
+    /// Working directory, to show add-sites relative to it.
+    pub cwd: String,
+}
+
+impl Default for ListenerRuleOptions {
+    fn default() -> Self {
+        ListenerRuleOptions {
+            threshold: 10,
+            cwd: String::new(),
+        }
+    }
+}
+
+/// Findings for listener groups: every emitter and event that holds at least `threshold`
+/// listeners added since the baseline gives one finding per add-site, largest first.
+pub fn listener_leaks(groups: &[ListenerGroup], options: &ListenerRuleOptions) -> Vec<Leak> {
+    let mut totals: BTreeMap<(u64, &str), u64> = BTreeMap::new();
+    for g in groups {
+        *totals.entry((g.emitter_id, g.event.as_str())).or_default() += g.count;
+    }
+    let mut out: Vec<Leak> = groups
+        .iter()
+        .filter(|g| g.count > 0 && totals[&(g.emitter_id, g.event.as_str())] >= options.threshold)
+        .map(|g| listener_leak(g, &options.cwd))
+        .collect();
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.emitter.cmp(&b.emitter))
+            .then_with(|| a.event.cmp(&b.event))
+            .then_with(|| a.site.cmp(&b.site))
+    });
+    out
+}
+
+fn listener_leak(g: &ListenerGroup, cwd: &str) -> Leak {
+    let plural = if g.count == 1 {
+        "listener"
+    } else {
+        "listeners"
+    };
+    let at = match &g.site {
+        Some(site) => format!("added at {}", display_site(site, cwd)),
+        None => "add-site not captured (stacks off or not sampled)".to_string(),
+    };
+    let removed = match g.removed {
+        0 => String::from("; none were removed"),
+        n => format!("; {n} removed"),
+    };
+    let message = format!(
+        "leaked {} {plural} for '{}' on {}, {at}{removed}",
+        g.count, g.event, g.emitter
+    );
+    Leak {
+        emitter_id: Some(g.emitter_id),
+        emitter: Some(g.emitter.clone()),
+        event: Some(g.event.clone()),
+        site: g.site.clone(),
+        removed: Some(g.removed),
+        ..Leak::new(LeakKind::Listeners, message, g.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(id: u64, event: &str, site: Option<&str>, count: u64) -> ListenerGroup {
+        ListenerGroup {
+            emitter_id: id,
+            emitter: "EventEmitter".into(),
+            event: event.into(),
+            site: site.map(String::from),
+            count,
+            removed: 0,
+        }
+    }
+
+    fn opts(threshold: u64) -> ListenerRuleOptions {
+        ListenerRuleOptions {
+            threshold,
+            cwd: "/app".into(),
+        }
+    }
+
+    #[test]
+    fn threshold_counts_all_sites_of_one_emitter_and_event() {
+        let groups = [
+            group(1, "data", Some("/app/a.js:1:1"), 6),
+            group(1, "data", Some("/app/b.js:2:2"), 4),
+            group(2, "data", Some("/app/a.js:1:1"), 9),
+        ];
+        let leaks = listener_leaks(&groups, &opts(10));
+        assert_eq!(leaks.len(), 2, "emitter 1 reaches 10, emitter 2 does not");
+        assert_eq!(leaks[0].count, 6);
+        assert_eq!(leaks[0].site.as_deref(), Some("/app/a.js:1:1"));
+        assert_eq!(leaks[1].count, 4);
+        assert!(leaks.iter().all(|l| l.kind == LeakKind::Listeners));
+    }
+
+    #[test]
+    fn message_names_count_event_emitter_and_relative_site() {
+        let mut g = group(1, "SIGUSR2", Some("/app/__tests__/a.test.js:5:11"), 1);
+        g.emitter = "process".into();
+        let leaks = listener_leaks(&[g], &opts(1));
+        assert_eq!(
+            leaks[0].message,
+            "leaked 1 listener for 'SIGUSR2' on process, added at __tests__/a.test.js:5:11; \
+             none were removed"
+        );
+    }
+
+    #[test]
+    fn removals_and_missing_sites_are_said() {
+        let mut g = group(1, "data", None, 3);
+        g.removed = 2;
+        let leaks = listener_leaks(&[g], &opts(1));
+        assert!(leaks[0].message.contains("leaked 3 listeners"));
+        assert!(leaks[0].message.contains("add-site not captured"));
+        assert!(leaks[0].message.ends_with("; 2 removed"));
+        assert_eq!(leaks[0].removed, Some(2));
+    }
+
+    #[test]
+    fn below_threshold_or_empty_is_silent() {
+        assert!(listener_leaks(&[group(1, "x", None, 9)], &opts(10)).is_empty());
+        assert!(listener_leaks(&[group(1, "x", None, 0)], &opts(0)).is_empty());
+        assert!(listener_leaks(&[], &opts(1)).is_empty());
+    }
+}

@@ -1,0 +1,323 @@
+'use strict'
+// Listener instrumentation for EventEmitter and EventTarget (which covers AbortSignal).
+//
+// The design keeps the hot path tiny and makes counts exact by construction:
+// - The add wrappers do not count. After the original add succeeded they (a) register the
+//   emitter weakly on first sight and (b) tag the listener in a WeakMap with the baseline epoch
+//   and, when a stack is captured, its add-site. With `sampleRate < 1` (guard mode) only one add
+//   in ~1/sampleRate reaches even that; the others cost a decrement and a compare.
+// - Live counts are read from the emitters at check time (rawListeners / getEventListeners), so
+//   once(), removeAllListeners(), `{ signal }` removal and `{ once: true }` are always right.
+// - The remove wrappers only count removals per emitter and event, for the report.
+// Nothing here holds an emitter or a listener strongly: WeakMaps, WeakRefs and a
+// FinalizationRegistry that drops the WeakRef of a collected emitter.
+//
+// The state lives on the (process-wide) EventEmitter constructor under a registered symbol, so
+// every copy of this module in one process (jest loads modules once per test file, the
+// prototypes are shared) sees one instrumentation.
+
+const EventEmitter = require('node:events')
+const { captureSite } = require('./site')
+
+const kShared = Symbol.for('leakguard.emitters.v1')
+const EE = EventEmitter.prototype
+const ET = globalThis.EventTarget && EventTarget.prototype
+
+const EE_ADD = ['on', 'addListener', 'prependListener']
+const EE_ONCE = ['once', 'prependOnceListener']
+const EE_REMOVE = ['off', 'removeListener']
+
+const KIND_EE = 1
+const KIND_ET = 2
+
+function shared() {
+  if (!Object.prototype.hasOwnProperty.call(EventEmitter, kShared)) {
+    Object.defineProperty(EventEmitter, kShared, { value: { state: null }, enumerable: false })
+  }
+  return EventEmitter[kShared]
+}
+
+function nextCountdown(rate) {
+  if (rate >= 1) return 1
+  // geometric gaps with mean 1/rate: a fixed stride would alias with request patterns that add
+  // the same few listeners in a fixed order and never sample some of them
+  return 1 + Math.floor(-Math.log(1 - Math.random()) / rate)
+}
+
+function createState(options) {
+  const state = {
+    epoch: 1,
+    nextId: 1,
+    sampleRate: options.sampleRate,
+    stackMode: options.stacks,
+    stackRate: options.stackSampleRate,
+    countdown: 1,
+    stackCountdown: 1,
+    epochRecord: { epoch: 1, site: null, once: false },
+    pendingOnce: false,
+    entries: new WeakMap(), // emitter -> { id, kind, ref, types, removed, removedEpoch }
+    refs: new Set(), // WeakRef<emitter>, for iteration
+    records: new WeakMap(), // listener -> { epoch, site, once }
+    originals: [], // [prototype, name, descriptor]
+    registry: null,
+  }
+  state.registry = new FinalizationRegistry((ref) => state.refs.delete(ref))
+  return state
+}
+
+function entryFor(state, emitter, kind) {
+  let entry = state.entries.get(emitter)
+  if (entry === undefined) {
+    const ref = new WeakRef(emitter)
+    entry = { id: state.nextId++ >>> 0, kind, ref, types: kind === KIND_ET ? new Set() : null, removed: new Map(), removedEpoch: state.epoch }
+    state.entries.set(emitter, entry)
+    state.refs.add(ref)
+    state.registry.register(emitter, ref)
+  }
+  return entry
+}
+
+// The slow half of an add: reached by every add (sampleRate 1) or a sample of them.
+function onAdd(state, emitter, type, listener, kind, caller) {
+  state.countdown = nextCountdown(state.sampleRate)
+  if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
+  const entry = entryFor(state, emitter, kind)
+  if (entry.types !== null) entry.types.add(type)
+  let record = state.epochRecord
+  const once = state.pendingOnce
+  if (state.stackMode !== 'off' && --state.stackCountdown <= 0) {
+    state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
+    record = { epoch: state.epoch, site: captureSite(caller), once }
+  } else if (once) {
+    record = { epoch: state.epoch, site: null, once }
+  }
+  state.records.set(listener, record)
+}
+
+function onRemove(state, emitter, type, n) {
+  const entry = state.entries.get(emitter)
+  if (entry === undefined || n <= 0) return
+  if (entry.removedEpoch !== state.epoch) {
+    entry.removed.clear()
+    entry.removedEpoch = state.epoch
+  }
+  entry.removed.set(type, (entry.removed.get(type) || 0) + n)
+}
+
+function wrapEEAdd(state, original) {
+  const wrapper = {
+    [original.name](type, listener) {
+      const result = original.call(this, type, listener)
+      if (--state.countdown <= 0) onAdd(state, this, type, listener, KIND_EE, wrapper)
+      return result
+    },
+  }[original.name]
+  return wrapper
+}
+
+function wrapEEOnce(state, original) {
+  // Node's once()/prependOnceListener() add through this.on()/this.prependListener(), which are
+  // instrumented: here we only mark the record as a once-listener.
+  return {
+    [original.name](type, listener) {
+      state.pendingOnce = true
+      try {
+        return original.call(this, type, listener)
+      } finally {
+        state.pendingOnce = false
+      }
+    },
+  }[original.name]
+}
+
+function wrapEERemove(state, original) {
+  return {
+    [original.name](type, listener) {
+      if (state.entries.has(this)) {
+        const before = EE.listenerCount.call(this, type)
+        const result = original.call(this, type, listener)
+        onRemove(state, this, type, before - EE.listenerCount.call(this, type))
+        return result
+      }
+      return original.call(this, type, listener)
+    },
+  }[original.name]
+}
+
+function wrapEERemoveAll(state, original) {
+  return function removeAllListeners(type) {
+    if (state.entries.has(this)) {
+      const types = arguments.length === 0 ? EE.eventNames.call(this) : [type]
+      const counts = types.map((t) => EE.listenerCount.call(this, t))
+      const result = original.apply(this, arguments)
+      types.forEach((t, i) => onRemove(state, this, t, counts[i] - EE.listenerCount.call(this, t)))
+      return result
+    }
+    return original.apply(this, arguments)
+  }
+}
+
+function wrapETAdd(state, original) {
+  const wrapper = function addEventListener(type, listener, options) {
+    const result = original.call(this, type, listener, options)
+    if (--state.countdown <= 0) {
+      state.pendingOnce = options !== null && typeof options === 'object' && options.once === true
+      try {
+        onAdd(state, this, type, listener, KIND_ET, wrapper)
+      } finally {
+        state.pendingOnce = false
+      }
+    }
+    return result
+  }
+  return wrapper
+}
+
+function wrapETRemove(state, original) {
+  return function removeEventListener(type, listener, options) {
+    if (state.entries.has(this)) onRemove(state, this, type, 1)
+    return original.call(this, type, listener, options)
+  }
+}
+
+function patch(state, proto, name, make) {
+  const descriptor = Object.getOwnPropertyDescriptor(proto, name)
+  if (!descriptor || typeof descriptor.value !== 'function') return
+  state.originals.push([proto, name, descriptor])
+  Object.defineProperty(proto, name, { ...descriptor, value: make(state, descriptor.value) })
+}
+
+/** Installs the wrappers; a second call only updates the sampling options. */
+function install(options) {
+  const holder = shared()
+  if (holder.state !== null) {
+    const s = holder.state
+    s.sampleRate = options.sampleRate
+    s.stackMode = options.stacks
+    s.stackRate = options.stackSampleRate
+    s.countdown = 1
+    s.stackCountdown = 1
+    return s
+  }
+  const state = createState(options)
+  // `on` and `addListener` are the same function in Node; wrap it once and reuse the wrapper
+  const wrapped = new Map()
+  const reuse = (make) => (s, original) => {
+    if (!wrapped.has(original)) wrapped.set(original, make(s, original))
+    return wrapped.get(original)
+  }
+  for (const name of EE_ADD) patch(state, EE, name, reuse(wrapEEAdd))
+  for (const name of EE_ONCE) patch(state, EE, name, wrapEEOnce)
+  for (const name of EE_REMOVE) patch(state, EE, name, reuse(wrapEERemove))
+  patch(state, EE, 'removeAllListeners', wrapEERemoveAll)
+  if (ET) {
+    patch(state, ET, 'addEventListener', wrapETAdd)
+    patch(state, ET, 'removeEventListener', wrapETRemove)
+  }
+  holder.state = state
+  return state
+}
+
+/** Restores every patched method exactly (the original descriptors) and drops all state. */
+function uninstall() {
+  const holder = shared()
+  const state = holder.state
+  if (state === null) return
+  for (let i = state.originals.length - 1; i >= 0; i--) {
+    const [proto, name, descriptor] = state.originals[i]
+    Object.defineProperty(proto, name, descriptor)
+  }
+  state.refs.clear()
+  holder.state = null
+}
+
+function isInstalled() {
+  return shared().state !== null
+}
+
+/** Starts a new epoch: listeners added before now no longer count as new. */
+function baseline() {
+  const state = shared().state
+  if (state === null) return
+  state.epoch++
+  state.epochRecord = { epoch: state.epoch, site: null, once: false }
+}
+
+function labelOf(emitter) {
+  if (emitter === process) return 'process'
+  try {
+    const name = emitter.constructor && emitter.constructor.name
+    if (typeof name === 'string' && name !== '') return name
+  } catch {}
+  return 'EventEmitter'
+}
+
+function listenersOf(entry, emitter, type) {
+  if (entry.kind === KIND_EE) return EE.rawListeners.call(emitter, type)
+  return EventEmitter.getEventListeners(emitter, type)
+}
+
+function typesOf(entry, emitter) {
+  return entry.kind === KIND_EE ? EE.eventNames.call(emitter) : [...entry.types]
+}
+
+/**
+ * Reads the live listeners of every tracked emitter that is still alive. With `sinceBaseline`,
+ * only listeners tagged in the current epoch count. Returns groups
+ * `{ emitterId, emitter, event, site, count, removed, total, once }`, one per add-site.
+ */
+function collectGroups({ sinceBaseline }) {
+  const state = shared().state
+  if (state === null) return []
+  const groups = []
+  for (const ref of state.refs) {
+    const emitter = ref.deref()
+    if (emitter === undefined) {
+      state.refs.delete(ref)
+      continue
+    }
+    const entry = state.entries.get(emitter)
+    if (entry === undefined) continue
+    for (const type of typesOf(entry, emitter)) {
+      const live = listenersOf(entry, emitter, type)
+      if (live.length === 0) continue
+      const bySite = new Map()
+      for (const listener of live) {
+        const record = state.records.get(listener)
+        if (record === undefined) continue
+        if (sinceBaseline && record.epoch !== state.epoch) continue
+        const site = record.site
+        const group = bySite.get(site)
+        if (group === undefined) bySite.set(site, { count: 1, once: record.once })
+        else group.count++
+      }
+      const removed = entry.removedEpoch === state.epoch ? entry.removed.get(type) || 0 : 0
+      const label = labelOf(emitter)
+      const event = typeof type === 'symbol' ? type.toString() : String(type)
+      for (const [site, g] of bySite) {
+        groups.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once })
+      }
+    }
+  }
+  return groups
+}
+
+/** Live listener totals per tracked emitter and event (for trend sampling). */
+function collectTotals() {
+  const state = shared().state
+  if (state === null) return []
+  const out = []
+  for (const ref of state.refs) {
+    const emitter = ref.deref()
+    if (emitter === undefined) continue
+    const entry = state.entries.get(emitter)
+    if (entry === undefined) continue
+    for (const type of typesOf(entry, emitter)) {
+      const n = listenersOf(entry, emitter, type).length
+      if (n > 0) out.push({ emitterId: entry.id, emitter: labelOf(emitter), event: typeof type === 'symbol' ? type.toString() : String(type), count: n })
+    }
+  }
+  return out
+}
+
+module.exports = { install, uninstall, isInstalled, baseline, collectGroups, collectTotals, labelOf }
