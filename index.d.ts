@@ -1,0 +1,91 @@
+// Public types of leakguard. Hand-written over the generated binding.d.ts.
+
+/** The leak taxonomy: what leaks. */
+export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap'
+
+/** A finding. Fields beyond `kind`, `code`, `message` and `count` depend on the kind. */
+export interface Leak {
+  kind: LeakKind
+  /** `LEAKGUARD_<KIND>`, also the `code` of the `LeakWarning`. */
+  code: string
+  /** A sentence a person acts on: what leaked, how many, added where. */
+  message: string
+  /** How many things leaked. */
+  count: number
+  /** `listeners`: a label for the emitter: `'process'`, the constructor name (`'Server'`, `'AbortSignal'`, ...). */
+  emitter?: string
+  /** `listeners`: the event name (`Symbol(name)` for symbols). */
+  event?: string
+  /** `file:line:column` of the user's code that added the listener (null when no stack was captured). */
+  site?: string | null
+  /** `listeners`: removals seen on this emitter and event since the baseline. */
+  removed?: number
+  [field: string]: unknown
+}
+
+/** Options of `start()`. */
+export interface StartOptions {
+  /**
+   * When to capture the add-site stack of a listener: on every add, on a random sample
+   * (`stackSampleRate`), or never. Capturing dominates the cost of instrumentation.
+   * @default 'always'
+   */
+  stacks?: 'always' | 'sampled' | 'off'
+  /** With `stacks: 'sampled'`: the fraction of adds whose stack is captured, in (0, 1]. @default 0.05 */
+  stackSampleRate?: number
+  /** Fraction of adds that are tracked at all, in (0, 1]; guard mode lowers it. @default 1 */
+  sampleRate?: number
+  /** An emitter and event is a `listeners` finding once this many listeners added since the baseline are still registered. @default 10 */
+  threshold?: number
+  /** Called once per new finding instead of `process.emitWarning`. */
+  onLeak?: (leak: Leak) => void
+  /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
+  warn?: boolean
+}
+
+/** Options of `check()`. */
+export interface CheckOptions {
+  /** Overrides `StartOptions.threshold` for this check. */
+  threshold?: number
+  /** Force a full garbage collection before looking, so only live objects count. @default true */
+  gc?: boolean
+  /** Overrides `StartOptions.onLeak` for this check. */
+  onLeak?: (leak: Leak) => void
+  /** Overrides `StartOptions.warn` for this check. */
+  warn?: boolean
+}
+
+/** A live listener group: listeners added since `start()` on one emitter, event and add-site. */
+export interface ListenerGroup {
+  emitter: string
+  event: string
+  count: number
+  site: string | null
+}
+
+/** Installs the instrumentation. Idempotent: a second call applies new options. */
+export function start(options?: StartOptions): void
+/** Restores every patched prototype exactly (`===` the originals) and drops all tracking state. */
+export function stop(): void
+/** "From now on": later checks count only what is new. Throws when not started. */
+export function baseline(): void
+/** True between `start()` and `stop()`. */
+export function isStarted(): boolean
+/** Live listener groups added since `start()`, largest first. */
+export function listeners(): ListenerGroup[]
+/**
+ * Runs every detector now (after a forced GC) and returns the findings. New findings are warned
+ * once each as a `LeakWarning` (or passed to `onLeak`). Throws when not started.
+ */
+export function check(options?: CheckOptions): Promise<Leak[]>
+
+/** The warning emitted for a finding: `name` is `'LeakWarning'`, `code` is `LEAKGUARD_<KIND>`, and it carries the finding's fields. */
+export class LeakWarning extends Error {
+  name: 'LeakWarning'
+  code: string
+  kind: LeakKind
+  count: number
+  constructor(leak: Leak)
+}
+
+export { TrendEngine, TrendOptions, TrendGrowth } from './binding'
