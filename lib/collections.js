@@ -59,8 +59,13 @@ function prune() {
 function* sample(c, type) {
   const size = type === 'Array' ? c.length : c.size
   if (type === 'Array') {
-    const step = size > MAX_INSPECT ? size / MAX_INSPECT : 1
-    for (let i = 0, n = 0; n < MAX_INSPECT && Math.floor(i) < size; i += step, n++) yield c[Math.floor(i)]
+    if (size <= MAX_INSPECT) {
+      for (let i = 0; i < size; i++) yield c[i]
+      return
+    }
+    // the middle of each of MAX_INSPECT equal strides
+    const step = size / MAX_INSPECT
+    for (let n = 0; n < MAX_INSPECT; n++) yield c[Math.floor((n + 0.5) * step)]
     return
   }
   let n = 0
