@@ -20,7 +20,7 @@ test('watched objects still alive after GC are grouped by description; collected
   const leaks = await retained({ graceMs: 0 })
   expect(leaks).toHaveLength(1)
   expect(leaks[0]).toMatchObject({ kind: 'retained', code: 'LEAKGUARD_RETAINED', description: 'closed session', count: 3 })
-  expect(leaks[0].message).toMatch(/^3 objects 'closed session' still reachable after GC/)
+  expect(leaks[0].message).toMatch(/^3 objects 'closed session' still reachable after a GC/)
   const targets = leaks[0][Symbol.for('leakguard.targets')]
   expect(Object.keys(leaks[0])).not.toContain('targets')
   expect(targets.map((r) => r.deref())).toEqual(kept)

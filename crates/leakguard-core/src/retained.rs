@@ -26,8 +26,8 @@ pub fn retained_leaks(groups: &[RetainedGroup], threshold: u64) -> Vec<Leak> {
             let plural = if g.count == 1 { "object" } else { "objects" };
             let secs = (g.oldest_ms / 1000.0).floor() as u64;
             let message = format!(
-                "{} {plural} '{}' still reachable after GC (oldest {secs}s after it should have \
-                 been released; {} collected): something still holds a reference",
+                "{} {plural} '{}' still reachable after a GC, up to {secs}s after they should \
+                 have become garbage ({} others did): something still holds them",
                 g.count, g.description, g.collected
             );
             Leak {
@@ -65,8 +65,8 @@ mod tests {
         assert_eq!(leaks[0].description.as_deref(), Some("closed WebSocket"));
         assert_eq!(
             leaks[0].message,
-            "300 objects 'closed WebSocket' still reachable after GC (oldest 2s after it should \
-             have been released; 3 collected): something still holds a reference"
+            "300 objects 'closed WebSocket' still reachable after a GC, up to 2s after they \
+             should have become garbage (3 others did): something still holds them"
         );
     }
 
