@@ -11,7 +11,7 @@ function toLeak(out) {
   leak.emitter = out.emitter
   leak.event = out.event
   leak.site = out.site === undefined ? null : out.site
-  leak.removed = out.removed
+  if (out.removed !== undefined) leak.removed = out.removed
   return leak
 }
 
@@ -25,7 +25,7 @@ function listenerLeaks({ threshold, cwd }) {
     event: g.event,
     site: g.site === null ? undefined : g.site,
     count: g.count,
-    removed: g.removed,
+    removed: g.removed === null ? undefined : g.removed,
   }))
   const outs = binding.evaluateListeners(input, { threshold, cwd })
   return outs.map((out) => {

@@ -17,8 +17,8 @@ pub struct ListenerGroupInput {
     pub site: Option<String>,
     /// How many are still registered.
     pub count: u32,
-    /// Removals seen on this emitter and event since the baseline.
-    pub removed: u32,
+    /// Added since the baseline and removed again; absent when unknown (sampled tracking).
+    pub removed: Option<u32>,
 }
 
 /// Options of `evaluateListeners`.
@@ -96,7 +96,7 @@ pub fn evaluate_listeners(
             event: g.event,
             site: g.site,
             count: u64::from(g.count),
-            removed: u64::from(g.removed),
+            removed: g.removed.map(u64::from),
         })
         .collect();
     rules::listener_leaks(&groups, &options)
