@@ -20,6 +20,8 @@ export interface Leak {
   site?: string | null
   /** `listeners`: removals seen on this emitter and event since the baseline. */
   removed?: number
+  /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
+  once?: boolean
   [field: string]: unknown
 }
 

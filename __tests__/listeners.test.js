@@ -137,6 +137,7 @@ describe('listener leaks on real emitters', () => {
       ['never', 1, 0],
       ['never', 1, 0],
     ])
+    expect(leaks.every((l) => l.once === true && l.message.startsWith("leaked 1 once-listener (never fired) for 'never'"))).toBe(true)
     const sites = leaks.map((l) => l.site)
     expect(sites.some((s) => s.startsWith(siteOf(__filename, 'never')))).toBe(true)
     expect(sites.some((s) => s.startsWith(siteOf(__filename, 'never-prepended')))).toBe(true)

@@ -12,6 +12,7 @@ function toLeak(out) {
   leak.event = out.event
   leak.site = out.site === undefined ? null : out.site
   if (out.removed !== undefined) leak.removed = out.removed
+  if (out.once) leak.once = true
   return leak
 }
 
@@ -25,6 +26,7 @@ function listenerLeaks({ threshold, cwd }) {
     event: g.event,
     site: g.site === null ? undefined : g.site,
     count: g.count,
+    once: g.once,
     removed: g.removed === null ? undefined : g.removed,
   }))
   const outs = binding.evaluateListeners(input, { threshold, cwd })

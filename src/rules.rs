@@ -17,6 +17,8 @@ pub struct ListenerGroupInput {
     pub site: Option<String>,
     /// How many are still registered.
     pub count: u32,
+    /// Added with `once()` / `{ once: true }` and never fired. @default false
+    pub once: Option<bool>,
     /// Added since the baseline and removed again; absent when unknown (sampled tracking).
     pub removed: Option<u32>,
 }
@@ -52,6 +54,8 @@ pub struct LeakOutput {
     pub site: Option<String>,
     /// `listeners`: removals since the baseline.
     pub removed: Option<f64>,
+    /// `listeners`: once-listeners that never fired.
+    pub once: Option<bool>,
     /// Trend findings: growth per minute.
     pub rate_per_minute: Option<f64>,
 }
@@ -68,6 +72,7 @@ impl From<Leak> for LeakOutput {
             event: l.event,
             site: l.site,
             removed: l.removed.map(|r| r as f64),
+            once: l.once,
             rate_per_minute: l.rate_per_minute,
         }
     }
@@ -96,6 +101,7 @@ pub fn evaluate_listeners(
             event: g.event,
             site: g.site,
             count: u64::from(g.count),
+            once: g.once.unwrap_or(false),
             removed: g.removed.map(u64::from),
         })
         .collect();

@@ -19,6 +19,8 @@ pub struct ListenerGroup {
     pub site: Option<String>,
     /// How many of them are still registered.
     pub count: u64,
+    /// They were added with `once()` / `{ once: true }` and never fired.
+    pub once: bool,
     /// Listeners of this emitter and event added since the baseline and removed again (shared by
     /// its sites); `None` when unknown (sampled tracking).
     pub removed: Option<u64>,
@@ -66,10 +68,11 @@ pub fn listener_leaks(groups: &[ListenerGroup], options: &ListenerRuleOptions) -
 }
 
 fn listener_leak(g: &ListenerGroup, cwd: &str) -> Leak {
-    let plural = if g.count == 1 {
-        "listener"
-    } else {
-        "listeners"
+    let plural = match (g.once, g.count == 1) {
+        (false, true) => "listener",
+        (false, false) => "listeners",
+        (true, true) => "once-listener (never fired)",
+        (true, false) => "once-listeners (never fired)",
     };
     let at = match &g.site {
         Some(site) => format!("added at {}", display_site(site, cwd)),
@@ -90,6 +93,7 @@ fn listener_leak(g: &ListenerGroup, cwd: &str) -> Leak {
         event: Some(g.event.clone()),
         site: g.site.clone(),
         removed: g.removed,
+        once: Some(g.once),
         ..Leak::new(LeakKind::Listeners, message, g.count)
     }
 }
@@ -105,6 +109,7 @@ mod tests {
             event: event.into(),
             site: site.map(String::from),
             count,
+            once: false,
             removed: Some(0),
         }
     }
@@ -152,6 +157,17 @@ mod tests {
         assert!(leaks[0].message.contains("add-site not captured"));
         assert!(leaks[0].message.ends_with("; 2 removed"));
         assert_eq!(leaks[0].removed, Some(2));
+    }
+
+    #[test]
+    fn once_listeners_that_never_fired_are_named_so() {
+        let mut g = group(1, "response", Some("/app/a.js:1:1"), 2);
+        g.once = true;
+        let leaks = listener_leaks(&[g], &opts(1));
+        assert!(leaks[0]
+            .message
+            .starts_with("leaked 2 once-listeners (never fired) for 'response'"));
+        assert_eq!(leaks[0].once, Some(true));
     }
 
     #[test]
