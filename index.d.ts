@@ -30,6 +30,8 @@ export interface Leak {
   valueType?: string
   /** Growth findings (`collection`, `global`): growth per minute over the trend window. */
   ratePerMinute?: number
+  /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
+  once?: boolean
   [field: string]: unknown
 }
 

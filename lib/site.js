@@ -1,16 +1,20 @@
 'use strict'
 // Add-sites: the first stack frame outside leakguard and outside Node's internals, as
-// `file:line:column`. This is the expensive part of instrumentation (~1-3 µs), which is why
-// capture is configurable (always / sampled / off).
+// `file:line:column`. This is the expensive part of instrumentation (V8's captureStackTrace
+// alone is ~3-6 µs here), which is why capture is configurable (always / sampled / off).
+//
+// When a source mapping is in force (jest's transform and source-map-support install
+// Error.prepareStackTrace; `node --enable-source-maps` sets process.sourceMapsEnabled), the
+// formatted `.stack` is parsed, so the site is the line the user wrote. Otherwise structured
+// CallSites are read directly, which skips formatting (about half the cost).
 
 const path = require('node:path')
 
 const root = path.join(__dirname, '..')
 const ownFiles = [path.join(root, 'lib') + path.sep, path.join(root, 'index.js')]
 
-function structured(_error, callSites) {
-  return callSites
-}
+// `    at fn (file:line:col)` / `    at file:line:col` / `    at async fn (file:line:col)`
+const FRAME = /^\s*at (?:.*?\()?(.+?):(\d+):(\d+)\)?$/
 
 function isInternal(file) {
   if (file.startsWith('node:') || !file.includes('/')) return true // node:events, internal/...
@@ -18,32 +22,60 @@ function isInternal(file) {
   return false
 }
 
-/**
- * Returns the first user frame above `skip` (a function on the stack) as `file:line:column`,
- * or null when there is none (e.g. everything came from Node internals).
- */
-function captureSite(skip) {
-  const prepare = Error.prepareStackTrace
-  const limit = Error.stackTraceLimit
-  Error.prepareStackTrace = structured
-  Error.stackTraceLimit = 24
-  const holder = {}
-  let frames
-  try {
-    Error.captureStackTrace(holder, skip)
-    frames = holder.stack
-  } finally {
-    Error.prepareStackTrace = prepare
-    Error.stackTraceLimit = limit
+/** The first user frame of a formatted stack, or null. */
+function firstUserFrame(stack) {
+  let start = stack.indexOf('\n')
+  while (start !== -1) {
+    const end = stack.indexOf('\n', start + 1)
+    const line = stack.slice(start + 1, end === -1 ? undefined : end)
+    start = end
+    const m = FRAME.exec(line)
+    if (m === null || line.includes('(eval at ')) continue
+    let file = m[1]
+    if (file.startsWith('file://')) file = file.slice(7)
+    if (isInternal(file)) continue
+    return `${file}:${m[2]}:${m[3]}`
   }
-  if (!Array.isArray(frames)) return null
-  for (const frame of frames) {
-    let file = frame.getFileName() || frame.getScriptNameOrSourceURL()
-    if (!file || isInternal(file)) continue
+  return null
+}
+
+function structured(_error, callSites) {
+  return callSites
+}
+
+function firstUserCallSite(callSites) {
+  for (const frame of callSites) {
+    let file = frame.getFileName()
+    if (!file || isInternal(file) || frame.isEval()) continue
     if (file.startsWith('file://')) file = file.slice(7)
     return `${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`
   }
   return null
 }
 
-module.exports = { captureSite }
+/**
+ * Returns the first user frame above `skip` (a function on the stack) as `file:line:column`,
+ * or null when there is none (e.g. everything came from Node internals).
+ */
+function captureSite(skip) {
+  const limit = Error.stackTraceLimit
+  const prepare = Error.prepareStackTrace
+  const mapped = prepare !== undefined || process.sourceMapsEnabled === true
+  if (!mapped) Error.prepareStackTrace = structured
+  Error.stackTraceLimit = 10
+  const holder = {}
+  let stack
+  try {
+    Error.captureStackTrace(holder, skip)
+    stack = holder.stack
+  } catch {
+    stack = null
+  } finally {
+    Error.stackTraceLimit = limit
+    if (!mapped) Error.prepareStackTrace = prepare
+  }
+  if (typeof stack === 'string') return firstUserFrame(stack)
+  return Array.isArray(stack) ? firstUserCallSite(stack) : null
+}
+
+module.exports = { captureSite, firstUserFrame }

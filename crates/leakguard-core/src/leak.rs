@@ -57,6 +57,8 @@ pub struct Leak {
     pub site: Option<String>,
     /// `listeners`: removals seen for this emitter and event since the baseline.
     pub removed: Option<u64>,
+    /// `listeners`: added with `once()` / `{ once: true }` and never fired.
+    pub once: Option<bool>,
     /// Trend findings: growth per minute over the observed window.
     pub rate_per_minute: Option<f64>,
     /// `collection` / `global`: the name the user gave (or the global property name).
@@ -81,6 +83,7 @@ impl Leak {
             event: None,
             site: None,
             removed: None,
+            once: None,
             rate_per_minute: None,
             name: None,
             size: None,
