@@ -20,6 +20,16 @@ export interface Leak {
   site?: string | null
   /** `listeners`: removals seen on this emitter and event since the baseline. */
   removed?: number
+  /** `collection`: the name given to `trackSet`; `global`: the property name. */
+  name?: string
+  /** `collection`: current size; `global`: elements / length / own keys of the value. */
+  size?: number
+  /** `retained`: the description given to `watch()`, or `'closed Socket'`, `'closed TLSSocket'`, `'closed WebSocket'` for automatic watching. */
+  description?: string
+  /** `global`: the type of the value: `'Array'`, `'Map'`, `'Set'`, `'object'`, `'string'`, a class name, ... */
+  valueType?: string
+  /** Growth findings (`collection`, `global`): growth per minute over the trend window. */
+  ratePerMinute?: number
   /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
   once?: boolean
   [field: string]: unknown
@@ -43,6 +53,8 @@ export interface StartOptions {
   onLeak?: (leak: Leak) => void
   /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
   warn?: boolean
+  /** Watched objects (and closed sockets) are `retained` findings only once they are this many ms past `watch()` / their close. @default 1000 */
+  graceMs?: number
 }
 
 /** Options of `check()`. */
@@ -55,6 +67,14 @@ export interface CheckOptions {
   onLeak?: (leak: Leak) => void
   /** Overrides `StartOptions.warn` for this check. */
   warn?: boolean
+  /** Overrides `StartOptions.graceMs` for this check. */
+  graceMs?: number
+}
+
+/** Options of `trackSet()`. */
+export interface TrackSetOptions {
+  /** Says whether a member that leakguard does not know is closed (sockets, ws WebSockets and http2 sessions are known). A throwing predicate counts as "not closed". */
+  isClosed?: (member: any) => boolean
 }
 
 /** A live listener group: listeners added since `start()` on one emitter, event and add-site. */
@@ -80,6 +100,21 @@ export function listeners(): ListenerGroup[]
  * once each as a `LeakWarning` (or passed to `onLeak`). Throws when not started.
  */
 export function check(options?: CheckOptions): Promise<Leak[]>
+
+/**
+ * Registers a Set, a Map (its values) or an Array under `name` and returns the same object,
+ * unchanged (no Proxy). Held weakly. Each `check()` counts its closed members (destroyed
+ * `net.Socket`s, CLOSED ws WebSockets, closed http2 sessions, or `options.isClosed`) — inspecting
+ * at most 2000 per check — and feeds its size to the trend engine. Throws a `TypeError` for
+ * anything else.
+ */
+export function trackSet<T extends Set<any> | Map<any, any> | any[]>(collection: T, name: string, options?: TrackSetOptions): T
+/**
+ * Expects `object` to become garbage soon: it is held by a `WeakRef`, and a `check()` after the
+ * grace period (`graceMs`) that still finds it alive after a GC reports it as a `retained`
+ * finding, grouped by `description`. Throws when not started.
+ */
+export function watch(object: object, description: string): void
 
 /** The warning emitted for a finding: `name` is `'LeakWarning'`, `code` is `LEAKGUARD_<KIND>`, and it carries the finding's fields. */
 export class LeakWarning extends Error {

@@ -3,9 +3,14 @@
 
 const binding = require('./binding')
 require('./lib/listeners') // registers the listeners detector
+require('./lib/collections') // the collection detector
+require('./lib/watch') // the retained detector
+require('./lib/globals') // the global detector
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')
+const { trackSet } = require('./lib/collections')
+const { watch } = require('./lib/watch')
 
 module.exports = {
   start: session.start,
@@ -14,6 +19,8 @@ module.exports = {
   check: session.check,
   isStarted: session.isStarted,
   listeners,
+  trackSet,
+  watch,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
 }

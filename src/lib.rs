@@ -2,9 +2,15 @@
 //! The logic lives in `crates/leakguard-core`.
 #![deny(clippy::all)]
 
+mod collections;
 mod error;
+mod globals;
+mod retained;
 mod rules;
 mod trend;
 
+pub use collections::*;
+pub use globals::*;
+pub use retained::*;
 pub use rules::*;
 pub use trend::*;

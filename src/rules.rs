@@ -58,6 +58,14 @@ pub struct LeakOutput {
     pub once: Option<bool>,
     /// Trend findings: growth per minute.
     pub rate_per_minute: Option<f64>,
+    /// `collection` / `global`: the name.
+    pub name: Option<String>,
+    /// `collection` / `global`: current size.
+    pub size: Option<f64>,
+    /// `retained`: what the objects are.
+    pub description: Option<String>,
+    /// `global`: the type of the value.
+    pub value_type: Option<String>,
 }
 
 impl From<Leak> for LeakOutput {
@@ -74,6 +82,10 @@ impl From<Leak> for LeakOutput {
             removed: l.removed.map(|r| r as f64),
             once: l.once,
             rate_per_minute: l.rate_per_minute,
+            name: l.name,
+            size: l.size.map(|s| s as f64),
+            description: l.description,
+            value_type: l.value_type,
         }
     }
 }

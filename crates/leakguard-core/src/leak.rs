@@ -61,6 +61,14 @@ pub struct Leak {
     pub once: Option<bool>,
     /// Trend findings: growth per minute over the observed window.
     pub rate_per_minute: Option<f64>,
+    /// `collection` / `global`: the name the user gave (or the global property name).
+    pub name: Option<String>,
+    /// `collection` / `global`: current size (members, or elements for a global collection).
+    pub size: Option<u64>,
+    /// `retained`: the description passed to `watch()` (or the automatic one for sockets).
+    pub description: Option<String>,
+    /// `global`: the type of the value (`Array`, `object`, `string`, ...).
+    pub value_type: Option<String>,
 }
 
 impl Leak {
@@ -77,6 +85,10 @@ impl Leak {
             removed: None,
             once: None,
             rate_per_minute: None,
+            name: None,
+            size: None,
+            description: None,
+            value_type: None,
         }
     }
 }

@@ -10,8 +10,11 @@
 //! - [`site`]: formatting of add-sites for people.
 #![deny(clippy::all)]
 
+pub mod collections;
 pub mod error;
+pub mod globals;
 pub mod leak;
+pub mod retained;
 pub mod rules;
 pub mod site;
 pub mod trend;
