@@ -17,8 +17,9 @@ const kTargets = Symbol.for('leakguard.targets')
 const MAX_WATCHED = 200000
 const MAX_TARGETS = 8
 // Captured before any instrumentation patches the prototype: our own 'close' listeners are
-// not the user's, so they bypass the listeners detector.
-const prependOnce = EventEmitter.prototype.prependOnceListener
+// not the user's, so they bypass the listeners detector. (prependOnceListener would not: it
+// calls `this.prependListener`, the patched one.) 'close' is emitted once per socket.
+const prepend = EventEmitter.prototype.prependListener
 
 const state = {
   generation: 0,
@@ -80,8 +81,10 @@ function onSocket(message) {
   const socket = message && message.socket
   if (!socket || typeof socket.on !== 'function') return
   const generation = state.generation
-  prependOnce.call(socket, 'close', function leakguardWatchClosed() {
-    if (!state.active || state.generation !== generation) return
+  let seen = false
+  prepend.call(socket, 'close', function leakguardWatchClosed() {
+    if (seen || !state.active || state.generation !== generation) return
+    seen = true
     // runs before ws's own socket 'close' handler, while the WebSocket is still attached
     const ws = findWebSocket(this)
     add(this, `closed ${this.constructor.name}`)
