@@ -116,6 +116,20 @@ export function trackSet<T extends Set<any> | Map<any, any> | any[]>(collection:
  */
 export function watch(object: object, description: string): void
 
+/** Options of `assertNoLeaks()`. */
+export interface AssertNoLeaksOptions {
+  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global'] */
+  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global'>
+  /** How many times findings are re-checked (short growing delay) before it throws. @default 3 */
+  retries?: number
+}
+
+/**
+ * Runs `fn` and throws an `AssertionError` (with `leaks`) naming each leak it left. Starts
+ * leakguard for the call when it was not started; otherwise takes a new baseline.
+ */
+export function assertNoLeaks(fn: () => unknown, options?: AssertNoLeaksOptions): Promise<void>
+
 /** The warning emitted for a finding: `name` is `'LeakWarning'`, `code` is `LEAKGUARD_<KIND>`, and it carries the finding's fields. */
 export class LeakWarning extends Error {
   name: 'LeakWarning'

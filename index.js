@@ -9,6 +9,7 @@ require('./lib/globals') // the global detector
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')
+const { assertNoLeaks } = require('./lib/assert')
 const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
 
@@ -19,6 +20,7 @@ module.exports = {
   check: session.check,
   isStarted: session.isStarted,
   listeners,
+  assertNoLeaks,
   trackSet,
   watch,
   LeakWarning,

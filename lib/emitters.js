@@ -19,7 +19,7 @@
 // prototypes are shared) sees one instrumentation.
 
 const EventEmitter = require('node:events')
-const { captureSite } = require('./site')
+const { captureAddSite, INTERNAL } = require('./site')
 
 const kShared = Symbol.for('leakguard.emitters.v1')
 const EE = EventEmitter.prototype
@@ -93,7 +93,7 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   const once = state.pendingOnce
   if (state.stackMode !== 'off' && --state.stackCountdown <= 0) {
     state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
-    record = { epoch: state.epoch, site: captureSite(caller), once }
+    record = { epoch: state.epoch, site: captureAddSite(caller), once }
   } else if (once) {
     record = { epoch: state.epoch, site: null, once }
   }
@@ -243,6 +243,7 @@ function collectGroups({ sinceBaseline }) {
         const record = state.records.get(listener)
         if (record === undefined) continue
         if (sinceBaseline && record.epoch !== state.epoch) continue
+        if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
         const site = record.site
         const group = bySite.get(site)
         if (group === undefined) bySite.set(site, { count: 1, once: record.once })

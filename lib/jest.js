@@ -5,9 +5,9 @@
 // check() after, with a brief retry (as goleak does) so teardown races are not called leaks.
 
 const leakguard = require('../index')
+const { checkWithRetry, formatLeaks, KINDS } = require('./assert')
 const v = require('./validate')
 
-const KINDS = ['listeners', 'collection', 'retained', 'global']
 const DEFAULT_IGNORE_SITES = [/\/node_modules\/(jest-[^/]+|@jest\/[^/]+)\//]
 
 const config = {
@@ -67,21 +67,13 @@ function relevant(leak) {
   return true
 }
 
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** Checks after a test; retries briefly while findings remain. Returns the findings left. */
-async function leaksAfterTest() {
-  let leaks = []
-  for (let attempt = 0; ; attempt++) {
-    leaks = (await leakguard.check({ threshold: 1, warn: false })).filter(relevant)
-    if (leaks.length === 0 || attempt >= config.retries) return leaks
-    await delay(config.retryDelayMs * (attempt + 1))
-  }
+function leaksAfterTest() {
+  return checkWithRetry({ keep: relevant, retries: config.retries, retryDelayMs: config.retryDelayMs })
 }
 
 function formatFailure(testName, leaks) {
-  const lines = leaks.map((l) => `  - ${l.message}`)
-  return `leakguard: test "${testName}" leaked:\n${lines.join('\n')}`
+  return `leakguard: ${formatLeaks(`test "${testName}"`, leaks)}`
 }
 
 /** Registers the hooks with jest's globals; called by `leakguard/jest`. */

@@ -57,12 +57,12 @@ function firstUserCallSite(callSites) {
  * Returns the first user frame above `skip` (a function on the stack) as `file:line:column`,
  * or null when there is none (e.g. everything came from Node internals).
  */
-function captureSite(skip) {
+function captureSite(skip, depth = 10) {
   const limit = Error.stackTraceLimit
   const prepare = Error.prepareStackTrace
   const mapped = prepare !== undefined || process.sourceMapsEnabled === true
   if (!mapped) Error.prepareStackTrace = structured
-  Error.stackTraceLimit = 10
+  Error.stackTraceLimit = depth
   const holder = {}
   let stack
   try {
@@ -78,4 +78,15 @@ function captureSite(skip) {
   return Array.isArray(stack) ? firstUserCallSite(stack) : null
 }
 
-module.exports = { captureSite, firstUserFrame }
+/** Marks an add whose whole stack is Node's internals (e.g. node:test's own timeout signals). */
+const INTERNAL = 'node:internal'
+
+/**
+ * The add-site of a listener, or INTERNAL when no frame of the (deep) stack is user code: then
+ * Node added it for itself. A deeper stack is taken only in that rare case.
+ */
+function captureAddSite(skip) {
+  return captureSite(skip) || captureSite(skip, 64) || INTERNAL
+}
+
+module.exports = { captureSite, captureAddSite, firstUserFrame, INTERNAL }
