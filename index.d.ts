@@ -1,7 +1,7 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
 /** The leak taxonomy: what leaks. */
-export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap'
+export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers'
 
 /** A finding. Fields beyond `kind`, `code`, `message` and `count` depend on the kind. */
 export interface Leak {
@@ -51,6 +51,12 @@ export interface StartOptions {
   threshold?: number
   /** Called once per new finding instead of `process.emitWarning`. */
   onLeak?: (leak: Leak) => void
+  /**
+   * Report timeouts still pending and intervals still running that were created since the
+   * baseline (`kind: 'timers'`). Wraps `globalThis.setTimeout`/`setInterval` while on; the test
+   * integrations turn it on. @default false
+   */
+  timers?: boolean
   /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
   warn?: boolean
   /** Watched objects (and closed sockets) are `retained` findings only once they are this many ms past `watch()` / their close. @default 1000 */
@@ -118,8 +124,8 @@ export function watch(object: object, description: string): void
 
 /** Options of `assertNoLeaks()`. */
 export interface AssertNoLeaksOptions {
-  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global'] */
-  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global'>
+  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers'] */
+  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers'>
   /** How many times findings are re-checked (short growing delay) before it throws. @default 3 */
   retries?: number
 }

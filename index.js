@@ -6,6 +6,7 @@ require('./lib/listeners') // registers the listeners detector
 require('./lib/collections') // the collection detector
 require('./lib/watch') // the retained detector
 require('./lib/globals') // the global detector
+require('./lib/timers') // the timers detector (off unless start({ timers: true }))
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')

@@ -1,8 +1,8 @@
 // Types of `leakguard/jest` (setupFilesAfterEnv: ['leakguard/jest']).
 
 export interface JestLeakOptions {
-  /** Which leak kinds fail a test. @default ['listeners', 'collection', 'retained', 'global'] */
-  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global'>
+  /** Which leak kinds fail a test. @default ['listeners', 'collection', 'retained', 'global', 'timers'] */
+  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers'>
   /** Findings to ignore: strings match exactly, RegExps by `test()`. Listener findings only. */
   ignore?: {
     events?: Array<string | RegExp>

@@ -35,6 +35,21 @@ describe('assertNoLeaks(fn)', () => {
     expect(leakguard.isStarted()).toBe(true)
   })
 
+  test('timers left running are leaks; setTimeout/setInterval are restored exactly', async () => {
+    const before = [globalThis.setTimeout, globalThis.setInterval]
+    let interval
+    const err = await leakguard
+      .assertNoLeaks(() => {
+        interval = setInterval(() => {}, 250) // @site assert-interval
+      })
+      .catch((e) => e)
+    clearInterval(interval)
+    expect(err.message).toContain('left 1 interval running (every 250 ms), created at __tests__/assert.test.js:')
+    expect(err.leaks[0]).toMatchObject({ kind: 'timers', code: 'LEAKGUARD_TIMERS', count: 1 })
+    expect([globalThis.setTimeout, globalThis.setInterval]).toEqual(before)
+    expect(globalThis.setTimeout).toBe(before[0])
+  })
+
   test('kinds selects what counts; bad arguments are TypeErrors', async () => {
     await leakguard.assertNoLeaks(() => bus.on('ignored', () => {}), { kinds: ['global'] })
     await expect(leakguard.assertNoLeaks('fn')).rejects.toThrow(/"fn" argument must be of type function/)

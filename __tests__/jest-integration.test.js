@@ -52,6 +52,13 @@ describe.each([['--runInBand'], ['--maxWorkers=2']])('leakguard/jest (%s)', (mod
     expect(t.message).toContain("global 'leakedCache'")
   })
 
+  test('a test that leaves an interval running fails; one that clears its timers passes', () => {
+    const t = run.tests['leaves an interval running']
+    expect(t.status).toBe('failed')
+    expect(t.message).toContain(`left 1 interval running (every 1000 ms), created at ${relSite('interval')}`)
+    expect(run.tests['clears its timers'].status).toBe('passed')
+  })
+
   test('clean tests pass: add/remove across an await, a real http server, a second file', () => {
     expect(run.tests['adds and removes a listener across an await'].status).toBe('passed')
     expect(run.tests['starts a real http server, makes a request and closes it'].status).toBe('passed')

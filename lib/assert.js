@@ -5,7 +5,7 @@ const { AssertionError } = require('node:assert')
 const session = require('./session')
 const v = require('./validate')
 
-const KINDS = ['listeners', 'collection', 'retained', 'global']
+const KINDS = ['listeners', 'collection', 'retained', 'global', 'timers']
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -40,7 +40,7 @@ async function assertNoLeaks(fn, options) {
   if (o.retries !== undefined) v.validateNumber(o.retries, 'options.retries', 0, 100, { integer: true })
 
   const owned = !session.isStarted()
-  if (owned) session.start({ threshold: 1, warn: false })
+  if (owned) session.start({ threshold: 1, warn: false, timers: true })
   let leaks
   try {
     session.baseline()

@@ -78,7 +78,7 @@ function formatFailure(testName, leaks) {
 
 /** Registers the hooks with jest's globals; called by `leakguard/jest`. */
 function register(g = globalThis) {
-  g.beforeAll(() => leakguard.start({ threshold: 1, warn: false, stacks: 'always' }))
+  g.beforeAll(() => leakguard.start({ threshold: 1, warn: false, stacks: 'always', timers: true }))
   g.beforeEach(() => leakguard.baseline())
   g.afterEach(async () => {
     const leaks = await leaksAfterTest()

@@ -7,10 +7,12 @@ mod error;
 mod globals;
 mod retained;
 mod rules;
+mod timers;
 mod trend;
 
 pub use collections::*;
 pub use globals::*;
 pub use retained::*;
 pub use rules::*;
+pub use timers::*;
 pub use trend::*;

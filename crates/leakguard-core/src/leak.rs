@@ -13,6 +13,8 @@ pub enum LeakKind {
     Global,
     /// Heap used after GC keeps growing.
     Heap,
+    /// Timers and intervals a test left running.
+    Timers,
 }
 
 impl LeakKind {
@@ -24,6 +26,7 @@ impl LeakKind {
             LeakKind::Retained => "retained",
             LeakKind::Global => "global",
             LeakKind::Heap => "heap",
+            LeakKind::Timers => "timers",
         }
     }
 
@@ -35,6 +38,7 @@ impl LeakKind {
             LeakKind::Retained => "LEAKGUARD_RETAINED",
             LeakKind::Global => "LEAKGUARD_GLOBAL",
             LeakKind::Heap => "LEAKGUARD_HEAP",
+            LeakKind::Timers => "LEAKGUARD_TIMERS",
         }
     }
 }

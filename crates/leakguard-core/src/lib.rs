@@ -17,6 +17,7 @@ pub mod leak;
 pub mod retained;
 pub mod rules;
 pub mod site;
+pub mod timers;
 pub mod trend;
 
 pub use error::CoreError;
