@@ -137,6 +137,16 @@ function collectionLeaks({ cwd, now = Date.now() }) {
   })
 }
 
+/** `[{ name, size }]` of the registered collections still alive (for guard mode's gauges). */
+function trackedSizes() {
+  const out = []
+  for (const t of state.tracked) {
+    const c = t.ref.deref()
+    if (c !== undefined) out.push({ name: t.name, size: t.type === 'Array' ? c.length : c.size })
+  }
+  return out
+}
+
 registerDetector({
   kind: 'collection',
   stop() {
@@ -151,4 +161,4 @@ registerDetector({
   },
 })
 
-module.exports = { trackSet, collectionLeaks, MAX_INSPECT }
+module.exports = { trackSet, collectionLeaks, trackedSizes, MAX_INSPECT }

@@ -1,0 +1,123 @@
+'use strict'
+// Guard mode's view of the heap, without ever forcing a GC:
+// - heap used after GC: every major GC (mark-sweep-compact) reported through perf_hooks is
+//   followed by a read of v8.getHeapStatistics(); the lowest reading since the last sample is the
+//   sample (the callback runs shortly after the GC, so the minimum is the best "after GC" floor);
+// - V8's sampling heap profiler (HeapProfiler.startSampling through an in-process inspector
+//   session): a statistical sample of the allocations still alive, by allocation site, cheap
+//   enough to leave on. On a `heap` finding it names the sites that hold growing memory.
+
+const v8 = require('node:v8')
+const { PerformanceObserver, constants } = require('node:perf_hooks')
+
+/** At most this many allocation sites are remembered between profiles (for the growth). */
+const MAX_SITES = 500
+
+function gcKind(entry) {
+  return entry.detail && typeof entry.detail.kind === 'number' ? entry.detail.kind : entry.kind
+}
+
+/** `file:line:column` (1-based) of a CDP call frame, or null for native / internal frames. */
+function frameSite(frame) {
+  const url = frame.url
+  if (typeof url !== 'string' || url === '' || url.startsWith('node:')) return null
+  const file = url.startsWith('file://') ? url.slice(7) : url
+  return `${file}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`
+}
+
+/** Live sampled bytes per allocation site of a sampling heap profile. */
+function sitesOf(profile) {
+  const sites = new Map()
+  const stack = profile && profile.head ? [profile.head] : []
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (node.selfSize > 0) {
+      const site = frameSite(node.callFrame)
+      if (site !== null) {
+        const s = sites.get(site)
+        if (s === undefined) sites.set(site, { site, functionName: node.callFrame.functionName || '(anonymous)', bytes: node.selfSize })
+        else s.bytes += node.selfSize
+      }
+    }
+    if (Array.isArray(node.children)) for (const c of node.children) stack.push(c)
+  }
+  return sites
+}
+
+class HeapWatcher {
+  /**
+   * @param {{ profile: boolean, samplingInterval: number }} options `profile`: run the sampling
+   * heap profiler; `samplingInterval`: its mean bytes between samples.
+   */
+  constructor({ profile, samplingInterval }) {
+    this.floor = Infinity // lowest heap used after a major GC since the last take()
+    this.gcs = 0
+    this.last = null
+    this.previousSites = new Map()
+    this.session = null
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (gcKind(entry) !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
+        const used = v8.getHeapStatistics().used_heap_size
+        if (used < this.floor) this.floor = used
+        this.gcs++
+      }
+    })
+    this.observer.observe({ entryTypes: ['gc'] })
+    if (profile) this.startProfiler(samplingInterval)
+  }
+
+  startProfiler(samplingInterval) {
+    try {
+      const inspector = require('node:inspector')
+      const session = new inspector.Session()
+      session.connect()
+      session.post('HeapProfiler.startSampling', { samplingInterval })
+      this.session = session
+    } catch {
+      this.session = null // no inspector in this build, or another tool owns it: heap trend only
+    }
+  }
+
+  /** The heap-used-after-GC reading since the last call (null when no major GC happened). */
+  take() {
+    if (this.gcs === 0) return null
+    const reading = { usedAfterGC: this.floor, gcs: this.gcs }
+    this.floor = Infinity
+    this.gcs = 0
+    this.last = reading.usedAfterGC
+    return reading
+  }
+
+  /**
+   * The allocation sites holding the most sampled live memory, with the growth since the
+   * previous call: `[{ site, functionName, bytes, growth }]`, largest growth first. Empty when
+   * the profiler is not running.
+   */
+  topSites(n = 5) {
+    if (this.session === null) return []
+    let profile = null
+    this.session.post('HeapProfiler.getSamplingProfile', (err, result) => {
+      if (!err && result) profile = result.profile
+    })
+    if (profile === null) return [] // the in-process session answers synchronously
+    const sites = sitesOf(profile)
+    const rows = [...sites.values()].map((s) => ({ ...s, growth: s.bytes - (this.previousSites.get(s.site) || 0) }))
+    rows.sort((a, b) => b.growth - a.growth || b.bytes - a.bytes)
+    this.previousSites = new Map(rows.slice(0, MAX_SITES).map((r) => [r.site, r.bytes]))
+    return rows.slice(0, n)
+  }
+
+  stop() {
+    this.observer.disconnect()
+    if (this.session !== null) {
+      try {
+        this.session.post('HeapProfiler.stopSampling')
+        this.session.disconnect()
+      } catch {}
+      this.session = null
+    }
+  }
+}
+
+module.exports = { HeapWatcher, sitesOf }
