@@ -38,7 +38,7 @@ export interface Leak {
   repeat?: boolean
   /** `heap`: heap used after the latest GC, in bytes. */
   heapUsed?: number
-  /** `heap` (guard mode with `heapProfile`): allocation sites holding the most sampled live memory, largest growth first. */
+  /** `heap` (guard mode with `heapProfile`): the functions (`site`: where they are defined; allocations inside builtins count for their caller) holding the most sampled live memory, largest growth first. */
   allocations?: Array<{ site: string; functionName: string; bytes: number; growth: number }>
   /** Guard mode with `snapshotDir`: the heap snapshot written for this finding. */
   snapshot?: string

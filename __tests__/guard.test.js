@@ -67,6 +67,19 @@ describe('node -r leakguard/guard', () => {
     expect(r.warnings).toEqual([])
   })
 
+  test('heap used after GC that keeps growing is a heap finding naming the allocation site', async () => {
+    const r = await runApp({ MODE: 'heap', LEAKGUARD_WINDOW: '6', LEAKGUARD_HEAP_THRESHOLD: String(4 * 1024 * 1024) }, { args: ['--expose-gc'] })
+    expect(r.code).toBe(0)
+    const heap = r.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+    expect(heap.length).toBeGreaterThanOrEqual(1)
+    expect(heap[0].kind).toBe('heap')
+    expect(heap[0].ratePerMinute).toBeGreaterThan(0)
+    expect(heap[0].message).toMatch(/heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB/)
+    expect(heap[0].allocations[0].site.startsWith(siteOf(APP, 'heap'))).toBe(true)
+    expect(heap[0].allocations[0].functionName).toBe('makeEntry')
+    expect(heap[0].message).toContain('most sampled live memory allocated in makeEntry (__tests__/fixtures/guard/app.js:')
+  })
+
   test('guard mode never keeps the process alive', async () => {
     const r = await runApp({ MODE: 'idle', LEAKGUARD_INTERVAL: '50' })
     expect(r.code).toBe(0)

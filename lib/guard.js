@@ -358,7 +358,7 @@ class Guard {
     if (allocations.length > 0) {
       leak.allocations = allocations
       const a = allocations[0]
-      leak.message += `; most sampled live memory allocated at ${relative(a.site, this.cwd)} in ${a.functionName} (${mib(a.bytes)}, ${a.growth >= 0 ? '+' : ''}${mib(a.growth)} since the last profile)`
+      leak.message += `; most sampled live memory allocated in ${a.functionName} (${relative(a.site, this.cwd)}) (${mib(a.bytes)}, ${a.growth >= 0 ? '+' : ''}${mib(a.growth)} since the last profile)`
     }
     return this.keyed(leak, 'heap', g)
   }

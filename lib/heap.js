@@ -7,6 +7,7 @@
 //   session): a statistical sample of the allocations still alive, by allocation site, cheap
 //   enough to leave on. On a `heap` finding it names the sites that hold growing memory.
 
+const path = require('node:path')
 const v8 = require('node:v8')
 const { PerformanceObserver, constants } = require('node:perf_hooks')
 
@@ -17,29 +18,35 @@ function gcKind(entry) {
   return entry.detail && typeof entry.detail.kind === 'number' ? entry.detail.kind : entry.kind
 }
 
-/** `file:line:column` (1-based) of a CDP call frame, or null for native / internal frames. */
+const ownDir = path.join(__dirname, path.sep)
+
+/** `file:line:column` (1-based) where the function of a CDP call frame is defined, or null for native, Node's and leakguard's frames. */
 function frameSite(frame) {
   const url = frame.url
   if (typeof url !== 'string' || url === '' || url.startsWith('node:')) return null
   const file = url.startsWith('file://') ? url.slice(7) : url
+  if (file.startsWith(ownDir)) return null
   return `${file}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`
 }
 
-/** Live sampled bytes per allocation site of a sampling heap profile. */
+/**
+ * Live sampled bytes per allocation site of a sampling heap profile. Memory allocated inside a
+ * builtin or Node's internals (`Array.prototype.map`, `JSON.parse`, ...) counts for the nearest
+ * caller in user code: that is the line a person changes.
+ */
 function sitesOf(profile) {
   const sites = new Map()
-  const stack = profile && profile.head ? [profile.head] : []
+  const stack = profile && profile.head ? [[profile.head, null]] : []
   while (stack.length > 0) {
-    const node = stack.pop()
-    if (node.selfSize > 0) {
-      const site = frameSite(node.callFrame)
-      if (site !== null) {
-        const s = sites.get(site)
-        if (s === undefined) sites.set(site, { site, functionName: node.callFrame.functionName || '(anonymous)', bytes: node.selfSize })
-        else s.bytes += node.selfSize
-      }
+    const [node, inherited] = stack.pop()
+    const own = frameSite(node.callFrame)
+    const at = own !== null ? { site: own, functionName: node.callFrame.functionName || '(anonymous)' } : inherited
+    if (node.selfSize > 0 && at !== null) {
+      const s = sites.get(at.site)
+      if (s === undefined) sites.set(at.site, { site: at.site, functionName: at.functionName, bytes: node.selfSize })
+      else s.bytes += node.selfSize
     }
-    if (Array.isArray(node.children)) for (const c of node.children) stack.push(c)
+    if (Array.isArray(node.children)) for (const c of node.children) stack.push([c, at])
   }
   return sites
 }
@@ -90,7 +97,7 @@ class HeapWatcher {
   }
 
   /**
-   * The allocation sites holding the most sampled live memory, with the growth since the
+   * The allocation sites (functions, at their definition) holding the most sampled live memory, with the growth since the
    * previous call: `[{ site, functionName, bytes, growth }]`, largest growth first. Empty when
    * the profiler is not running.
    */
