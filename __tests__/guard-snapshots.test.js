@@ -17,7 +17,7 @@ function runApp(env) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', GUARD, APP], {
       cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_HEAP_PROFILE: '0', MODE: 'multi', RUN_MS: '4000', ...env },
+      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_HEAP_PROFILE: '0', MODE: 'multi', RUN_MS: '4000', ...env },
     })
     let stdout = ''
     let stderr = ''

@@ -16,7 +16,7 @@ function runApp(env, { args = [] } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', GUARD, ...args, APP], {
       cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', RUN_MS: '4000', ...env },
+      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', RUN_MS: '4000', ...env },
     })
     let stdout = ''
     let stderr = ''

@@ -42,8 +42,8 @@ const GUARD_OPTIONS = {
   interval: { default: 10000, validate: (x, n) => v.validateNumber(x, n, 10, 2 ** 31 - 1, { integer: true }) },
   onLeak: { default: undefined, validate: (x, n) => v.validateFunction(x, n) },
   warn: { default: true, validate: (x, n) => v.validateBoolean(x, n) },
-  sampleRate: { default: 0.05, validate: rate },
-  stackSampleRate: { default: 0.1, validate: rate },
+  sampleRate: { default: 0.002, validate: rate },
+  stackSampleRate: { default: 0.05, validate: rate },
   window: { default: 12, validate: (x, n) => v.validateNumber(x, n, 3, 1000, { integer: true }) },
   threshold: { default: 10, validate: positiveInt(2 ** 32 - 1) },
   heap: { default: true, validate: (x, n) => v.validateBoolean(x, n) },
@@ -119,7 +119,7 @@ class Guard {
       this.ownsSession = true
     }
     try {
-      if (options.heap) this.heap = new HeapWatcher({ profile: options.heapProfile, samplingInterval: options.heapSamplingInterval })
+      if (options.heap) this.heap = new HeapWatcher({ profile: options.heapProfile, samplingInterval: options.heapSamplingInterval, armAt: options.heapThreshold / 4 })
       if (options.snapshotDir !== undefined) {
         this.snapshots = new SnapshotPolicy({
           dir: options.snapshotDir,
@@ -411,6 +411,7 @@ const ENV = {
   LEAKGUARD_HEAP: ['heap', 'boolean'],
   LEAKGUARD_HEAP_THRESHOLD: ['heapThreshold', 'number'],
   LEAKGUARD_HEAP_PROFILE: ['heapProfile', 'boolean'],
+  LEAKGUARD_HEAP_SAMPLING_INTERVAL: ['heapSamplingInterval', 'number'],
   LEAKGUARD_SNAPSHOT_DIR: ['snapshotDir', 'string'],
   LEAKGUARD_SNAPSHOT_COOLDOWN: ['snapshotCooldown', 'number'],
   LEAKGUARD_MAX_SNAPSHOTS: ['maxSnapshots', 'number'],
