@@ -1,7 +1,7 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
 /** The leak taxonomy: what leaks. */
-export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers'
+export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers' | 'handles'
 
 /** A finding. Fields beyond `kind`, `code`, `message` and `count` depend on the kind. */
 export interface Leak {
@@ -69,6 +69,13 @@ export interface StartOptions {
    * integrations turn it on. @default false
    */
   timers?: boolean
+  /**
+   * Report servers still listening and client sockets still open that were created since the
+   * baseline (`kind: 'handles'`). Wraps `net.Server.prototype.listen` while on (http, https, tls,
+   * http2 and ws servers inherit it) and reads client sockets from the `net.client.socket`
+   * diagnostics channel; the test integrations turn it on. @default false
+   */
+  handles?: boolean
   /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
   warn?: boolean
   /** Watched objects (and closed sockets) are `retained` findings only once they are this many ms past `watch()` / their close. @default 1000 */
@@ -136,8 +143,8 @@ export function watch(object: object, description: string): void
 
 /** Options of `assertNoLeaks()`. */
 export interface AssertNoLeaksOptions {
-  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers'] */
-  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers'>
+  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers', 'handles'] */
+  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers' | 'handles'>
   /** How many times findings are re-checked (short growing delay) before it throws. @default 3 */
   retries?: number
 }

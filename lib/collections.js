@@ -156,6 +156,9 @@ registerDetector({
   baseline() {
     state.trend = null
   },
+  collectSync({ cwd }) {
+    return collectionLeaks({ cwd })
+  },
   async collect({ cwd }) {
     return collectionLeaks({ cwd })
   },
