@@ -13,6 +13,7 @@ const { LeakWarning } = require('./lib/report')
 const { assertNoLeaks } = require('./lib/assert')
 const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
+const { writeSnapshot } = require('./lib/snapshot')
 
 module.exports = {
   start: session.start,
@@ -24,6 +25,7 @@ module.exports = {
   assertNoLeaks,
   trackSet,
   watch,
+  writeSnapshot,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
 }
