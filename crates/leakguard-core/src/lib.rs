@@ -8,12 +8,15 @@
 //! - [`leak`]: a finding, as data.
 //! - [`rules`]: turns batched observations (listener groups, ...) into findings.
 //! - [`site`]: formatting of add-sites for people.
+//! - [`snapshot`]: V8 heap snapshots: parser, graph, dominators, retained sizes, analyze,
+//!   three-snapshot diff and retainer paths.
 #![deny(clippy::all)]
 
 pub mod error;
 pub mod leak;
 pub mod rules;
 pub mod site;
+pub mod snapshot;
 pub mod trend;
 
 pub use error::CoreError;
