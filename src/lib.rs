@@ -4,7 +4,9 @@
 
 mod error;
 mod rules;
+mod snapshot;
 mod trend;
 
 pub use rules::*;
+pub use snapshot::*;
 pub use trend::*;
