@@ -7,6 +7,7 @@ mod error;
 mod globals;
 mod retained;
 mod rules;
+mod snapshot;
 mod timers;
 mod trend;
 
@@ -14,5 +15,6 @@ pub use collections::*;
 pub use globals::*;
 pub use retained::*;
 pub use rules::*;
+pub use snapshot::*;
 pub use timers::*;
 pub use trend::*;

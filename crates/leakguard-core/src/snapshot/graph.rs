@@ -227,14 +227,19 @@ impl HeapSnapshot {
         self.edge_to[e] as usize
     }
 
-    /// The edge's label as DevTools shows it: element and hidden edges as `[index]`,
-    /// property, context, internal and shortcut edges by name.
+    /// The edge's label: element and hidden edges as `[index]`, property, context, internal
+    /// and shortcut edges by name; a name made only of digits (V8 names the slots of hash
+    /// tables that way) reads as an index too: `[42]`.
     pub fn edge_label(&self, e: usize) -> String {
         let v = self.edge_name[e];
         if self.edge_kind(e).is_indexed() {
-            format!("[{v}]")
+            return format!("[{v}]");
+        }
+        let name = self.strings.get(v);
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+            format!("[{name}]")
         } else {
-            self.strings.get(v).to_string()
+            name.to_string()
         }
     }
 

@@ -12,3 +12,11 @@ pub(crate) mod test_support;
 pub use dominators::Dominators;
 pub use graph::{EdgeKind, HeapSnapshot, NodeKind};
 pub use parse::{parse, read_file, ParseOptions};
+pub mod analyze;
+pub mod paths;
+
+pub use analyze::{
+    analyze, diff, retainer_paths, summarize, Analysis, ClassSummary, HeapDiff, HeapSummary,
+    LargeObject, LeakGroup, RetainerPath,
+};
+pub use paths::{path_text, RetainerStep};
