@@ -7,6 +7,7 @@ require('./lib/collections') // the collection detector
 require('./lib/watch') // the retained detector
 require('./lib/globals') // the global detector
 require('./lib/timers') // the timers detector (off unless start({ timers: true }))
+require('./lib/explain') // check({ explain: true }): retainer paths for retained findings
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')

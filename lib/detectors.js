@@ -7,7 +7,8 @@
 //     start(options) {}, stop() {},      // optional: install / drop instrumentation
 //     baseline() {},                     // optional: "from now on"
 //     async collect(context) -> Leak[],  // context: { options, checkOptions, cwd, binding }
-//   }
+//     async annotate(leaks, context) {}, // optional: adds fields to the findings of every
+//   }                                    //   detector (explain: retainer paths)
 //
 // Detectors register at require time of their module; lib/session.js requires them all.
 
