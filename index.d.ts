@@ -1,5 +1,7 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
+import type { RetainerStep } from './binding'
+
 /** The leak taxonomy: what leaks. */
 export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers' | 'handles'
 
@@ -44,6 +46,16 @@ export interface Leak {
   snapshot?: string
   /** Guard mode with `snapshotDir`: why no snapshot was written for this finding. */
   snapshotSkipped?: string
+  /** `retained` with `check({ explain: true })`: the retainer path of one of the objects, step by step from a GC root to the object. */
+  retainers?: RetainerStep[]
+  /** `retained` with `explain`: the same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
+  retainersText?: string
+  /** `retained` with `explain`: the variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
+  heldBy?: string | null
+  /** `retained` with `explain`: how many of the finding's objects (at most 8 are kept) were found in the snapshot. */
+  explained?: number
+  /** `retained` with `explain`: why it could not be explained (the finding is still reported). */
+  explainError?: string
   [field: string]: unknown
 }
 
@@ -94,7 +106,15 @@ export interface CheckOptions {
   warn?: boolean
   /** Overrides `StartOptions.graceMs` for this check. */
   graceMs?: number
+  /**
+   * Explain `retained` findings: write a heap snapshot to a temporary 0600 file, find the
+   * finding's objects in it, attach their retainer path (`retainers`, `retainersText`,
+   * `heldBy`, named in `message` too) and delete the file. Blocks the event loop for the
+   * snapshot (seconds on a large heap): for tests and on-demand diagnosis. @default false
+   */
+  explain?: boolean
 }
+
 
 /** Options of `trackSet()`. */
 export interface TrackSetOptions {
@@ -140,6 +160,17 @@ export function trackSet<T extends Set<any> | Map<any, any> | any[]>(collection:
  * finding, grouped by `description`. Throws when not started.
  */
 export function watch(object: object, description: string): void
+
+/**
+ * Writes a heap snapshot of this process through V8's heap profiler and returns its absolute
+ * path: `path`, or `heapdump-<ms>.<pid>.heapsnapshot` in the current directory. Blocks the event
+ * loop while V8 serializes the heap (about as long as the heap is large: seconds for hundreds of
+ * MB). The file is created with mode 0600 (a snapshot holds every string in memory, secrets
+ * included) under a temporary name in the same directory and renamed when complete. On failure
+ * nothing is left behind and the thrown Error names the path and the reason, with the system
+ * error's `code` (`ENOENT`, `EACCES`, `ENOSPC`, `EISDIR`, ...) and `path`.
+ */
+export function writeSnapshot(path?: string): string
 
 /** Options of `assertNoLeaks()`. */
 export interface AssertNoLeaksOptions {
@@ -222,3 +253,5 @@ export class LeakWarning extends Error {
 }
 
 export { TrendEngine, TrendOptions, TrendGrowth } from './binding'
+/** One step of a retainer path from a GC root to an object (`edge`, `edgeType`, `node`, `nodeType`, `id`). */
+export type { RetainerStep } from './binding'

@@ -8,6 +8,7 @@ require('./lib/watch') // the retained detector
 require('./lib/globals') // the global detector
 require('./lib/timers') // the timers detector (off unless start({ timers: true }))
 require('./lib/handles') // the handles detector (off unless start({ handles: true }))
+require('./lib/explain') // check({ explain: true }): retainer paths for retained findings
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')
@@ -15,6 +16,7 @@ const { assertNoLeaks } = require('./lib/assert')
 const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
 const { guard } = require('./lib/guard')
+const { writeSnapshot } = require('./lib/snapshot')
 
 module.exports = {
   start: session.start,
@@ -27,6 +29,7 @@ module.exports = {
   trackSet,
   watch,
   guard,
+  writeSnapshot,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
 }

@@ -10,7 +10,8 @@
 //     collectSync(context) -> Leak[],    // optional: the same without waiting (toLeak on a sync fn)
 //     enterScope() -> token,             // optional: a nested block counted on its own
 //     exitScope(token),                  //   (lib/epochs.js); without them a block is a baseline()
-//   }
+//     async annotate(leaks, context) {}, // optional: adds fields to the findings of every
+//   }                                    //   detector (explain: retainer paths)
 //
 // Detectors register at require time of their module; lib/session.js requires them all.
 

@@ -120,7 +120,9 @@ async function check(options) {
   if (!session.started) return [] // stop() was called while we waited for the GC
   const context = { options: startOptions, checkOptions, cwd: process.cwd(), binding }
   const leaks = []
-  for (const d of detectors) leaks.push(...(await d.collect(context)))
+  for (const d of detectors) if (d.collect) leaks.push(...(await d.collect(context)))
+  // annotators add fields to findings of any kind (check({ explain: true }): lib/explain.js)
+  for (const d of detectors) if (d.annotate) await d.annotate(leaks, context)
   session.reporter.emit(leaks, {
     onLeak: checkOptions.onLeak || startOptions.onLeak,
     warn: checkOptions.warn === undefined ? startOptions.warn : checkOptions.warn,

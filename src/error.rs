@@ -15,6 +15,9 @@ impl From<JsError> for napi::Error {
     fn from(JsError(e): JsError) -> Self {
         match e {
             CoreError::InvalidArgument(msg) => napi::Error::new(napi::Status::InvalidArg, msg),
+            e @ (CoreError::Snapshot { .. } | CoreError::Io { .. }) => {
+                napi::Error::new(napi::Status::GenericFailure, e.to_string())
+            }
         }
     }
 }

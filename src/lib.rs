@@ -8,6 +8,7 @@ mod globals;
 mod handles;
 mod retained;
 mod rules;
+mod snapshot;
 mod timers;
 mod trend;
 
@@ -16,5 +17,6 @@ pub use globals::*;
 pub use handles::*;
 pub use retained::*;
 pub use rules::*;
+pub use snapshot::*;
 pub use timers::*;
 pub use trend::*;

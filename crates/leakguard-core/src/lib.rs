@@ -8,6 +8,8 @@
 //! - [`leak`]: a finding, as data.
 //! - [`rules`]: turns batched observations (listener groups, ...) into findings.
 //! - [`site`]: formatting of add-sites for people.
+//! - [`snapshot`]: V8 heap snapshots: parser, graph, dominators, retained sizes, analyze,
+//!   three-snapshot diff and retainer paths.
 #![deny(clippy::all)]
 
 pub mod collections;
@@ -18,6 +20,7 @@ pub mod leak;
 pub mod retained;
 pub mod rules;
 pub mod site;
+pub mod snapshot;
 pub mod timers;
 pub mod trend;
 

@@ -1,0 +1,122 @@
+'use strict'
+// check({ explain: true }): retained findings explained with their retainer path, on the seed's
+// leaky WebSocket server (real ws server and clients on 127.0.0.1) and on watched objects.
+
+const fs = require('node:fs')
+const os = require('node:os')
+const vm = require('node:vm')
+const leakguard = require('../index')
+const { startServer } = require('../examples/websocket-server/server')
+const { churn, drained } = require('../examples/websocket-server/client')
+
+afterEach(() => leakguard.stop())
+
+const retained = (leaks) => leaks.filter((l) => l.kind === 'retained')
+const explainFiles = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`leakguard-explain-${process.pid}-`) || f.startsWith(`.leakguard-explain-${process.pid}-`))
+
+/** Nothing of the explanation's own machinery may show in a path or be left behind. */
+function expectNoTraces(leak) {
+  for (const step of leak.retainers) {
+    expect(String(step.edge)).not.toMatch(/leakguardExplain/)
+    expect(String(step.node)).not.toMatch(/leakguardExplain/)
+  }
+  expect(leak.retainersText).not.toMatch(/leakguardExplain/)
+  expect(Object.getOwnPropertyNames(vm.runInThisContext('globalThis')).filter((k) => k.includes('leakguardExplain'))).toEqual([])
+  expect(explainFiles()).toEqual([])
+}
+
+test("the seed's leaky ws server: closed WebSockets and their sockets are held by 'connections'", async () => {
+  leakguard.start({ warn: false, graceMs: 0 })
+  const app = await startServer({ leaky: true, track: false })
+  try {
+    await churn(app.port, { count: 20, batch: 10 })
+    await drained(app.server)
+    const leaks = retained(await leakguard.check({ explain: true }))
+    const ws = leaks.find((l) => l.description === 'closed WebSocket')
+    const socket = leaks.find((l) => l.description === 'closed Socket')
+    for (const leak of [ws, socket]) {
+      expect(leak).toBeDefined()
+      expect(leak.explainError).toBeUndefined()
+      expect(leak.heldBy).toBe('connections')
+      expect(leak.explained).toBeGreaterThan(0)
+      expect(leak.message).toMatch(/Held by 'connections': /)
+      expect(leak.message).toContain(leak.retainersText)
+      // a path of steps from a GC root: the variable `connections` (a closure's context) holds
+      // a Set, whose table holds the WebSocket
+      const steps = leak.retainers
+      expect(steps.length).toBeGreaterThan(3)
+      for (const step of steps) expect(Object.keys(step).sort()).toEqual(['edge', 'edgeType', 'id', 'node', 'nodeType'])
+      const at = steps.findIndex((s) => s.edge === 'connections')
+      expect(steps[at]).toMatchObject({ edgeType: 'context', node: 'Set' })
+      expect(steps.slice(at + 1).map((s) => s.node)).toContain('WebSocket')
+      expect(leak.retainersText).toMatch(/connections/)
+      expectNoTraces(leak)
+    }
+    expect(ws.retainers[ws.retainers.length - 1].node).toBe('WebSocket')
+    expect(socket.retainers[socket.retainers.length - 1].node).toBe('Socket')
+  } finally {
+    await app.close()
+  }
+})
+
+test('without explain: no snapshot, no retainers; the fixed server has nothing to explain', async () => {
+  leakguard.start({ warn: false, graceMs: 0 })
+  const leaky = await startServer({ leaky: true, track: false })
+  try {
+    await churn(leaky.port, { count: 10, batch: 10 })
+    await drained(leaky.server)
+    const leaks = retained(await leakguard.check())
+    expect(leaks.length).toBeGreaterThan(0)
+    for (const l of leaks) {
+      expect(l.retainers).toBeUndefined()
+      expect(l.message).not.toMatch(/Held by/)
+    }
+  } finally {
+    await leaky.close()
+  }
+  leakguard.baseline()
+  const fixed = await startServer({ leaky: false, track: false })
+  try {
+    await churn(fixed.port, { count: 10, batch: 10 })
+    await drained(fixed.server)
+    expect(retained(await leakguard.check({ explain: true }))).toEqual([])
+    expect(explainFiles()).toEqual([])
+  } finally {
+    await fixed.close()
+  }
+})
+
+// module level: a variable of this file's module function, captured by `remember`
+const sessionCache = new Map()
+function remember(key, value) {
+  sessionCache.set(key, value)
+}
+
+test("watch(): objects kept in a module-level Map are held by the Map's variable name", async () => {
+  leakguard.start({ warn: false, graceMs: 0 })
+  // in a plain function: a suspended async frame may keep its last temporaries alive
+  ;(() => {
+    for (let i = 0; i < 5; i++) {
+      const session = { id: i, closedAt: Date.now() }
+      remember(i, session)
+      leakguard.watch(session, 'closed session')
+    }
+    leakguard.watch({ transient: true }, 'transient')
+  })()
+  const leaks = retained(await leakguard.check({ explain: true }))
+  expect(leaks.map((l) => l.description)).toEqual(['closed session'])
+  const [leak] = leaks
+  expect(leak.heldBy).toBe('sessionCache')
+  expect(leak.explained).toBe(5)
+  expect(leak.retainers.find((s) => s.edge === 'sessionCache')).toMatchObject({ edgeType: 'context', nodeType: 'object', node: 'Map' })
+  expect(leak.retainers[leak.retainers.length - 1]).toMatchObject({ node: 'Object', nodeType: 'object' })
+  expectNoTraces(leak)
+  // explaining keeps nothing alive: once the Map lets go, they are collected
+  sessionCache.clear()
+  expect(retained(await leakguard.check({ explain: true }))).toEqual([])
+})
+
+test('explain must be a boolean', async () => {
+  leakguard.start({ warn: false })
+  await expect(leakguard.check({ explain: 'yes' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.explain"') })
+})

@@ -1,0 +1,622 @@
+//! What users ask of a snapshot: a summary by class (`analyze`), the objects a program leaked
+//! between snapshots (`diff`, memlab's three-snapshot method) and who holds given objects
+//! (`retainer_paths`).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::dominators::Dominators;
+use super::graph::{HeapSnapshot, NodeKind};
+use super::parse::{read_file, ParseOptions};
+use super::paths::{self, DistanceFilter, RetainerStep, UNREACHABLE};
+use crate::CoreError;
+
+/// A snapshot with its dominator tree and distances: everything the questions below need.
+pub struct Analysis {
+    pub snapshot: HeapSnapshot,
+    pub dominators: Dominators,
+    /// Distance from the root per node (`paths::UNREACHABLE` when none).
+    pub distances: Vec<u32>,
+    filter: DistanceFilter,
+}
+
+impl Analysis {
+    pub fn new(snapshot: HeapSnapshot) -> Analysis {
+        let dominators = Dominators::compute(&snapshot);
+        let filter = DistanceFilter::new(&snapshot);
+        let distances = paths::distances(&snapshot, &filter);
+        Analysis {
+            snapshot,
+            dominators,
+            distances,
+            filter,
+        }
+    }
+
+    /// Reads and analyses a file.
+    pub fn from_file(path: &Path) -> Result<Analysis, CoreError> {
+        Ok(Analysis::new(read_file(path, ParseOptions::default())?))
+    }
+
+    /// The shortest retainer path of node `n` from the root, root side first.
+    pub fn retainers(&self, n: usize) -> Option<Vec<RetainerStep>> {
+        let edges = paths::path_edges(&self.snapshot, &self.distances, &self.filter, n)?;
+        Some(paths::steps(&self.snapshot, &edges))
+    }
+
+    fn path_edges(&self, n: usize) -> Option<Vec<usize>> {
+        paths::path_edges(&self.snapshot, &self.distances, &self.filter, n)
+    }
+}
+
+/// One class of objects in a summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassSummary {
+    /// The class as DevTools names it: a constructor name, `(string)`, `(closure)`, ...
+    pub name: String,
+    pub count: u64,
+    /// Sum of the objects' own sizes.
+    pub self_size: u64,
+    /// What freeing every object of the class would free: the sum of the retained sizes of the
+    /// objects not dominated by another object of the same class (DevTools' rule).
+    pub retained_size: u64,
+}
+
+/// One large object in a summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeObject {
+    pub id: u32,
+    pub name: String,
+    pub class_name: String,
+    pub self_size: u64,
+    pub retained_size: u64,
+    /// The shortest retainer path as text (empty when unreachable).
+    pub path: String,
+    pub retainers: Vec<RetainerStep>,
+}
+
+/// The answer of `analyze`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeapSummary {
+    pub node_count: u64,
+    pub edge_count: u64,
+    /// Sum of every node's self size (what DevTools shows as the root's retained size).
+    pub total_size: u64,
+    /// Every class, largest retained size first.
+    pub classes: Vec<ClassSummary>,
+    /// The `top` objects with the largest retained sizes (synthetic and `(system)` nodes left
+    /// out), largest first.
+    pub largest: Vec<LargeObject>,
+}
+
+/// Reads `path` and summarises it. `top` bounds `largest`.
+pub fn analyze(path: &Path, top: usize) -> Result<HeapSummary, CoreError> {
+    Ok(summarize(&Analysis::from_file(path)?, top))
+}
+
+/// Dense class numbers per node, and the class names.
+fn class_index(s: &HeapSnapshot) -> (Vec<u32>, Vec<String>) {
+    let mut index: HashMap<u64, u32> = HashMap::new();
+    let mut names = Vec::new();
+    let mut of = Vec::with_capacity(s.node_count());
+    for n in 0..s.node_count() {
+        let next = names.len() as u32;
+        let c = *index.entry(s.class_key(n)).or_insert_with(|| {
+            names.push(s.class_name(n).into_owned());
+            next
+        });
+        of.push(c);
+    }
+    (of, names)
+}
+
+/// Visits the dominator tree depth-first, calling `visit(node, true)` before a node's children
+/// and `visit(node, false)` after them (iteratively: the tree can be millions deep).
+fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, bool)) {
+    let (first, children) = d.children();
+    let mut stack: Vec<(u32, u32)> = vec![(0, first[0])];
+    visit(0, true);
+    while let Some(top) = stack.last_mut() {
+        let node = top.0 as usize;
+        if top.1 < first[node + 1] {
+            let child = children[top.1 as usize];
+            top.1 += 1;
+            visit(child as usize, true);
+            stack.push((child, first[child as usize]));
+        } else {
+            visit(node, false);
+            stack.pop();
+        }
+    }
+}
+
+/// The summary of an analysed snapshot.
+pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
+    let s = &a.snapshot;
+    let n = s.node_count();
+    let (class_of, names) = class_index(s);
+    let mut count = vec![0u64; names.len()];
+    let mut self_size = vec![0u64; names.len()];
+    let mut retained = vec![0u64; names.len()];
+    let mut total = 0u64;
+    for (i, &c) in class_of.iter().enumerate() {
+        total += s.self_size(i);
+        if s.kind(i) == NodeKind::Synthetic {
+            continue;
+        }
+        let c = c as usize;
+        count[c] += 1;
+        self_size[c] += s.self_size(i);
+    }
+    // A node adds its retained size to its class unless an ancestor in the dominator tree
+    // has the same class.
+    let mut active = vec![0u32; names.len()];
+    walk_dominator_tree(&a.dominators, |i, enter| {
+        let c = class_of[i] as usize;
+        if !enter {
+            active[c] -= 1;
+            return;
+        }
+        if active[c] == 0 && s.kind(i) != NodeKind::Synthetic {
+            retained[c] += a.dominators.retained[i];
+        }
+        active[c] += 1;
+    });
+    let mut classes: Vec<ClassSummary> = names
+        .into_iter()
+        .enumerate()
+        .filter(|&(c, _)| count[c] > 0)
+        .map(|(c, name)| ClassSummary {
+            name,
+            count: count[c],
+            self_size: self_size[c],
+            retained_size: retained[c],
+        })
+        .collect();
+    classes.sort_by(|x, y| {
+        y.retained_size
+            .cmp(&x.retained_size)
+            .then(y.self_size.cmp(&x.self_size))
+            .then(x.name.cmp(&y.name))
+    });
+
+    let mut candidates: Vec<u32> = (0..n as u32)
+        .filter(|&i| !matches!(s.kind(i as usize), NodeKind::Synthetic | NodeKind::Hidden))
+        .collect();
+    let by_retained = |x: &u32, y: &u32| {
+        a.dominators.retained[*y as usize]
+            .cmp(&a.dominators.retained[*x as usize])
+            .then(x.cmp(y))
+    };
+    if candidates.len() > top && top > 0 {
+        candidates.select_nth_unstable_by(top - 1, by_retained);
+    }
+    candidates.truncate(top);
+    candidates.sort_by(by_retained);
+    let largest = candidates
+        .into_iter()
+        .map(|i| {
+            let i = i as usize;
+            let retainers = a.retainers(i).unwrap_or_default();
+            LargeObject {
+                id: s.id(i),
+                name: s.name(i).chars().take(200).collect(),
+                class_name: s.class_name(i).into_owned(),
+                self_size: s.self_size(i),
+                retained_size: a.dominators.retained[i],
+                path: paths::path_text(&retainers),
+                retainers,
+            }
+        })
+        .collect();
+    HeapSummary {
+        node_count: n as u64,
+        edge_count: s.edge_count() as u64,
+        total_size: total,
+        classes,
+        largest,
+    }
+}
+
+/// Objects that leaked between snapshots, grouped by class and retainer path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeakGroup {
+    pub class_name: String,
+    /// How many leaked objects (leak roots, see [`diff`]) the group holds.
+    pub count: u64,
+    pub self_size: u64,
+    /// Sum of their retained sizes: what fixing this leak frees.
+    pub retained_size: u64,
+    /// Snapshot id of the group's largest object, in the final snapshot.
+    pub example_id: u32,
+    /// The example's shortest retainer path, as text.
+    pub path: String,
+    pub retainers: Vec<RetainerStep>,
+}
+
+/// The answer of `diff`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeapDiff {
+    /// Largest retained size first.
+    pub groups: Vec<LeakGroup>,
+    /// Objects allocated between baseline and target and still alive at the end (after the
+    /// noise filter), including those held inside the groups' objects.
+    pub new_objects: u64,
+}
+
+/// Node kinds a program allocates and can leak. System internals (`hidden`, V8's internal
+/// `array`s, `code`, `object shape`, `synthetic`) are left out: they follow the objects that
+/// own them and show in those objects' retained sizes.
+fn reportable(kind: NodeKind) -> bool {
+    matches!(
+        kind,
+        NodeKind::Object
+            | NodeKind::Closure
+            | NodeKind::RegExp
+            | NodeKind::Number
+            | NodeKind::Native
+            | NodeKind::Symbol
+            | NodeKind::BigInt
+    ) || kind.is_string()
+}
+
+fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
+    let mut ids = read_file(path, ParseOptions { ids_only: true })?.node_id;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// memlab's three-snapshot method. Objects (by snapshot node id) that are not in `baseline`,
+/// are in `target`, and are still alive in `last` (`final`; `target` itself when absent) are
+/// the new objects. Transient objects, gone by `final`, are not reported.
+///
+/// Noise is left out: nodes that are not [`reportable`] (system internals), nodes that are
+/// unreachable from the root (held only weakly; the next GC frees them), nodes whose immediate
+/// dominator is a `hidden` V8 internal (allocation-site boilerplates, feedback, caches) and
+/// strings held directly by a GC root category (the internalized string table, the stack):
+/// strings count only when a program's object retains them. Of the rest, only
+/// leak roots are reported: new objects not dominated by another reported new object through
+/// a chain of new objects (a leaked object's own properties, strings and closures are part of
+/// its retained size, not separate leaks). Strings are reported only when they are such roots.
+///
+/// Leak roots are grouped by class and by the signature of their shortest retainer path (edge
+/// names with indices blurred to `[]`, and node classes), largest retained size first.
+pub fn diff(baseline: &Path, target: &Path, last: Option<&Path>) -> Result<HeapDiff, CoreError> {
+    let base_ids = sorted_ids(baseline)?;
+    let (target_ids, analysis) = match last {
+        Some(last) => (Some(sorted_ids(target)?), Analysis::from_file(last)?),
+        None => (None, Analysis::from_file(target)?),
+    };
+    Ok(diff_analysis(&base_ids, target_ids.as_deref(), &analysis))
+}
+
+/// [`diff`] over ids already read (sorted) and the analysed final snapshot.
+pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis) -> HeapDiff {
+    let s = &a.snapshot;
+    let n = s.node_count();
+    let idom = &a.dominators.idom;
+    // New since the baseline and already there in the target, of any kind.
+    let new_any: Vec<bool> = (0..n)
+        .map(|i| {
+            let id = s.id(i);
+            i != 0
+                && base_ids.binary_search(&id).is_err()
+                && target_ids.is_none_or(|t| t.binary_search(&id).is_ok())
+        })
+        .collect();
+    let leaked: Vec<bool> = (0..n)
+        .map(|i| {
+            let kind = s.kind(i);
+            let holder = s.kind(idom[i] as usize);
+            new_any[i]
+                && reportable(kind)
+                && a.distances[i] != UNREACHABLE
+                // Held directly by V8 internals (allocation sites, feedback, caches).
+                && holder != NodeKind::Hidden
+                // Strings only when a program object holds them (not the string table).
+                && !(kind.is_string() && holder == NodeKind::Synthetic)
+        })
+        .collect();
+    let new_objects = leaked.iter().filter(|&&x| x).count() as u64;
+
+    // chain[i]: i is a leaked object, or a new node held (dominated) by one through new nodes.
+    let mut chain = vec![false; n];
+    let mut roots: Vec<usize> = Vec::new();
+    walk_dominator_tree(&a.dominators, |i, enter| {
+        if !enter || i == 0 {
+            return;
+        }
+        let parent_chain = chain[idom[i] as usize];
+        if leaked[i] && !parent_chain {
+            roots.push(i);
+        }
+        chain[i] = leaked[i] || (new_any[i] && parent_chain);
+    });
+    drop(chain);
+
+    // Group by class and path signature.
+    type Key = (u64, Vec<(u8, u32, u64)>);
+    let mut groups: HashMap<Key, (u64, u64, u64, usize)> = HashMap::new();
+    for &r in &roots {
+        let signature: Vec<(u8, u32, u64)> = a
+            .path_edges(r)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                let name = if s.edge_kind(e).is_indexed()
+                    || s.strings.get(s.edge_name[e]).parse::<u64>().is_ok()
+                {
+                    u32::MAX
+                } else {
+                    s.edge_name[e]
+                };
+                (s.edge_type[e], name, s.class_key(s.edge_target(e)))
+            })
+            .collect();
+        let g = groups
+            .entry((s.class_key(r), signature))
+            .or_insert((0, 0, 0, r));
+        g.0 += 1;
+        g.1 += s.self_size(r);
+        g.2 += a.dominators.retained[r];
+        if a.dominators.retained[r] > a.dominators.retained[g.3] {
+            g.3 = r;
+        }
+    }
+    let mut groups: Vec<LeakGroup> = groups
+        .into_values()
+        .map(|(count, self_size, retained_size, example)| {
+            let retainers = a.retainers(example).unwrap_or_default();
+            LeakGroup {
+                class_name: s.class_name(example).into_owned(),
+                count,
+                self_size,
+                retained_size,
+                example_id: s.id(example),
+                path: paths::path_text(&retainers),
+                retainers,
+            }
+        })
+        .collect();
+    groups.sort_by(|x, y| {
+        y.retained_size
+            .cmp(&x.retained_size)
+            .then(y.count.cmp(&x.count))
+            .then(x.class_name.cmp(&y.class_name))
+            .then(x.path.cmp(&y.path))
+    });
+    HeapDiff {
+        groups,
+        new_objects,
+    }
+}
+
+/// The answer of `retainer_paths` for one id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetainerPath {
+    pub id: u32,
+    /// The id is in the snapshot and reachable from the root.
+    pub found: bool,
+    pub path: String,
+    pub retainers: Vec<RetainerStep>,
+}
+
+/// The shortest retainer path of each of `ids` in the snapshot at `path`.
+pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, CoreError> {
+    let s = read_file(path, ParseOptions::default())?;
+    let filter = DistanceFilter::new(&s);
+    let dist = paths::distances(&s, &filter);
+    let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
+    for i in 0..s.node_count() {
+        if let Some(slot) = wanted.get_mut(&s.id(i)) {
+            slot.get_or_insert(i);
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|&id| {
+            let steps = wanted
+                .get(&id)
+                .copied()
+                .flatten()
+                .and_then(|n| paths::path_edges(&s, &dist, &filter, n))
+                .map(|edges| paths::steps(&s, &edges));
+            match steps {
+                Some(retainers) => RetainerPath {
+                    id,
+                    found: true,
+                    path: paths::path_text(&retainers),
+                    retainers,
+                },
+                None => RetainerPath {
+                    id,
+                    found: false,
+                    path: String::new(),
+                    retainers: Vec::new(),
+                },
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{SnapshotBuilder, E};
+    use super::*;
+
+    /// A process heap: root -> (GC roots) -> ctx -sessionRegistry-> Map -table-> table,
+    /// with `leaked` LeakyThings (each holding a string) in the table, `kept` old objects and
+    /// optionally `transient` new objects held by `ctx.pending`.
+    struct Heap {
+        b: SnapshotBuilder,
+        table: usize,
+        pending: usize,
+        next_id: u64,
+    }
+
+    impl Heap {
+        fn new() -> Heap {
+            let mut b = SnapshotBuilder::new();
+            let gc = b.node_with_id("synthetic", "(GC roots)", 0, 3);
+            let ctx = b.node_with_id("object", "system / Context", 40, 5);
+            let map = b.node_with_id("object", "Map", 32, 7);
+            let table = b.node_with_id("array", "(object elements)", 64, 9);
+            let pending = b.node_with_id("object", "Array", 16, 11);
+            let old = b.node_with_id("object", "Config", 100, 13);
+            b.edge(0, E::Element(1), gc);
+            b.edge(gc, E::Element(1), ctx);
+            b.edge(ctx, E::Context("sessionRegistry"), map);
+            b.edge(ctx, E::Context("pending"), pending);
+            b.edge(ctx, E::Context("config"), old);
+            b.edge(map, E::Internal("table"), table);
+            Heap {
+                b,
+                table,
+                pending,
+                next_id: 1001,
+            }
+        }
+
+        fn leak(&mut self, i: u64) -> u64 {
+            let id = 1001 + 2 * i;
+            self.next_id = self.next_id.max(id + 2);
+            let t = self.b.node_with_id("object", "LeakyThing", 24, id);
+            let s = self
+                .b
+                .node_with_id("string", &format!("session {i}"), 32, 100_001 + 2 * i);
+            self.b
+                .edge(self.table, E::Internal(&format!("{}", i + 2)), t);
+            self.b.edge(t, E::Property("name"), s);
+            id
+        }
+
+        fn transient(&mut self, i: u64) {
+            let t = self.b.node_with_id("object", "Temp", 16, 50_001 + 2 * i);
+            self.b.edge(self.pending, E::Element(i as u32), t);
+        }
+
+        fn ids(&self) -> Vec<u32> {
+            let s = self.b.parse();
+            let mut v = s.node_id.clone();
+            v.sort_unstable();
+            v
+        }
+    }
+
+    #[test]
+    fn three_snapshot_diff_finds_what_stays_and_skips_transients() {
+        let baseline = Heap::new();
+        let mut target = Heap::new();
+        let mut last = Heap::new();
+        for i in 0..5 {
+            target.leak(i);
+            last.leak(i);
+        }
+        for i in 0..3 {
+            target.transient(i);
+        }
+        // After the target: more leaks that must not count (not in the target) and the
+        // transients are gone.
+        for i in 5..7 {
+            last.leak(i);
+        }
+        let a = Analysis::new(last.b.parse());
+        let d = diff_analysis(&baseline.ids(), Some(&target.ids()), &a);
+        assert_eq!(d.groups.len(), 1, "{:#?}", d.groups);
+        let g = &d.groups[0];
+        assert_eq!(g.class_name, "LeakyThing");
+        assert_eq!(g.count, 5);
+        assert_eq!(g.self_size, 5 * 24);
+        assert_eq!(g.retained_size, 5 * (24 + 32));
+        assert!(g.path.contains("sessionRegistry (Map)"), "{}", g.path);
+        assert!(g.path.ends_with("table → LeakyThing"), "{}", g.path);
+        assert_eq!(g.retainers.last().unwrap().id, g.example_id);
+        // 5 things and their 5 strings.
+        assert_eq!(d.new_objects, 10);
+
+        // Without a final snapshot the target is the final one: the transients show too.
+        let a = Analysis::new(target.b.parse());
+        let d = diff_analysis(&baseline.ids(), None, &a);
+        let classes: Vec<(&str, u64)> = d
+            .groups
+            .iter()
+            .map(|g| (g.class_name.as_str(), g.count))
+            .collect();
+        assert_eq!(classes, vec![("LeakyThing", 5), ("Temp", 3)]);
+        assert!(
+            d.groups[1].path.contains("pending (Array)"),
+            "{}",
+            d.groups[1].path
+        );
+    }
+
+    #[test]
+    fn nothing_new_is_nothing_reported() {
+        let mut h = Heap::new();
+        h.leak(0);
+        let a = Analysis::new(h.b.parse());
+        let d = diff_analysis(&h.ids(), None, &a);
+        assert!(d.groups.is_empty());
+        assert_eq!(d.new_objects, 0);
+    }
+
+    #[test]
+    fn summary_counts_classes_and_nested_retained_sizes() {
+        let mut h = Heap::new();
+        for i in 0..4 {
+            h.leak(i);
+        }
+        let s = h.b.parse();
+        let total: u64 = (0..s.node_count()).map(|i| s.self_size(i)).sum();
+        let sum = summarize(&Analysis::new(s), 3);
+        assert_eq!(sum.node_count, 15);
+        assert_eq!(sum.total_size, total);
+        let thing = sum.classes.iter().find(|c| c.name == "LeakyThing").unwrap();
+        assert_eq!(
+            (thing.count, thing.self_size, thing.retained_size),
+            (4, 96, 4 * 56)
+        );
+        let strings = sum.classes.iter().find(|c| c.name == "(string)").unwrap();
+        assert_eq!((strings.count, strings.retained_size), (4, 128));
+        assert!(sum.classes.iter().all(|c| c.name != "(synthetic)"));
+        // Sorted by retained size: the context holds the Map, the Map everything leaked.
+        assert_eq!(sum.classes[0].name, "system / Context");
+        assert_eq!(
+            sum.classes[0].retained_size,
+            40 + 16 + 100 + 32 + 64 + 4 * 56
+        );
+        assert_eq!(sum.classes[1].name, "Map");
+        assert_eq!(sum.classes[1].retained_size, 32 + 64 + 4 * 56);
+        assert!(sum
+            .classes
+            .windows(2)
+            .all(|w| w[0].retained_size >= w[1].retained_size));
+        assert_eq!(sum.largest.len(), 3);
+        assert_eq!(sum.largest[0].class_name, "system / Context");
+        assert_eq!(sum.largest[1].class_name, "Map");
+        assert_eq!(
+            sum.largest[1].path,
+            "(GC roots) → [1] (system / Context) → sessionRegistry (Map)"
+        );
+    }
+
+    #[test]
+    fn class_retained_size_does_not_double_count_nested_objects() {
+        // A Node holding a Node holding a Node: the class retains the outer one's size once.
+        let mut b = SnapshotBuilder::new();
+        let n1 = b.node("object", "Node", 10);
+        let n2 = b.node("object", "Node", 10);
+        let n3 = b.node("object", "Node", 10);
+        b.edge(0, E::Element(1), n1);
+        b.edge(n1, E::Property("next"), n2);
+        b.edge(n2, E::Property("next"), n3);
+        let sum = summarize(&Analysis::new(b.parse()), 5);
+        let node = sum.classes.iter().find(|c| c.name == "Node").unwrap();
+        assert_eq!(
+            (node.count, node.self_size, node.retained_size),
+            (3, 30, 30)
+        );
+        assert_eq!(sum.largest[0].path, "Node");
+        assert_eq!(sum.largest[2].path, "Node → next (Node) → next (Node)");
+    }
+}

@@ -1,0 +1,284 @@
+//! The heap graph: nodes and edges in compact columns, forward edges in CSR form (first edge
+//! per node), and the retainer (reverse) index.
+
+/// What a node is, from `snapshot.meta.node_types[0]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Hidden,
+    Array,
+    String,
+    Object,
+    Code,
+    Closure,
+    RegExp,
+    Number,
+    Native,
+    Synthetic,
+    ConcatenatedString,
+    SlicedString,
+    Symbol,
+    BigInt,
+    ObjectShape,
+    /// A type this version does not know; shown by its name.
+    Other,
+}
+
+impl NodeKind {
+    pub(crate) fn from_name(name: &str) -> NodeKind {
+        match name {
+            "hidden" => NodeKind::Hidden,
+            "array" => NodeKind::Array,
+            "string" => NodeKind::String,
+            "object" => NodeKind::Object,
+            "code" => NodeKind::Code,
+            "closure" => NodeKind::Closure,
+            "regexp" => NodeKind::RegExp,
+            "number" => NodeKind::Number,
+            "native" => NodeKind::Native,
+            "synthetic" => NodeKind::Synthetic,
+            "concatenated string" => NodeKind::ConcatenatedString,
+            "sliced string" => NodeKind::SlicedString,
+            "symbol" => NodeKind::Symbol,
+            "bigint" => NodeKind::BigInt,
+            "object shape" => NodeKind::ObjectShape,
+            _ => NodeKind::Other,
+        }
+    }
+
+    /// Strings of any representation.
+    pub fn is_string(self) -> bool {
+        matches!(
+            self,
+            NodeKind::String | NodeKind::ConcatenatedString | NodeKind::SlicedString
+        )
+    }
+}
+
+/// What an edge is, from `snapshot.meta.edge_types[0]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeKind {
+    /// A variable captured in a function context; named by the variable.
+    Context,
+    /// An array element; `name_or_index` is the index.
+    Element,
+    /// A named property.
+    Property,
+    /// A V8-internal reference (`map`, `table`, `context`, ...); named.
+    Internal,
+    /// A reference not visible to JavaScript; `name_or_index` is an index.
+    Hidden,
+    /// A shortcut (the root's edges to global objects); named.
+    Shortcut,
+    /// A weak reference: does not keep its target alive.
+    Weak,
+    Other,
+}
+
+impl EdgeKind {
+    pub(crate) fn from_name(name: &str) -> EdgeKind {
+        match name {
+            "context" => EdgeKind::Context,
+            "element" => EdgeKind::Element,
+            "property" => EdgeKind::Property,
+            "internal" => EdgeKind::Internal,
+            "hidden" => EdgeKind::Hidden,
+            "shortcut" => EdgeKind::Shortcut,
+            "weak" => EdgeKind::Weak,
+            _ => EdgeKind::Other,
+        }
+    }
+
+    /// Element and hidden edges carry an index, every other kind a string-table index.
+    pub fn is_indexed(self) -> bool {
+        matches!(self, EdgeKind::Element | EdgeKind::Hidden)
+    }
+}
+
+/// The `strings` table: all strings in one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct StringTable {
+    pub(crate) data: String,
+    /// `ends[i]` is where string `i` ends; it starts where `i - 1` ends.
+    pub(crate) ends: Vec<usize>,
+}
+
+impl StringTable {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        if i >= self.ends.len() {
+            return "";
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.data.get(start..self.ends[i]).unwrap_or("")
+    }
+}
+
+/// A parsed heap snapshot. Node `0` is the synthetic root. Nodes are addressed by ordinal
+/// (their position in `nodes`), not by their snapshot id.
+#[derive(Debug, Default)]
+pub struct HeapSnapshot {
+    pub(crate) node_type_names: Vec<String>,
+    pub(crate) edge_type_names: Vec<String>,
+    pub(crate) node_kind_of_type: Vec<NodeKind>,
+    pub(crate) edge_kind_of_type: Vec<EdgeKind>,
+    /// Per node: index into `node_type_names`.
+    pub(crate) node_type: Vec<u8>,
+    pub(crate) node_name: Vec<u32>,
+    pub(crate) node_id: Vec<u32>,
+    pub(crate) self_size: Vec<u64>,
+    /// CSR: edges of node `n` are `first_edge[n]..first_edge[n + 1]` (length nodes + 1).
+    pub(crate) first_edge: Vec<u32>,
+    pub(crate) edge_type: Vec<u8>,
+    pub(crate) edge_name: Vec<u32>,
+    /// Target node ordinal.
+    pub(crate) edge_to: Vec<u32>,
+    pub(crate) strings: StringTable,
+    /// Reverse CSR: retainers of node `n` are `first_retainer[n]..first_retainer[n + 1]`
+    /// into `retainer_edge` (edge index) and `retainer_node` (owner of that edge).
+    pub(crate) first_retainer: Vec<u32>,
+    pub(crate) retainer_edge: Vec<u32>,
+    pub(crate) retainer_node: Vec<u32>,
+}
+
+impl HeapSnapshot {
+    /// Number of nodes (objects) in the snapshot.
+    pub fn node_count(&self) -> usize {
+        self.node_id.len()
+    }
+
+    /// Number of edges (references) in the snapshot.
+    pub fn edge_count(&self) -> usize {
+        self.edge_to.len()
+    }
+
+    /// The snapshot id of a node (stable across snapshots of one process).
+    pub fn id(&self, n: usize) -> u32 {
+        self.node_id[n]
+    }
+
+    pub fn self_size(&self, n: usize) -> u64 {
+        self.self_size.get(n).copied().unwrap_or(0)
+    }
+
+    pub fn kind(&self, n: usize) -> NodeKind {
+        self.node_kind_of_type[self.node_type[n] as usize]
+    }
+
+    /// The node's type as the snapshot names it (`object`, `closure`, ...).
+    pub fn type_name(&self, n: usize) -> &str {
+        &self.node_type_names[self.node_type[n] as usize]
+    }
+
+    /// The node's name: a constructor name for objects, the text for strings, ...
+    pub fn name(&self, n: usize) -> &str {
+        self.strings.get(self.node_name[n])
+    }
+
+    /// The class a node is grouped under, as DevTools' `HeapSnapshotNode.className()`:
+    /// `object` and `native` nodes by their name (the constructor), `hidden` as `(system)`,
+    /// `code` as `(compiled code)`, every other type as `(<type>)`: `(string)`, `(closure)`,
+    /// `(array)`, `(concatenated string)`, `(number)`, ...
+    pub fn class_name(&self, n: usize) -> std::borrow::Cow<'_, str> {
+        match self.kind(n) {
+            NodeKind::Object | NodeKind::Native => std::borrow::Cow::Borrowed(self.name(n)),
+            NodeKind::Hidden => std::borrow::Cow::Borrowed("(system)"),
+            NodeKind::Code => std::borrow::Cow::Borrowed("(compiled code)"),
+            _ => std::borrow::Cow::Owned(format!("({})", self.type_name(n))),
+        }
+    }
+
+    /// A key per class: equal for nodes with equal `class_name`. Objects and natives use their
+    /// name's string index (offset past the type range), others their type index.
+    pub fn class_key(&self, n: usize) -> u64 {
+        match self.kind(n) {
+            NodeKind::Object | NodeKind::Native => 256 + u64::from(self.node_name[n]),
+            _ => u64::from(self.node_type[n]),
+        }
+    }
+
+    /// Edges of node `n` as a range of edge indices.
+    #[inline]
+    pub fn edges(&self, n: usize) -> std::ops::Range<usize> {
+        self.first_edge[n] as usize..self.first_edge[n + 1] as usize
+    }
+
+    /// Retainer slots of node `n` (indices into the retainer index).
+    #[inline]
+    pub(crate) fn retainers(&self, n: usize) -> std::ops::Range<usize> {
+        self.first_retainer[n] as usize..self.first_retainer[n + 1] as usize
+    }
+
+    #[inline]
+    pub fn edge_kind(&self, e: usize) -> EdgeKind {
+        self.edge_kind_of_type[self.edge_type[e] as usize]
+    }
+
+    /// The edge's type as the snapshot names it (`property`, `context`, ...).
+    pub fn edge_type_name(&self, e: usize) -> &str {
+        &self.edge_type_names[self.edge_type[e] as usize]
+    }
+
+    #[inline]
+    pub fn edge_target(&self, e: usize) -> usize {
+        self.edge_to[e] as usize
+    }
+
+    /// The edge's label: element and hidden edges as `[index]`, property, context, internal
+    /// and shortcut edges by name; a name made only of digits (V8 names the slots of hash
+    /// tables that way) reads as an index too: `[42]`.
+    pub fn edge_label(&self, e: usize) -> String {
+        let v = self.edge_name[e];
+        if self.edge_kind(e).is_indexed() {
+            return format!("[{v}]");
+        }
+        let name = self.strings.get(v);
+        if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
+            format!("[{name}]")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// Builds the retainer index. Called once after parsing.
+    pub(crate) fn build_retainers(&mut self) {
+        let n = self.node_count();
+        let mut counts = vec![0u32; n + 1];
+        for &to in &self.edge_to {
+            counts[to as usize] += 1;
+        }
+        // Exclusive prefix sum into first_retainer.
+        let mut first = vec![0u32; n + 1];
+        let mut acc = 0u32;
+        for i in 0..n {
+            first[i] = acc;
+            acc += counts[i];
+        }
+        first[n] = acc;
+        drop(counts);
+        let mut fill = first.clone();
+        let m = self.edge_count();
+        let mut retainer_edge = vec![0u32; m];
+        let mut retainer_node = vec![0u32; m];
+        for src in 0..n {
+            for e in self.edges(src) {
+                let to = self.edge_to[e] as usize;
+                let slot = fill[to] as usize;
+                retainer_edge[slot] = e as u32;
+                retainer_node[slot] = src as u32;
+                fill[to] += 1;
+            }
+        }
+        self.first_retainer = first;
+        self.retainer_edge = retainer_edge;
+        self.retainer_node = retainer_node;
+    }
+
+    /// The ordinal of the node with snapshot id `id`, if present (linear scan).
+    pub fn find_id(&self, id: u32) -> Option<usize> {
+        self.node_id.iter().position(|&x| x == id)
+    }
+}

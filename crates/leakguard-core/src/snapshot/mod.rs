@@ -1,0 +1,22 @@
+//! V8 heap snapshots (`.heapsnapshot`): a parser built for size, the heap graph, dominator
+//! tree and retained sizes (Chrome DevTools' rules), retainer paths, `analyze`, memlab's
+//! three-snapshot `diff`.
+
+pub mod dominators;
+pub mod graph;
+pub mod parse;
+mod reader;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use dominators::Dominators;
+pub use graph::{EdgeKind, HeapSnapshot, NodeKind};
+pub use parse::{parse, read_file, ParseOptions};
+pub mod analyze;
+pub mod paths;
+
+pub use analyze::{
+    analyze, diff, retainer_paths, summarize, Analysis, ClassSummary, HeapDiff, HeapSummary,
+    LargeObject, LeakGroup, RetainerPath,
+};
+pub use paths::{path_text, RetainerStep};

@@ -1,0 +1,843 @@
+//! The `.heapsnapshot` document parser.
+//!
+//! Only the small `snapshot` object (the meta) goes through serde_json. `nodes` and `edges`
+//! are scanned number by number straight into compact columns, `strings` decoded into one
+//! buffer. Unknown top-level keys (`trace_function_infos`, `trace_tree`, `samples`,
+//! `locations`, ...) are skipped. Fields are found by name in `meta.node_fields` and
+//! `meta.edge_fields`, never by position.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::graph::{EdgeKind, HeapSnapshot, NodeKind, StringTable};
+use super::reader::{describe, Reader, Res};
+use crate::CoreError;
+
+/// What to keep while parsing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ParseOptions {
+    /// Keep only node ids (enough for the baseline and target of a diff): edges are scanned
+    /// and counted but not stored, strings skipped, no retainer index is built.
+    pub ids_only: bool,
+}
+
+/// Opens and parses a snapshot file. A missing or unreadable file is `CoreError::Io` naming
+/// the path and the OS reason; a truncated or corrupt one is `CoreError::Snapshot`.
+pub fn read_file(path: &Path, options: ParseOptions) -> Result<HeapSnapshot, CoreError> {
+    let io_error = |e: std::io::Error| CoreError::Io {
+        path: path.display().to_string(),
+        reason: describe_io(&e),
+    };
+    let file = File::open(path).map_err(io_error)?;
+    let meta = file.metadata().map_err(io_error)?;
+    if meta.is_dir() {
+        return Err(CoreError::Io {
+            path: path.display().to_string(),
+            reason: "EISDIR: illegal operation on a directory".into(),
+        });
+    }
+    parse(file, Some(meta.len()), options)
+}
+
+/// `ENOENT: no such file or directory (os error 2)`: the code Node users know first.
+pub(crate) fn describe_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    let code = match e.kind() {
+        K::NotFound => "ENOENT",
+        K::PermissionDenied => "EACCES",
+        K::IsADirectory => "EISDIR",
+        K::NotADirectory => "ENOTDIR",
+        K::OutOfMemory => "ENOMEM",
+        K::StorageFull => "ENOSPC",
+        _ => "",
+    };
+    let text = e.to_string();
+    let text = text
+        .get(..1)
+        .map(|f| f.to_lowercase() + &text[1..])
+        .unwrap_or(text);
+    if code.is_empty() {
+        text
+    } else {
+        format!("{code}: {text}")
+    }
+}
+
+/// Parses a snapshot from any reader. `size_hint` (the file size) bounds allocations made
+/// from the counts the file claims, so a corrupt count cannot exhaust memory.
+pub fn parse<R: Read>(
+    input: R,
+    size_hint: Option<u64>,
+    options: ParseOptions,
+) -> Result<HeapSnapshot, CoreError> {
+    let mut r = Reader::new(input);
+    let mut doc = Document::new(options, size_hint);
+
+    r.expect(b'{')?;
+    let mut first = true;
+    loop {
+        let b = r.peek_token("a key or '}'")?;
+        if b == b'}' && first {
+            r.expect(b'}')?;
+            break;
+        }
+        first = false;
+        let key_at = r.offset();
+        let key = r.read_string()?;
+        r.expect(b':')?;
+        match key.as_str() {
+            "snapshot" => doc.read_meta(&mut r, key_at)?,
+            "nodes" => doc.read_nodes(&mut r)?,
+            "edges" => doc.read_edges(&mut r)?,
+            "strings" if !options.ids_only => doc.read_strings(&mut r)?,
+            _ => r.skip_value(None)?,
+        }
+        match r.peek_token("',' or '}'")? {
+            b',' => r.expect(b',')?,
+            b'}' => {
+                r.expect(b'}')?;
+                break;
+            }
+            other => {
+                return Err(r.error(format!(
+                    "expected ',' or '}}' after the value of \"{key}\", found {}",
+                    describe(other)
+                )))
+            }
+        }
+    }
+    r.skip_ws()?;
+    if let Some(b) = r.peek()? {
+        return Err(r.error(format!("unexpected {} after the document", describe(b))));
+    }
+    doc.finish(r.offset())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeRole {
+    Type,
+    Name,
+    Id,
+    SelfSize,
+    EdgeCount,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EdgeRole {
+    Type,
+    NameOrIndex,
+    ToNode,
+    Ignore,
+}
+
+struct Meta {
+    node_roles: Vec<NodeRole>,
+    edge_roles: Vec<EdgeRole>,
+    node_types: Vec<String>,
+    edge_types: Vec<String>,
+    node_count: Option<u64>,
+    edge_count: Option<u64>,
+}
+
+impl Meta {
+    fn from_json(v: &Value) -> Result<Meta, String> {
+        let meta = v.get("meta").ok_or("the snapshot object has no \"meta\"")?;
+        let names = |key: &str| -> Result<Vec<String>, String> {
+            meta.get(key)
+                .and_then(Value::as_array)
+                .ok_or(format!("meta.{key} is missing or not an array"))?
+                .iter()
+                .map(|f| {
+                    f.as_str()
+                        .map(str::to_string)
+                        .ok_or(format!("meta.{key} holds a non-string"))
+                })
+                .collect()
+        };
+        let node_fields = names("node_fields")?;
+        let edge_fields = names("edge_fields")?;
+        let type_names = |key: &str, fields: &[String]| -> Result<Vec<String>, String> {
+            let at = fields
+                .iter()
+                .position(|f| f == "type")
+                .ok_or(format!("meta.{key} has no \"type\" field"))?;
+            let list = meta
+                .get(key)
+                .and_then(|t| t.get(at))
+                .and_then(Value::as_array)
+                .ok_or(format!("meta.{key}[{at}] (the type names) is missing"))?;
+            let out: Vec<String> = list
+                .iter()
+                .map(|s| s.as_str().unwrap_or("").to_string())
+                .collect();
+            if out.len() > 256 {
+                return Err(format!(
+                    "meta.{key} lists {} types, at most 256 are supported",
+                    out.len()
+                ));
+            }
+            Ok(out)
+        };
+        let node_types = type_names("node_types", &node_fields)?;
+        let edge_types = type_names("edge_types", &edge_fields)?;
+        let node_roles: Vec<NodeRole> = node_fields
+            .iter()
+            .map(|f| match f.as_str() {
+                "type" => NodeRole::Type,
+                "name" => NodeRole::Name,
+                "id" => NodeRole::Id,
+                "self_size" => NodeRole::SelfSize,
+                "edge_count" => NodeRole::EdgeCount,
+                _ => NodeRole::Ignore,
+            })
+            .collect();
+        for (role, name) in [
+            (NodeRole::Type, "type"),
+            (NodeRole::Name, "name"),
+            (NodeRole::Id, "id"),
+            (NodeRole::SelfSize, "self_size"),
+            (NodeRole::EdgeCount, "edge_count"),
+        ] {
+            if !node_roles.contains(&role) {
+                return Err(format!("meta.node_fields has no \"{name}\""));
+            }
+        }
+        let edge_roles: Vec<EdgeRole> = edge_fields
+            .iter()
+            .map(|f| match f.as_str() {
+                "type" => EdgeRole::Type,
+                "name_or_index" => EdgeRole::NameOrIndex,
+                "to_node" => EdgeRole::ToNode,
+                _ => EdgeRole::Ignore,
+            })
+            .collect();
+        for (role, name) in [
+            (EdgeRole::Type, "type"),
+            (EdgeRole::NameOrIndex, "name_or_index"),
+            (EdgeRole::ToNode, "to_node"),
+        ] {
+            if !edge_roles.contains(&role) {
+                return Err(format!("meta.edge_fields has no \"{name}\""));
+            }
+        }
+        Ok(Meta {
+            node_roles,
+            edge_roles,
+            node_types,
+            edge_types,
+            node_count: v.get("node_count").and_then(Value::as_u64),
+            edge_count: v.get("edge_count").and_then(Value::as_u64),
+        })
+    }
+}
+
+/// Node columns, filled number by number.
+#[derive(Default)]
+struct Nodes {
+    k: usize,
+    ntype: Vec<u8>,
+    name: Vec<u32>,
+    id: Vec<u32>,
+    self_size: Vec<u64>,
+    edge_count: Vec<u32>,
+    /// Sum of edge_count, to check against the edges.
+    edge_total: u64,
+}
+
+#[derive(Default)]
+struct Edges {
+    k: usize,
+    count: u64,
+    etype: Vec<u8>,
+    name: Vec<u32>,
+    to: Vec<u32>,
+}
+
+fn to_u32(v: u64, what: &str) -> Result<u32, String> {
+    u32::try_from(v).map_err(|_| format!("{what} {v} does not fit in 32 bits"))
+}
+
+struct Document {
+    options: ParseOptions,
+    size_hint: Option<u64>,
+    meta: Option<Meta>,
+    nodes: Option<Nodes>,
+    nodes_at: u64,
+    /// `nodes` seen before the meta: kept raw, decoded once the meta is known.
+    raw_nodes: Option<Vec<u64>>,
+    edges: Option<Edges>,
+    edges_at: u64,
+    raw_edges: Option<Vec<u64>>,
+    strings: Option<StringTable>,
+    strings_at: u64,
+}
+
+impl Document {
+    fn new(options: ParseOptions, size_hint: Option<u64>) -> Self {
+        Document {
+            options,
+            size_hint,
+            meta: None,
+            nodes: None,
+            nodes_at: 0,
+            raw_nodes: None,
+            edges: None,
+            edges_at: 0,
+            raw_edges: None,
+            strings: None,
+            strings_at: 0,
+        }
+    }
+
+    /// A capacity to reserve for `count` items of `fields` numbers each, bounded by what the
+    /// file can hold (every number takes at least two bytes).
+    fn capacity(&self, count: Option<u64>, fields: usize) -> usize {
+        let bound = self.size_hint.unwrap_or(1 << 20) / (2 * fields.max(1) as u64);
+        count.unwrap_or(0).min(bound).min(usize::MAX as u64) as usize
+    }
+
+    fn read_meta<R: Read>(&mut self, r: &mut Reader<R>, key_at: u64) -> Res<()> {
+        if self.meta.is_some() {
+            return Err(CoreError::Snapshot {
+                offset: key_at,
+                reason: "\"snapshot\" appears twice".into(),
+            });
+        }
+        let at = {
+            r.skip_ws()?;
+            r.offset()
+        };
+        let mut text = Vec::new();
+        r.skip_value(Some(&mut text))?;
+        let value: Value = serde_json::from_slice(&text).map_err(|e| CoreError::Snapshot {
+            offset: at,
+            reason: format!("the snapshot meta is not valid JSON: {e}"),
+        })?;
+        let meta =
+            Meta::from_json(&value).map_err(|reason| CoreError::Snapshot { offset: at, reason })?;
+        self.meta = Some(meta);
+        // Decode arrays that came before the meta.
+        if let Some(raw) = self.raw_nodes.take() {
+            let mut nodes = Nodes::default();
+            for v in raw {
+                self.push_node(&mut nodes, v)
+                    .map_err(|reason| CoreError::Snapshot {
+                        offset: self.nodes_at,
+                        reason,
+                    })?;
+            }
+            self.nodes = Some(nodes);
+        }
+        if let Some(raw) = self.raw_edges.take() {
+            let mut edges = Edges::default();
+            for v in raw {
+                self.push_edge(&mut edges, v)
+                    .map_err(|reason| CoreError::Snapshot {
+                        offset: self.edges_at,
+                        reason,
+                    })?;
+            }
+            self.edges = Some(edges);
+        }
+        Ok(())
+    }
+
+    fn push_node(&self, nodes: &mut Nodes, v: u64) -> Result<(), String> {
+        let meta = self.meta.as_ref().ok_or("no meta")?;
+        let role = meta.node_roles[nodes.k];
+        nodes.k += 1;
+        if nodes.k == meta.node_roles.len() {
+            nodes.k = 0;
+        }
+        if self.options.ids_only {
+            if role == NodeRole::Id {
+                nodes.id.push(to_u32(v, "node id")?);
+            }
+            return Ok(());
+        }
+        match role {
+            NodeRole::Type => {
+                if v >= meta.node_types.len() as u64 {
+                    return Err(format!(
+                        "node type {v} is not one of the {} types in meta.node_types",
+                        meta.node_types.len()
+                    ));
+                }
+                nodes.ntype.push(v as u8);
+            }
+            NodeRole::Name => nodes.name.push(to_u32(v, "node name index")?),
+            NodeRole::Id => nodes.id.push(to_u32(v, "node id")?),
+            NodeRole::SelfSize => nodes.self_size.push(v),
+            NodeRole::EdgeCount => {
+                nodes.edge_count.push(to_u32(v, "edge count")?);
+                nodes.edge_total += v;
+            }
+            NodeRole::Ignore => {}
+        }
+        Ok(())
+    }
+
+    fn push_edge(&self, edges: &mut Edges, v: u64) -> Result<(), String> {
+        let meta = self.meta.as_ref().ok_or("no meta")?;
+        let role = meta.edge_roles[edges.k];
+        edges.k += 1;
+        if edges.k == meta.edge_roles.len() {
+            edges.k = 0;
+            edges.count += 1;
+        }
+        if self.options.ids_only {
+            return Ok(());
+        }
+        match role {
+            EdgeRole::Type => {
+                if v >= meta.edge_types.len() as u64 {
+                    return Err(format!(
+                        "edge type {v} is not one of the {} types in meta.edge_types",
+                        meta.edge_types.len()
+                    ));
+                }
+                edges.etype.push(v as u8);
+            }
+            EdgeRole::NameOrIndex => edges.name.push(to_u32(v, "edge name or index")?),
+            EdgeRole::ToNode => {
+                let nfc = meta.node_roles.len() as u64;
+                if !v.is_multiple_of(nfc) {
+                    return Err(format!(
+                        "edge to_node {v} is not a multiple of the {nfc} node fields"
+                    ));
+                }
+                let ordinal = v / nfc;
+                if let Some(count) = meta.node_count {
+                    if ordinal >= count {
+                        return Err(format!(
+                            "edge to_node {v} points past the last of {count} nodes"
+                        ));
+                    }
+                }
+                edges.to.push(to_u32(ordinal, "edge target")?);
+            }
+            EdgeRole::Ignore => {}
+        }
+        Ok(())
+    }
+
+    fn read_nodes<R: Read>(&mut self, r: &mut Reader<R>) -> Res<()> {
+        r.skip_ws()?;
+        self.nodes_at = r.offset();
+        if self.nodes.is_some() || self.raw_nodes.is_some() {
+            return Err(r.error("\"nodes\" appears twice"));
+        }
+        match &self.meta {
+            Some(meta) => {
+                let fields = meta.node_roles.len();
+                let cap = self.capacity(meta.node_count, fields);
+                let mut nodes = Nodes::default();
+                nodes.id.reserve(cap);
+                if !self.options.ids_only {
+                    nodes.ntype.reserve(cap);
+                    nodes.name.reserve(cap);
+                    nodes.self_size.reserve(cap);
+                    nodes.edge_count.reserve(cap);
+                }
+                r.read_uint_array(|v| self.push_node(&mut nodes, v))?;
+                self.nodes = Some(nodes);
+            }
+            None => {
+                let mut raw = Vec::new();
+                r.read_uint_array(|v| {
+                    raw.push(v);
+                    Ok(())
+                })?;
+                self.raw_nodes = Some(raw);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_edges<R: Read>(&mut self, r: &mut Reader<R>) -> Res<()> {
+        r.skip_ws()?;
+        self.edges_at = r.offset();
+        if self.edges.is_some() || self.raw_edges.is_some() {
+            return Err(r.error("\"edges\" appears twice"));
+        }
+        match &self.meta {
+            Some(meta) => {
+                let fields = meta.edge_roles.len();
+                let mut edges = Edges::default();
+                if !self.options.ids_only {
+                    let cap = self.capacity(meta.edge_count, fields);
+                    edges.etype.reserve(cap);
+                    edges.name.reserve(cap);
+                    edges.to.reserve(cap);
+                }
+                r.read_uint_array(|v| self.push_edge(&mut edges, v))?;
+                self.edges = Some(edges);
+            }
+            None => {
+                let mut raw = Vec::new();
+                r.read_uint_array(|v| {
+                    raw.push(v);
+                    Ok(())
+                })?;
+                self.raw_edges = Some(raw);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_strings<R: Read>(&mut self, r: &mut Reader<R>) -> Res<()> {
+        r.skip_ws()?;
+        self.strings_at = r.offset();
+        if self.strings.is_some() {
+            return Err(r.error("\"strings\" appears twice"));
+        }
+        let mut data: Vec<u8> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
+        r.expect(b'[')?;
+        if r.peek_token("a string or ']'")? == b']' {
+            r.expect(b']')?;
+        } else {
+            loop {
+                r.read_string_into(&mut data)?;
+                ends.push(data.len());
+                match r.peek_token("',' or ']'")? {
+                    b',' => r.expect(b',')?,
+                    b']' => {
+                        r.expect(b']')?;
+                        break;
+                    }
+                    other => {
+                        return Err(r.error(format!(
+                            "expected ',' or ']' in strings, found {}",
+                            describe(other)
+                        )))
+                    }
+                }
+            }
+        }
+        data.shrink_to_fit();
+        ends.shrink_to_fit();
+        // Each string was checked (or repaired) as UTF-8 when decoded.
+        let data = String::from_utf8(data).map_err(|_| CoreError::Snapshot {
+            offset: self.strings_at,
+            reason: "strings are not valid UTF-8".into(),
+        })?;
+        self.strings = Some(StringTable { data, ends });
+        Ok(())
+    }
+
+    fn finish(self, end: u64) -> Result<HeapSnapshot, CoreError> {
+        let missing = |what: &str| CoreError::Snapshot {
+            offset: end,
+            reason: format!("the document has no \"{what}\""),
+        };
+        let meta = self.meta.ok_or_else(|| missing("snapshot"))?;
+        let nodes = self.nodes.ok_or_else(|| missing("nodes"))?;
+        let edges = self.edges.ok_or_else(|| missing("edges"))?;
+        let at_nodes = |reason: String| CoreError::Snapshot {
+            offset: self.nodes_at,
+            reason,
+        };
+        let at_edges = |reason: String| CoreError::Snapshot {
+            offset: self.edges_at,
+            reason,
+        };
+        if nodes.k != 0 {
+            return Err(at_nodes(format!(
+                "nodes has a partial node: its length is not a multiple of the {} node fields",
+                meta.node_roles.len()
+            )));
+        }
+        if edges.k != 0 {
+            return Err(at_edges(format!(
+                "edges has a partial edge: its length is not a multiple of the {} edge fields",
+                meta.edge_roles.len()
+            )));
+        }
+        let node_count = nodes.id.len();
+        if let Some(expected) = meta.node_count {
+            if expected != node_count as u64 {
+                return Err(at_nodes(format!(
+                    "nodes holds {node_count} nodes but snapshot.node_count says {expected}"
+                )));
+            }
+        }
+        if let Some(expected) = meta.edge_count {
+            if expected != edges.count {
+                return Err(at_edges(format!(
+                    "edges holds {} edges but snapshot.edge_count says {expected}",
+                    edges.count
+                )));
+            }
+        }
+        if node_count == 0 {
+            return Err(at_nodes(
+                "the snapshot has no nodes (not even the root)".into(),
+            ));
+        }
+        if u32::try_from(edges.count).is_err() || u32::try_from(node_count).is_err() {
+            return Err(at_edges(
+                "more than 2^32 nodes or edges are not supported".into(),
+            ));
+        }
+        if self.options.ids_only {
+            return Ok(HeapSnapshot {
+                node_id: nodes.id,
+                ..HeapSnapshot::default()
+            });
+        }
+        if nodes.edge_total != edges.count {
+            return Err(at_nodes(format!(
+                "the nodes' edge counts add up to {} but edges holds {}",
+                nodes.edge_total, edges.count
+            )));
+        }
+        let strings = self.strings.ok_or_else(|| missing("strings"))?;
+        if let Some((i, &bad)) = nodes
+            .name
+            .iter()
+            .enumerate()
+            .find(|(_, &s)| s as usize >= strings.len())
+        {
+            return Err(at_nodes(format!(
+                "node {i} (id {}) names string {bad} but there are only {} strings",
+                nodes.id[i],
+                strings.len()
+            )));
+        }
+        let edge_kind_of_type: Vec<EdgeKind> = meta
+            .edge_types
+            .iter()
+            .map(|t| EdgeKind::from_name(t))
+            .collect();
+        for (i, (&t, &name)) in edges.etype.iter().zip(&edges.name).enumerate() {
+            if !edge_kind_of_type[t as usize].is_indexed() && name as usize >= strings.len() {
+                return Err(at_edges(format!(
+                    "edge {i} names string {name} but there are only {} strings",
+                    strings.len()
+                )));
+            }
+        }
+        if let Some((i, &to)) = edges
+            .to
+            .iter()
+            .enumerate()
+            .find(|(_, &to)| to as usize >= node_count)
+        {
+            return Err(at_edges(format!(
+                "edge {i} points to node {to} but there are only {node_count} nodes"
+            )));
+        }
+        let mut first_edge = Vec::with_capacity(node_count + 1);
+        let mut acc = 0u32;
+        for &c in &nodes.edge_count {
+            first_edge.push(acc);
+            acc += c;
+        }
+        first_edge.push(acc);
+        drop(nodes.edge_count);
+
+        let mut snapshot = HeapSnapshot {
+            node_kind_of_type: meta
+                .node_types
+                .iter()
+                .map(|t| NodeKind::from_name(t))
+                .collect(),
+            edge_kind_of_type,
+            node_type_names: meta.node_types,
+            edge_type_names: meta.edge_types,
+            node_type: nodes.ntype,
+            node_name: nodes.name,
+            node_id: nodes.id,
+            self_size: nodes.self_size,
+            first_edge,
+            edge_type: edges.etype,
+            edge_name: edges.name,
+            edge_to: edges.to,
+            strings,
+            ..HeapSnapshot::default()
+        };
+        snapshot.build_retainers();
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{SnapshotBuilder, E};
+    use super::*;
+
+    fn sample() -> SnapshotBuilder {
+        let mut b = SnapshotBuilder::new();
+        let gc = b.node("synthetic", "(GC roots)", 0);
+        let map = b.node("object", "Map", 32);
+        let s = b.node("string", "h\u{e9}llo \u{1F600}", 24);
+        let f = b.node("closure", "handler", 56);
+        b.edge(0, E::Element(1), gc);
+        b.edge(gc, E::Element(3), map);
+        b.edge(map, E::Property("label"), s);
+        b.edge(map, E::Internal("table"), f);
+        b.edge(f, E::Context("sessionRegistry"), map);
+        b.edge(f, E::Weak("weak"), s);
+        b
+    }
+
+    fn err(text: &[u8]) -> (u64, String) {
+        match parse(text, Some(text.len() as u64), ParseOptions::default()) {
+            Err(CoreError::Snapshot { offset, reason }) => (offset, reason),
+            other => panic!("expected a snapshot error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_nodes_edges_and_strings() {
+        let s = sample().parse();
+        assert_eq!(s.node_count(), 5);
+        assert_eq!(s.edge_count(), 6);
+        assert_eq!(s.id(2), 5);
+        assert_eq!(s.name(2), "Map");
+        assert_eq!(s.class_name(2), "Map");
+        assert_eq!(s.name(3), "h\u{e9}llo \u{1F600}");
+        assert_eq!(s.class_name(3), "(string)");
+        assert_eq!(s.class_name(4), "(closure)");
+        assert_eq!(s.class_name(1), "(synthetic)");
+        assert_eq!(s.self_size(4), 56);
+        let labels: Vec<String> = s.edges(2).map(|e| s.edge_label(e)).collect();
+        assert_eq!(labels, vec!["label", "table"]);
+        assert_eq!(s.edge_label(s.edges(1).start), "[3]");
+        let ctx = s.edges(4).start;
+        assert_eq!(s.edge_kind(ctx), EdgeKind::Context);
+        assert_eq!(s.edge_label(ctx), "sessionRegistry");
+        assert_eq!(s.edge_target(ctx), 2);
+        // Retainers: the Map is held by (GC roots) and the closure's context.
+        let holders: Vec<u32> = s.retainers(2).map(|r| s.retainer_node[r]).collect();
+        assert_eq!(holders, vec![1, 4]);
+    }
+
+    #[test]
+    fn ids_only_keeps_ids() {
+        let json = sample().json();
+        let s = parse(json.as_bytes(), None, ParseOptions { ids_only: true }).unwrap();
+        assert_eq!(s.node_id, vec![1, 3, 5, 7, 9]);
+    }
+
+    #[test]
+    fn fields_are_found_by_name_and_meta_may_come_last() {
+        // Node fields in another order, an extra field, unknown top-level keys before and
+        // after, and the meta after the arrays.
+        let text = r#"{
+          "unknown": {"deep": [[[1, "x"]]], "s": "]}"},
+          "nodes": [ 1, 9, 1, 0, 0, 0,   3, 3, 0, 0, 1, 100 ],
+          "edges": [1, 1, 6],
+          "strings": ["", "Thing"],
+          "snapshot": {"meta": {
+            "node_fields": ["id", "type", "edge_count", "extra", "name", "self_size"],
+            "node_types": ["number", ["hidden", "array", "string", "object", "code", "closure", "regexp", "number", "native", "synthetic"], "number", "number", "string", "number"],
+            "edge_fields": ["name_or_index", "type", "to_node"],
+            "edge_types": ["string_or_number", ["context", "element", "property", "internal", "hidden", "shortcut", "weak"], "node"]
+          }, "node_count": 2, "edge_count": 1},
+          "trailing": null
+        }"#;
+        let s = parse(text.as_bytes(), None, ParseOptions::default()).unwrap();
+        assert_eq!(s.node_count(), 2);
+        assert_eq!(s.id(1), 3);
+        assert_eq!(s.name(1), "Thing");
+        assert_eq!(s.self_size(1), 100);
+        assert_eq!(s.kind(0), NodeKind::Synthetic);
+        assert_eq!(s.edge_target(0), 1);
+        assert_eq!(s.edge_label(0), "[1]");
+    }
+
+    #[test]
+    fn every_truncation_is_an_error_with_an_offset() {
+        let json = sample().json();
+        let bytes = json.as_bytes();
+        for cut in 0..bytes.len() {
+            let prefix = &bytes[..cut];
+            // A cut inside trailing whitespace is still a whole document.
+            if bytes[cut..].iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let (offset, reason) = err(prefix);
+            assert!(
+                offset <= cut as u64,
+                "cut {cut}: offset {offset} ({reason})"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupt_documents_say_where_and_what() {
+        let json = sample().json();
+        let nodes_at = json.find("\"nodes\":").unwrap() as u64 + 8;
+        let edges_at = json.find("\"edges\":").unwrap() as u64 + 8;
+
+        // A target past the last node.
+        let bad = json.replace("3,4,28,", "3,4,700,");
+        assert_ne!(bad, json);
+        let (_, reason) = err(bad.as_bytes());
+        assert!(reason.contains("to_node 700"), "{reason}");
+
+        // A target that is not a node boundary.
+        let (_, reason) = err(json.replace("3,4,28,", "3,4,29,").as_bytes());
+        assert!(reason.contains("not a multiple"), "{reason}");
+
+        // Counts that disagree with the meta.
+        let (offset, reason) = err(json
+            .replace("\"node_count\":5", "\"node_count\":6")
+            .as_bytes());
+        assert_eq!(offset, nodes_at);
+        assert!(reason.contains("snapshot.node_count says 6"), "{reason}");
+        let (offset, reason) = err(json
+            .replace("\"edge_count\":6", "\"edge_count\":7")
+            .as_bytes());
+        assert_eq!(offset, edges_at);
+        assert!(reason.contains("edge_count says 7"), "{reason}");
+
+        // A name past the string table.
+        let bad = json
+            .replace("[9,", "[9,99")
+            .replacen("\"strings\":[\"\",", "\"strings\":[", 1);
+        let (_, reason) = err(bad.as_bytes());
+        assert!(reason.contains("string"), "{reason}");
+
+        // A node type that does not exist.
+        let (offset, reason) = err(json
+            .replacen("\"nodes\":[9,", "\"nodes\":[42,", 1)
+            .as_bytes());
+        assert_eq!(offset, nodes_at + 1);
+        assert!(reason.contains("node type 42"), "{reason}");
+
+        // Garbage inside the numbers.
+        let bad = json.replacen("\"edges\":[1,", "\"edges\":[1,x", 1);
+        let (offset, reason) = err(bad.as_bytes());
+        assert_eq!(offset, edges_at + 3);
+        assert!(reason.contains("'x'"), "{reason}");
+
+        // Not a snapshot at all.
+        assert_eq!(err(b"").0, 0);
+        assert_eq!(err(b"[1,2]").0, 0);
+        let (_, reason) = err(b"{}");
+        assert!(reason.contains("no \"snapshot\""), "{reason}");
+        let (offset, _) = err(format!("{json} x").as_bytes());
+        assert_eq!(offset, json.len() as u64 + 1);
+    }
+
+    #[test]
+    fn missing_file_names_path_and_reason() {
+        let e = read_file(
+            Path::new("/nonexistent/dir/x.heapsnapshot"),
+            ParseOptions::default(),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("/nonexistent/dir/x.heapsnapshot"), "{text}");
+        assert!(text.contains("ENOENT"), "{text}");
+        let e = read_file(Path::new("/"), ParseOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("EISDIR"), "{e}");
+    }
+}

@@ -1,0 +1,612 @@
+//! A buffered JSON byte reader built for heap snapshots: a hand-written scanner for the huge
+//! arrays of non-negative integers (`nodes`, `edges`), a careful string decoder (escapes,
+//! `\uXXXX` with surrogate pairs) and an iterative skipper for values we do not need.
+//!
+//! Every error carries the byte offset where the input stopped making sense; nothing here
+//! panics on bad input and nothing recurses (snapshots nest `trace_tree` arbitrarily deep).
+
+use std::io::{ErrorKind, Read};
+
+use crate::CoreError;
+
+/// Size of the read buffer. Large enough that refills are rare, small enough to stay in L2.
+const BUF_SIZE: usize = 256 * 1024;
+
+/// The replacement character, UTF-8 encoded, for lone surrogates and invalid UTF-8.
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+pub(crate) struct Reader<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    len: usize,
+    /// Absolute offset of `buf[0]` in the input.
+    base: u64,
+    eof: bool,
+}
+
+pub(crate) type Res<T> = Result<T, CoreError>;
+
+impl<R: Read> Reader<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Reader {
+            inner,
+            buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
+            pos: 0,
+            len: 0,
+            base: 0,
+            eof: false,
+        }
+    }
+
+    /// Absolute byte offset of the next unread byte.
+    #[inline]
+    pub(crate) fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// An error at the current offset.
+    pub(crate) fn error(&self, reason: impl Into<String>) -> CoreError {
+        CoreError::Snapshot {
+            offset: self.offset(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Refills the buffer once everything in it was consumed. `false` at end of input.
+    #[cold]
+    fn fill(&mut self) -> Res<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        self.base += self.len as u64;
+        self.pos = 0;
+        self.len = 0;
+        loop {
+            match self.inner.read(&mut self.buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.len = n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(self.error(format!("read failed: {e}"))),
+            }
+        }
+    }
+
+    /// The next byte without consuming it; `None` at end of input.
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Res<Option<u8>> {
+        if self.pos < self.len || self.fill()? {
+            Ok(Some(self.buf[self.pos]))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The next byte without consuming it; end of input is an error naming `what` was expected.
+    #[inline]
+    fn peek_or(&mut self, what: &str) -> Res<u8> {
+        match self.peek()? {
+            Some(b) => Ok(b),
+            None => Err(self.error(format!("unexpected end of file, expected {what}"))),
+        }
+    }
+
+    /// Consumes one byte that `peek` returned.
+    #[inline]
+    fn bump(&mut self) {
+        self.pos += 1;
+    }
+
+    /// Skips JSON whitespace.
+    #[inline]
+    pub(crate) fn skip_ws(&mut self) -> Res<()> {
+        loop {
+            while self.pos < self.len {
+                match self.buf[self.pos] {
+                    b' ' | b'\n' | b'\r' | b'\t' => self.pos += 1,
+                    _ => return Ok(()),
+                }
+            }
+            if !self.fill()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The next non-whitespace byte, not consumed; end of input is an error.
+    pub(crate) fn peek_token(&mut self, what: &str) -> Res<u8> {
+        self.skip_ws()?;
+        self.peek_or(what)
+    }
+
+    /// Consumes `expected` (after whitespace) or fails saying what was found instead.
+    pub(crate) fn expect(&mut self, expected: u8) -> Res<()> {
+        let what = format!("'{}'", expected as char);
+        let b = self.peek_token(&what)?;
+        if b == expected {
+            self.bump();
+            Ok(())
+        } else {
+            Err(self.error(format!("expected {what}, found {}", describe(b))))
+        }
+    }
+
+    /// Reads a non-negative integer (the only numbers in `nodes` and `edges`).
+    #[inline]
+    pub(crate) fn read_uint(&mut self) -> Res<u64> {
+        let first = self.peek_or("a number")?;
+        if !first.is_ascii_digit() {
+            return Err(self.error(format!(
+                "expected a non-negative integer, found {}",
+                describe(first)
+            )));
+        }
+        let start = self.offset();
+        let mut acc: u64 = 0;
+        loop {
+            while self.pos < self.len {
+                let b = self.buf[self.pos];
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    if matches!(b, b'.' | b'e' | b'E') {
+                        return Err(self.error("expected an integer, found a fraction or exponent"));
+                    }
+                    return Ok(acc);
+                }
+                acc = match acc
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(u64::from(d)))
+                {
+                    Some(v) => v,
+                    None => {
+                        return Err(CoreError::Snapshot {
+                            offset: start,
+                            reason: "integer does not fit in 64 bits".into(),
+                        })
+                    }
+                };
+                self.pos += 1;
+            }
+            if !self.fill()? {
+                return Ok(acc);
+            }
+        }
+    }
+
+    /// Reads `[n, n, ...]`, handing each number and its offset to `sink`. A `sink` error text
+    /// becomes an error at that number's offset.
+    pub(crate) fn read_uint_array(
+        &mut self,
+        mut sink: impl FnMut(u64) -> Result<(), String>,
+    ) -> Res<()> {
+        self.expect(b'[')?;
+        if self.peek_token("a number or ']'")? == b']' {
+            self.bump();
+            return Ok(());
+        }
+        loop {
+            self.skip_ws()?;
+            let at = self.offset();
+            let v = self.read_uint()?;
+            if let Err(reason) = sink(v) {
+                return Err(CoreError::Snapshot { offset: at, reason });
+            }
+            // Fast path: the separator usually follows the number directly.
+            let b = if self.pos < self.len {
+                self.buf[self.pos]
+            } else {
+                self.peek_token("',' or ']'")?
+            };
+            match b {
+                b',' => self.bump(),
+                b']' => {
+                    self.bump();
+                    return Ok(());
+                }
+                b' ' | b'\n' | b'\r' | b'\t' => match self.peek_token("',' or ']'")? {
+                    b',' => self.bump(),
+                    b']' => {
+                        self.bump();
+                        return Ok(());
+                    }
+                    other => {
+                        return Err(
+                            self.error(format!("expected ',' or ']', found {}", describe(other)))
+                        )
+                    }
+                },
+                other => {
+                    return Err(
+                        self.error(format!("expected ',' or ']', found {}", describe(other)))
+                    )
+                }
+            }
+        }
+    }
+
+    /// Decodes one JSON string (after whitespace) and appends its UTF-8 bytes to `out`.
+    /// Lone surrogates and invalid UTF-8 become U+FFFD: V8 writes strings as they are in the
+    /// heap, and a heap may hold half a surrogate pair.
+    pub(crate) fn read_string_into(&mut self, out: &mut Vec<u8>) -> Res<()> {
+        self.expect(b'"')?;
+        let start_len = out.len();
+        let mut high: Option<u16> = None;
+        loop {
+            // Copy the plain run.
+            let run_start = self.pos;
+            while self.pos < self.len {
+                let b = self.buf[self.pos];
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            if self.pos > run_start {
+                if high.take().is_some() {
+                    out.extend_from_slice(REPLACEMENT);
+                }
+                out.extend_from_slice(&self.buf[run_start..self.pos]);
+            }
+            if self.pos == self.len {
+                if !self.fill()? {
+                    return Err(self.error("unexpected end of file inside a string"));
+                }
+                continue;
+            }
+            let b = self.buf[self.pos];
+            if b == b'"' {
+                self.bump();
+                if high.take().is_some() {
+                    out.extend_from_slice(REPLACEMENT);
+                }
+                break;
+            }
+            if b < 0x20 {
+                return Err(
+                    self.error(format!("control character {} inside a string", describe(b)))
+                );
+            }
+            // A backslash escape.
+            self.bump();
+            let e = match self.peek()? {
+                Some(e) => e,
+                None => return Err(self.error("unexpected end of file inside an escape")),
+            };
+            self.bump();
+            if e == b'u' {
+                let unit = self.read_hex4()?;
+                if let Some(h) = high.take() {
+                    if (0xDC00..0xE000).contains(&unit) {
+                        let c =
+                            0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(unit) - 0xDC00);
+                        push_char(out, c);
+                        continue;
+                    }
+                    out.extend_from_slice(REPLACEMENT);
+                }
+                match unit {
+                    0xD800..=0xDBFF => high = Some(unit),
+                    0xDC00..=0xDFFF => out.extend_from_slice(REPLACEMENT),
+                    _ => push_char(out, u32::from(unit)),
+                }
+                continue;
+            }
+            if high.take().is_some() {
+                out.extend_from_slice(REPLACEMENT);
+            }
+            let c = match e {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 0x08,
+                b'f' => 0x0C,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                other => {
+                    self.pos -= 1;
+                    return Err(self.error(format!("invalid escape \\{}", describe(other))));
+                }
+            };
+            out.push(c);
+        }
+        // Raw bytes were copied as they came: make sure the result is UTF-8.
+        if std::str::from_utf8(&out[start_len..]).is_err() {
+            let fixed = String::from_utf8_lossy(&out[start_len..]).into_owned();
+            out.truncate(start_len);
+            out.extend_from_slice(fixed.as_bytes());
+        }
+        Ok(())
+    }
+
+    /// Reads a short string (an object key) as a `String`.
+    pub(crate) fn read_string(&mut self) -> Res<String> {
+        let mut out = Vec::new();
+        self.read_string_into(&mut out)?;
+        // read_string_into guarantees UTF-8.
+        Ok(String::from_utf8(out).unwrap_or_default())
+    }
+
+    fn read_hex4(&mut self) -> Res<u16> {
+        let mut v: u16 = 0;
+        for _ in 0..4 {
+            let b = match self.peek()? {
+                Some(b) => b,
+                None => return Err(self.error("unexpected end of file inside a \\u escape")),
+            };
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => {
+                    return Err(
+                        self.error(format!("invalid hex digit {} in a \\u escape", describe(b)))
+                    )
+                }
+            };
+            self.bump();
+            v = (v << 4) | u16::from(d);
+        }
+        Ok(v)
+    }
+
+    /// Skips one JSON value of any shape without recursion. When `record` is given, the
+    /// value's bytes are appended to it (used for the small `snapshot` meta object).
+    pub(crate) fn skip_value(&mut self, mut record: Option<&mut Vec<u8>>) -> Res<()> {
+        let mut depth: usize = 0;
+        loop {
+            let b = self.peek_token("a value")?;
+            match b {
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.bump();
+                    if let Some(r) = record.as_deref_mut() {
+                        r.push(b);
+                    }
+                }
+                b'}' | b']' => {
+                    if depth == 0 {
+                        return Err(self.error(format!("expected a value, found {}", describe(b))));
+                    }
+                    depth -= 1;
+                    self.bump();
+                    if let Some(r) = record.as_deref_mut() {
+                        r.push(b);
+                    }
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                b',' | b':' => {
+                    if depth == 0 {
+                        return Err(self.error(format!("expected a value, found {}", describe(b))));
+                    }
+                    self.bump();
+                    if let Some(r) = record.as_deref_mut() {
+                        r.push(b);
+                    }
+                }
+                b'"' => {
+                    match record.as_deref_mut() {
+                        Some(r) => {
+                            // Re-encode through serde_json so the recorded text stays valid JSON.
+                            let mut s = Vec::new();
+                            self.read_string_into(&mut s)?;
+                            let s = String::from_utf8_lossy(&s);
+                            r.extend_from_slice(
+                                serde_json::to_string(s.as_ref())
+                                    .unwrap_or_default()
+                                    .as_bytes(),
+                            );
+                        }
+                        None => self.skip_string()?,
+                    }
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                _ => {
+                    // A scalar: number, true, false, null.
+                    let mut n = 0usize;
+                    while let Some(c) = self.peek()? {
+                        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.') {
+                            self.bump();
+                            if let Some(r) = record.as_deref_mut() {
+                                r.push(c);
+                            }
+                            n += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        return Err(self.error(format!("expected a value, found {}", describe(b))));
+                    }
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Skips a string without decoding it.
+    fn skip_string(&mut self) -> Res<()> {
+        self.expect(b'"')?;
+        loop {
+            while self.pos < self.len {
+                match self.buf[self.pos] {
+                    b'"' => {
+                        self.pos += 1;
+                        return Ok(());
+                    }
+                    b'\\' => {
+                        self.pos += 1;
+                        if self.pos == self.len && !self.fill()? {
+                            return Err(self.error("unexpected end of file inside an escape"));
+                        }
+                        self.pos += 1;
+                    }
+                    _ => self.pos += 1,
+                }
+            }
+            if !self.fill()? {
+                return Err(self.error("unexpected end of file inside a string"));
+            }
+        }
+    }
+}
+
+/// Appends a code point as UTF-8.
+fn push_char(out: &mut Vec<u8>, c: u32) {
+    match char::from_u32(c) {
+        Some(ch) => {
+            let mut tmp = [0u8; 4];
+            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+        }
+        None => out.extend_from_slice(REPLACEMENT),
+    }
+}
+
+/// A byte as an error message shows it.
+pub(crate) fn describe(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("'{}'", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(s: &str) -> Reader<&[u8]> {
+        Reader::new(s.as_bytes())
+    }
+
+    fn string(s: &str) -> Result<String, CoreError> {
+        reader(s).read_string()
+    }
+
+    fn numbers(s: &str) -> Result<Vec<u64>, CoreError> {
+        let mut v = Vec::new();
+        reader(s).read_uint_array(|n| {
+            v.push(n);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    fn offset_of(e: CoreError) -> u64 {
+        match e {
+            CoreError::Snapshot { offset, .. } => offset,
+            other => panic!("expected a snapshot error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn scans_numbers_with_any_whitespace() {
+        assert_eq!(numbers("[]").unwrap(), Vec::<u64>::new());
+        assert_eq!(numbers(" [ ] ").unwrap(), Vec::<u64>::new());
+        assert_eq!(numbers("[0,1,22,333]").unwrap(), vec![0, 1, 22, 333]);
+        assert_eq!(numbers("[ 7 ,\n8\r\n,\t9 ]").unwrap(), vec![7, 8, 9]);
+        assert_eq!(
+            numbers("[18446744073709551615]").unwrap(),
+            vec![u64::MAX],
+            "u64::MAX fits"
+        );
+    }
+
+    #[test]
+    fn number_errors_say_where() {
+        let e = numbers("[1,2,-3]").unwrap_err();
+        assert_eq!(offset_of(e.clone()), 5);
+        assert!(e.to_string().contains("non-negative"), "{e}");
+        assert_eq!(offset_of(numbers("[1,2.5]").unwrap_err()), 4);
+        assert_eq!(
+            offset_of(numbers("[1,18446744073709551616]").unwrap_err()),
+            3
+        );
+        let e = numbers("[1,2").unwrap_err();
+        assert!(e.to_string().contains("end of file"), "{e}");
+        assert_eq!(offset_of(e), 4);
+        assert_eq!(offset_of(numbers("[1,,2]").unwrap_err()), 3);
+        assert_eq!(offset_of(numbers("[1 2]").unwrap_err()), 3);
+    }
+
+    #[test]
+    fn numbers_across_buffer_refills() {
+        // More than one buffer of numbers: a number split across a refill must stay whole.
+        let n = BUF_SIZE / 3;
+        let text = format!(
+            "[{}]",
+            (0..n)
+                .map(|i| (i * 7919).to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let got = numbers(&text).unwrap();
+        assert_eq!(got.len(), n);
+        assert!(got.iter().enumerate().all(|(i, &v)| v == (i * 7919) as u64));
+    }
+
+    #[test]
+    fn decodes_escapes_and_surrogate_pairs() {
+        assert_eq!(string(r#""plain""#).unwrap(), "plain");
+        assert_eq!(
+            string(r#""a\"b\\c\/d\n\t\r\b\f""#).unwrap(),
+            "a\"b\\c/d\n\t\r\u{8}\u{c}"
+        );
+        assert_eq!(string(r#""\u0041\u00e9\u4e2d""#).unwrap(), "Aé中");
+        assert_eq!(string(r#""\ud83d\ude00!""#).unwrap(), "😀!");
+        assert_eq!(string("\"raw utf-8 é 😀\"").unwrap(), "raw utf-8 é 😀");
+        // Lone surrogates become U+FFFD, the rest is kept.
+        assert_eq!(string(r#""a\ud800b""#).unwrap(), "a\u{FFFD}b");
+        assert_eq!(string(r#""\ud800""#).unwrap(), "\u{FFFD}");
+        assert_eq!(string(r#""\ude00x""#).unwrap(), "\u{FFFD}x");
+        assert_eq!(string(r#""\ud800\ud83d\ude00""#).unwrap(), "\u{FFFD}😀");
+        assert_eq!(string(r#""\ud800\n""#).unwrap(), "\u{FFFD}\n");
+    }
+
+    #[test]
+    fn string_errors_say_where() {
+        assert_eq!(offset_of(string(r#""abc"#).unwrap_err()), 4);
+        assert_eq!(offset_of(string(r#""a\x""#).unwrap_err()), 3);
+        assert_eq!(offset_of(string(r#""\u12G4""#).unwrap_err()), 5);
+        assert_eq!(offset_of(string("\"a\nb\"").unwrap_err()), 2);
+        assert_eq!(offset_of(string("x").unwrap_err()), 0);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        let bytes = b"\"a\xffb\"";
+        let mut r = Reader::new(&bytes[..]);
+        assert_eq!(r.read_string().unwrap(), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn skips_and_records_nested_values() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let mut r = reader(&deep);
+        r.skip_value(None).unwrap();
+        assert_eq!(r.offset(), deep.len() as u64);
+
+        let mut rec = Vec::new();
+        let mut r = reader(r#"{"a": [1, -2.5e3, true, null, "x\"y"], "b": {}} tail"#);
+        r.skip_value(Some(&mut rec)).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&rec).unwrap();
+        assert_eq!(v["a"][1], serde_json::json!(-2500.0));
+        assert_eq!(v["a"][4], serde_json::json!("x\"y"));
+
+        assert!(reader("[1, 2").skip_value(None).is_err());
+        assert!(reader("]").skip_value(None).is_err());
+        assert!(reader("[\"abc").skip_value(None).is_err());
+    }
+}

@@ -1,0 +1,529 @@
+//! Heap snapshot analysis: `analyze`, `diff`, `retainerPaths`, each a Promise (the work runs on
+//! libuv's thread pool) with a blocking `...Sync` twin.
+//!
+//! Arguments are checked here so that the binding itself throws Node-style errors: a
+//! `TypeError` (`ERR_INVALID_ARG_TYPE`) or `RangeError` (`ERR_OUT_OF_RANGE`) naming the
+//! argument, thrown synchronously. A missing or corrupt file rejects with an `Error` naming the
+//! path and OS reason, or the byte offset.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use leakguard_core::snapshot as core;
+use leakguard_core::CoreError;
+use napi::bindgen_prelude::*;
+use napi::{Env, Task, ValueType};
+use napi_derive::napi;
+
+use crate::error::to_napi;
+
+/// One step of a retainer path from a GC root to an object. The first step is the root side.
+#[napi(object, js_name = "RetainerStep")]
+pub struct JsRetainerStep {
+    /// The edge from the previous step into this node: a property or variable name, `[3]` for
+    /// an element, an internal name such as `table` or `context`.
+    pub edge: String,
+    /// `property` | `context` | `element` | `internal` | `hidden` | `shortcut`.
+    pub edge_type: String,
+    /// The node as a person reads it: a constructor name (`Map`), `name()` for a function, a
+    /// quoted string, `system / Context`, `(GC roots)`.
+    pub node: String,
+    /// The snapshot's node type: `object` | `closure` | `string` | `hidden` | `array` | ...
+    pub node_type: String,
+    /// The node's snapshot id (stable across snapshots of one process).
+    pub id: u32,
+}
+
+impl From<core::RetainerStep> for JsRetainerStep {
+    fn from(s: core::RetainerStep) -> Self {
+        JsRetainerStep {
+            edge: s.edge,
+            edge_type: s.edge_type,
+            node: s.node,
+            node_type: s.node_type,
+            id: s.id,
+        }
+    }
+}
+
+fn steps(v: Vec<core::RetainerStep>) -> Vec<JsRetainerStep> {
+    v.into_iter().map(JsRetainerStep::from).collect()
+}
+
+/// One class of objects in a heap summary.
+#[napi(object, js_name = "HeapClass")]
+pub struct JsHeapClass {
+    /// The class as DevTools names it: the constructor name for objects, `(string)`,
+    /// `(closure)`, `(array)`, `(system)`, `(compiled code)`, ...
+    pub name: String,
+    /// Number of objects of the class.
+    pub count: f64,
+    /// Sum of their own sizes, in bytes.
+    pub self_size: f64,
+    /// Bytes freed if every object of the class went away (objects nested in another object of
+    /// the same class are counted once).
+    pub retained_size: f64,
+}
+
+/// One of the largest objects of a heap summary.
+#[napi(object, js_name = "HeapObject")]
+pub struct JsHeapObject {
+    /// Snapshot node id.
+    pub id: u32,
+    /// The node's name (a constructor name, a function name, a string's text).
+    pub name: String,
+    /// Its class, as in `classes`.
+    pub class_name: String,
+    /// Own size in bytes.
+    pub self_size: f64,
+    /// Bytes this object keeps alive (itself and everything it dominates).
+    pub retained_size: f64,
+    /// Shortest retainer path as text: `(GC roots) → … → cache (Map) → table`.
+    pub path: String,
+    /// The same path, step by step from the root side.
+    pub retainers: Vec<JsRetainerStep>,
+}
+
+/// The result of `analyze`.
+#[napi(object, js_name = "HeapSummary")]
+pub struct JsHeapSummary {
+    /// Nodes (objects) in the snapshot.
+    pub node_count: f64,
+    /// Edges (references) in the snapshot.
+    pub edge_count: f64,
+    /// Sum of every object's own size, in bytes.
+    pub total_size: f64,
+    /// Every class, largest retained size first.
+    pub classes: Vec<JsHeapClass>,
+    /// The objects with the largest retained sizes (synthetic and `(system)` nodes left out),
+    /// largest first.
+    pub largest: Vec<JsHeapObject>,
+}
+
+impl From<core::HeapSummary> for JsHeapSummary {
+    fn from(s: core::HeapSummary) -> Self {
+        JsHeapSummary {
+            node_count: s.node_count as f64,
+            edge_count: s.edge_count as f64,
+            total_size: s.total_size as f64,
+            classes: s
+                .classes
+                .into_iter()
+                .map(|c| JsHeapClass {
+                    name: c.name,
+                    count: c.count as f64,
+                    self_size: c.self_size as f64,
+                    retained_size: c.retained_size as f64,
+                })
+                .collect(),
+            largest: s
+                .largest
+                .into_iter()
+                .map(|o| JsHeapObject {
+                    id: o.id,
+                    name: o.name,
+                    class_name: o.class_name,
+                    self_size: o.self_size as f64,
+                    retained_size: o.retained_size as f64,
+                    path: o.path,
+                    retainers: steps(o.retainers),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A group of leaked objects: same class, same retainer path.
+#[napi(object, js_name = "LeakGroup")]
+pub struct JsLeakGroup {
+    /// The class of the leaked objects.
+    pub class_name: String,
+    /// How many leaked objects (objects held inside another leaked object are not counted
+    /// separately: they are part of its retained size).
+    pub count: f64,
+    /// Sum of their own sizes, in bytes.
+    pub self_size: f64,
+    /// Bytes freed by fixing this leak.
+    pub retained_size: f64,
+    /// Snapshot id of the group's largest object (in the final snapshot).
+    pub example_id: u32,
+    /// Its shortest retainer path as text:
+    /// `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`.
+    pub path: String,
+    /// The same path, step by step from the root side.
+    pub retainers: Vec<JsRetainerStep>,
+}
+
+/// The result of `diff`.
+#[napi(object, js_name = "HeapDiff")]
+pub struct JsHeapDiff {
+    /// Leak groups, largest retained size first.
+    pub groups: Vec<JsLeakGroup>,
+    /// Objects allocated between baseline and target still alive in the final snapshot
+    /// (system internals left out), including those held inside the groups' objects.
+    pub new_objects: f64,
+}
+
+impl From<core::HeapDiff> for JsHeapDiff {
+    fn from(d: core::HeapDiff) -> Self {
+        JsHeapDiff {
+            groups: d
+                .groups
+                .into_iter()
+                .map(|g| JsLeakGroup {
+                    class_name: g.class_name,
+                    count: g.count as f64,
+                    self_size: g.self_size as f64,
+                    retained_size: g.retained_size as f64,
+                    example_id: g.example_id,
+                    path: g.path,
+                    retainers: steps(g.retainers),
+                })
+                .collect(),
+            new_objects: d.new_objects as f64,
+        }
+    }
+}
+
+/// The retainer path of one requested id.
+#[napi(object, js_name = "RetainerPath")]
+pub struct JsRetainerPath {
+    /// The requested snapshot node id.
+    pub id: u32,
+    /// False when the id is not in the snapshot or not reachable from a GC root.
+    pub found: bool,
+    /// Shortest retainer path as text (empty when not found).
+    pub path: String,
+    /// The same path, step by step from the root side (empty when not found).
+    pub retainers: Vec<JsRetainerStep>,
+}
+
+impl From<core::RetainerPath> for JsRetainerPath {
+    fn from(p: core::RetainerPath) -> Self {
+        JsRetainerPath {
+            id: p.id,
+            found: p.found,
+            path: p.path,
+            retainers: steps(p.retainers),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument checks (Node-style errors, like lib/validate.js)
+
+fn describe(v: &Unknown) -> String {
+    match v.get_type() {
+        Ok(ValueType::Undefined) => "undefined".into(),
+        Ok(ValueType::Null) => "null".into(),
+        Ok(ValueType::String) => match unsafe { v.cast::<String>() } {
+            Ok(s) if s.chars().count() > 28 => {
+                format!(
+                    "type string ('{}...')",
+                    s.chars().take(25).collect::<String>()
+                )
+            }
+            Ok(s) => format!("type string ('{s}')"),
+            Err(_) => "type string".into(),
+        },
+        Ok(ValueType::Number) => match unsafe { v.cast::<f64>() } {
+            Ok(n) => format!("type number ({n})"),
+            Err(_) => "type number".into(),
+        },
+        Ok(ValueType::Boolean) => match unsafe { v.cast::<bool>() } {
+            Ok(b) => format!("type boolean ({b})"),
+            Err(_) => "type boolean".into(),
+        },
+        Ok(ValueType::Function) => "a function".into(),
+        Ok(ValueType::Object) => "an object".into(),
+        Ok(ValueType::Symbol) => "type symbol".into(),
+        Ok(ValueType::BigInt) => "type bigint".into(),
+        _ => "a value of unknown type".into(),
+    }
+}
+
+/// Throws a `TypeError` now; the returned error tells napi-rs an exception is pending.
+fn type_error(env: &Env, name: &str, expected: &str, received: &Unknown) -> Error {
+    let msg = format!(
+        "The \"{name}\" argument must be {expected}. Received {}",
+        describe(received)
+    );
+    let _ = env.throw_type_error(&msg, Some("ERR_INVALID_ARG_TYPE"));
+    Error::new(Status::PendingException, msg)
+}
+
+fn range_error(env: &Env, name: &str, expected: &str, received: f64) -> Error {
+    let msg = format!(
+        "The value of \"{name}\" is out of range. It must be {expected}. Received {received}"
+    );
+    let _ = env.throw_range_error(&msg, Some("ERR_OUT_OF_RANGE"));
+    Error::new(Status::PendingException, msg)
+}
+
+fn is_nullish(v: &Unknown) -> bool {
+    matches!(v.get_type(), Ok(ValueType::Undefined | ValueType::Null))
+}
+
+fn path_arg(env: &Env, v: &Unknown, name: &str) -> Result<PathBuf> {
+    if v.get_type()? != ValueType::String {
+        return Err(type_error(env, name, "of type string", v));
+    }
+    let s: String = unsafe { v.cast()? };
+    Ok(PathBuf::from(s))
+}
+
+/// An integer in `min..=max` from a JS number.
+fn integer_arg(env: &Env, v: &Unknown, name: &str, min: f64, max: f64) -> Result<f64> {
+    if v.get_type()? != ValueType::Number {
+        return Err(type_error(env, name, "of type number", v));
+    }
+    let n: f64 = unsafe { v.cast()? };
+    if !n.is_finite() || n.fract() != 0.0 {
+        return Err(range_error(env, name, "an integer", n));
+    }
+    if n < min || n > max {
+        return Err(range_error(env, name, &format!(">= {min} && <= {max}"), n));
+    }
+    Ok(n)
+}
+
+const DEFAULT_TOP: usize = 20;
+
+fn analyze_options(env: &Env, options: Option<Unknown>) -> Result<usize> {
+    let Some(options) = options.filter(|o| !is_nullish(o)) else {
+        return Ok(DEFAULT_TOP);
+    };
+    if options.get_type()? != ValueType::Object {
+        return Err(type_error(env, "options", "of type object", &options));
+    }
+    let obj: Object = unsafe { options.cast()? };
+    if obj.is_array()? {
+        return Err(type_error(env, "options", "of type object", &options));
+    }
+    for key in Object::keys(&obj)? {
+        if key != "top" {
+            let msg = format!(
+                "The \"options\" argument has an unknown property \"{key}\". Known properties: top"
+            );
+            let _ = env.throw_type_error(&msg, Some("ERR_INVALID_ARG_VALUE"));
+            return Err(Error::new(Status::PendingException, msg));
+        }
+    }
+    match obj.get::<Unknown>("top")? {
+        Some(top) if !matches!(top.get_type()?, ValueType::Undefined) => {
+            Ok(integer_arg(env, &top, "options.top", 0.0, 1_000_000.0)? as usize)
+        }
+        _ => Ok(DEFAULT_TOP),
+    }
+}
+
+fn ids_arg(env: &Env, v: &Unknown) -> Result<Vec<u32>> {
+    let ok_type = v.get_type()? == ValueType::Object && {
+        let obj: Object = unsafe { v.cast()? };
+        obj.is_array()?
+    };
+    if !ok_type {
+        return Err(type_error(env, "ids", "an instance of Array", v));
+    }
+    let arr: Array = unsafe { v.cast()? };
+    let mut ids = Vec::with_capacity(arr.len() as usize);
+    for i in 0..arr.len() {
+        let item: Unknown = arr
+            .get(i)?
+            .ok_or_else(|| Error::from_reason("ids changed"))?;
+        let id = integer_arg(env, &item, &format!("ids[{i}]"), 0.0, f64::from(u32::MAX))?;
+        ids.push(id as u32);
+    }
+    Ok(ids)
+}
+
+/// Runs core work, turning a panic (a bug) into an error instead of unwinding across threads.
+fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(to_napi),
+        Err(_) => Err(Error::new(
+            Status::GenericFailure,
+            "leakguard: internal error while analysing the heap snapshot (please report it)",
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// analyze
+
+/// Background work of `analyze`.
+pub struct AnalyzeTask {
+    path: PathBuf,
+    top: usize,
+}
+
+impl Task for AnalyzeTask {
+    type Output = core::HeapSummary;
+    type JsValue = JsHeapSummary;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| core::analyze(&self.path, self.top))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.into())
+    }
+}
+
+/// Reads a `.heapsnapshot` file and summarises it: node and edge counts, total size, every
+/// class with count, self size and retained size (largest retained first), and the `top`
+/// largest objects with their retainer paths. Runs off the main thread; use it in servers.
+/// `options.top`: how many of the largest objects to list. @default 20
+#[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: { top?: number } | null",
+    ts_return_type = "Promise<HeapSummary>"
+)]
+pub fn analyze(
+    env: Env,
+    path: Unknown,
+    options: Option<Unknown>,
+) -> Result<AsyncTask<AnalyzeTask>> {
+    let path = path_arg(&env, &path, "path")?;
+    let top = analyze_options(&env, options)?;
+    Ok(AsyncTask::new(AnalyzeTask { path, top }))
+}
+
+/// Blocking twin of `analyze`: the event loop stops until it returns. For scripts and CLIs.
+/// `options.top`: how many of the largest objects to list. @default 20
+#[napi(
+    catch_unwind,
+    ts_args_type = "path: string, options?: { top?: number } | null"
+)]
+pub fn analyze_sync(env: Env, path: Unknown, options: Option<Unknown>) -> Result<JsHeapSummary> {
+    let path = path_arg(&env, &path, "path")?;
+    let top = analyze_options(&env, options)?;
+    guarded(|| core::analyze(&path, top)).map(JsHeapSummary::from)
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff
+
+/// Background work of `diff`.
+pub struct DiffTask {
+    baseline: PathBuf,
+    target: PathBuf,
+    last: Option<PathBuf>,
+}
+
+impl Task for DiffTask {
+    type Output = core::HeapDiff;
+    type JsValue = JsHeapDiff;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| core::diff(&self.baseline, &self.target, self.last.as_deref()))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.into())
+    }
+}
+
+fn diff_args(
+    env: &Env,
+    baseline: &Unknown,
+    target: &Unknown,
+    last: Option<Unknown>,
+) -> Result<DiffTask> {
+    let baseline = path_arg(env, baseline, "baseline")?;
+    let target = path_arg(env, target, "target")?;
+    let last = match last.filter(|v| !is_nullish(v)) {
+        None => None,
+        Some(v) => Some(path_arg(env, &v, "final")?),
+    };
+    Ok(DiffTask {
+        baseline,
+        target,
+        last,
+    })
+}
+
+/// memlab's three-snapshot method: the objects allocated after `baseline`, present in
+/// `target` and still alive in `final` (or in `target` when `final` is absent), grouped by
+/// class and retainer path, largest retained size first. Objects gone by `final` (transient)
+/// and system internals are not reported. Take all three snapshots from one process
+/// (node ids are stable within a process). Runs off the main thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "baseline: string, target: string, final?: string | null",
+    ts_return_type = "Promise<HeapDiff>"
+)]
+pub fn diff(
+    env: Env,
+    baseline: Unknown,
+    target: Unknown,
+    r#final: Option<Unknown>,
+) -> Result<AsyncTask<DiffTask>> {
+    Ok(AsyncTask::new(diff_args(
+        &env, &baseline, &target, r#final,
+    )?))
+}
+
+/// Blocking twin of `diff`: the event loop stops until it returns. For scripts and CLIs.
+#[napi(
+    catch_unwind,
+    ts_args_type = "baseline: string, target: string, final?: string | null"
+)]
+pub fn diff_sync(
+    env: Env,
+    baseline: Unknown,
+    target: Unknown,
+    r#final: Option<Unknown>,
+) -> Result<JsHeapDiff> {
+    let mut task = diff_args(&env, &baseline, &target, r#final)?;
+    task.compute().map(JsHeapDiff::from)
+}
+
+// ---------------------------------------------------------------------------------------------
+// retainerPaths
+
+/// Background work of `retainerPaths`.
+pub struct RetainerPathsTask {
+    path: PathBuf,
+    ids: Vec<u32>,
+}
+
+impl Task for RetainerPathsTask {
+    type Output = Vec<core::RetainerPath>;
+    type JsValue = Vec<JsRetainerPath>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guarded(|| core::retainer_paths(&self.path, &self.ids))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.into_iter().map(JsRetainerPath::from).collect())
+    }
+}
+
+/// The shortest retainer path from a GC root of each snapshot node id in `ids` (ids from
+/// `HeapProfiler.getHeapObjectId` or an earlier analysis), in the order given. Runs off the
+/// main thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "path: string, ids: number[]",
+    ts_return_type = "Promise<RetainerPath[]>"
+)]
+pub fn retainer_paths(
+    env: Env,
+    path: Unknown,
+    ids: Unknown,
+) -> Result<AsyncTask<RetainerPathsTask>> {
+    let path = path_arg(&env, &path, "path")?;
+    let ids = ids_arg(&env, &ids)?;
+    Ok(AsyncTask::new(RetainerPathsTask { path, ids }))
+}
+
+/// Blocking twin of `retainerPaths`.
+#[napi(catch_unwind, ts_args_type = "path: string, ids: number[]")]
+pub fn retainer_paths_sync(env: Env, path: Unknown, ids: Unknown) -> Result<Vec<JsRetainerPath>> {
+    let path = path_arg(&env, &path, "path")?;
+    let ids = ids_arg(&env, &ids)?;
+    guarded(|| core::retainer_paths(&path, &ids))
+        .map(|v| v.into_iter().map(JsRetainerPath::from).collect())
+}
