@@ -194,9 +194,9 @@ export interface GuardOptions {
   onLeak?: (leak: Leak) => void
   /** Emit findings as `LeakWarning`s when there is no `onLeak` (`LEAKGUARD_WARN`). @default true */
   warn?: boolean
-  /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.05 */
+  /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.002 */
   sampleRate?: number
-  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.1 */
+  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.05 *
   stackSampleRate?: number
   /** Samples judged by the trend engine: a finding needs rising floors over this many samples (`LEAKGUARD_WINDOW`). @default 12 */
   window?: number
