@@ -1,7 +1,7 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
 /** The leak taxonomy: what leaks. */
-export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap'
+export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers' | 'handles'
 
 /** A finding. Fields beyond `kind`, `code`, `message` and `count` depend on the kind. */
 export interface Leak {
@@ -20,6 +20,30 @@ export interface Leak {
   site?: string | null
   /** `listeners`: removals seen on this emitter and event since the baseline. */
   removed?: number
+  /** `collection`: the name given to `trackSet`; `global`: the property name. */
+  name?: string
+  /** `collection`: current size; `global`: elements / length / own keys of the value. */
+  size?: number
+  /** `retained`: the description given to `watch()`, or `'closed Socket'`, `'closed TLSSocket'`, `'closed WebSocket'` for automatic watching. */
+  description?: string
+  /** `global`: the type of the value: `'Array'`, `'Map'`, `'Set'`, `'object'`, `'string'`, a class name, ... */
+  valueType?: string
+  /** Growth findings (`collection`, `global`, and every guard-mode finding): growth per minute over the trend window (bytes for `heap`). */
+  ratePerMinute?: number
+  /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
+  once?: boolean
+  /** Guard mode: the value at the start of the trend window (listeners, objects or heap bytes). */
+  from?: number
+  /** Guard mode: true when this finding was warned before and now grows markedly faster. */
+  repeat?: boolean
+  /** `heap`: heap used after the latest GC, in bytes. */
+  heapUsed?: number
+  /** `heap` (guard mode with `heapProfile`): the functions (`site`: where they are defined; allocations inside builtins count for their caller) holding the most sampled live memory, largest growth first. */
+  allocations?: Array<{ site: string; functionName: string; bytes: number; growth: number }>
+  /** Guard mode with `snapshotDir`: the heap snapshot written for this finding. */
+  snapshot?: string
+  /** Guard mode with `snapshotDir`: why no snapshot was written for this finding. */
+  snapshotSkipped?: string
   [field: string]: unknown
 }
 
@@ -39,8 +63,23 @@ export interface StartOptions {
   threshold?: number
   /** Called once per new finding instead of `process.emitWarning`. */
   onLeak?: (leak: Leak) => void
+  /**
+   * Report timeouts still pending and intervals still running that were created since the
+   * baseline (`kind: 'timers'`). Wraps `globalThis.setTimeout`/`setInterval` while on; the test
+   * integrations turn it on. @default false
+   */
+  timers?: boolean
+  /**
+   * Report servers still listening and client sockets still open that were created since the
+   * baseline (`kind: 'handles'`). Wraps `net.Server.prototype.listen` while on (http, https, tls,
+   * http2 and ws servers inherit it) and reads client sockets from the `net.client.socket`
+   * diagnostics channel; the test integrations turn it on. @default false
+   */
+  handles?: boolean
   /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
   warn?: boolean
+  /** Watched objects (and closed sockets) are `retained` findings only once they are this many ms past `watch()` / their close. @default 1000 */
+  graceMs?: number
 }
 
 /** Options of `check()`. */
@@ -53,6 +92,14 @@ export interface CheckOptions {
   onLeak?: (leak: Leak) => void
   /** Overrides `StartOptions.warn` for this check. */
   warn?: boolean
+  /** Overrides `StartOptions.graceMs` for this check. */
+  graceMs?: number
+}
+
+/** Options of `trackSet()`. */
+export interface TrackSetOptions {
+  /** Says whether a member that leakguard does not know is closed (sockets, ws WebSockets and http2 sessions are known). A throwing predicate counts as "not closed". */
+  isClosed?: (member: any) => boolean
 }
 
 /** A live listener group: listeners added since `start()` on one emitter, event and add-site. */
@@ -78,6 +125,92 @@ export function listeners(): ListenerGroup[]
  * once each as a `LeakWarning` (or passed to `onLeak`). Throws when not started.
  */
 export function check(options?: CheckOptions): Promise<Leak[]>
+
+/**
+ * Registers a Set, a Map (its values) or an Array under `name` and returns the same object,
+ * unchanged (no Proxy). Held weakly. Each `check()` counts its closed members (destroyed
+ * `net.Socket`s, CLOSED ws WebSockets, closed http2 sessions, or `options.isClosed`) — inspecting
+ * at most 2000 per check — and feeds its size to the trend engine. Throws a `TypeError` for
+ * anything else.
+ */
+export function trackSet<T extends Set<any> | Map<any, any> | any[]>(collection: T, name: string, options?: TrackSetOptions): T
+/**
+ * Expects `object` to become garbage soon: it is held by a `WeakRef`, and a `check()` after the
+ * grace period (`graceMs`) that still finds it alive after a GC reports it as a `retained`
+ * finding, grouped by `description`. Throws when not started.
+ */
+export function watch(object: object, description: string): void
+
+/** Options of `assertNoLeaks()`. */
+export interface AssertNoLeaksOptions {
+  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers', 'handles'] */
+  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers' | 'handles'>
+  /** How many times findings are re-checked (short growing delay) before it throws. @default 3 */
+  retries?: number
+}
+
+/**
+ * Runs `fn` and throws an `AssertionError` (with `leaks`) naming each leak it left. Starts
+ * leakguard for the call when it was not started; otherwise takes a new baseline.
+ */
+export function assertNoLeaks(fn: () => unknown, options?: AssertNoLeaksOptions): Promise<void>
+
+/** Options of `guard()` (and, through `LEAKGUARD_*` environment variables, of `-r leakguard/guard`). */
+export interface GuardOptions {
+  /** Milliseconds between samples (`LEAKGUARD_INTERVAL`). @default 10000 */
+  interval?: number
+  /** Called once per new finding instead of `process.emitWarning`. */
+  onLeak?: (leak: Leak) => void
+  /** Emit findings as `LeakWarning`s when there is no `onLeak` (`LEAKGUARD_WARN`). @default true */
+  warn?: boolean
+  /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.05 */
+  sampleRate?: number
+  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.1 */
+  stackSampleRate?: number
+  /** Samples judged by the trend engine: a finding needs rising floors over this many samples (`LEAKGUARD_WINDOW`). @default 12 */
+  window?: number
+  /** Minimum rise over the window of a listener count (or closed members / retained objects) (`LEAKGUARD_THRESHOLD`). @default 10 */
+  threshold?: number
+  /** Watch heap used after GC (GC events through perf_hooks; GC is never forced) (`LEAKGUARD_HEAP`). @default true */
+  heap?: boolean
+  /** Minimum rise of heap used after GC over the window, in bytes (`LEAKGUARD_HEAP_THRESHOLD`). @default 33554432 (32 MiB) */
+  heapThreshold?: number
+  /** Run V8's sampling heap profiler and attach the allocation sites holding growing memory to `heap` findings (`LEAKGUARD_HEAP_PROFILE`). @default true */
+  heapProfile?: boolean
+  /** Mean bytes between two samples of the sampling heap profiler. @default 524288 */
+  heapSamplingInterval?: number
+  /** Write a heap snapshot (0600, atomic) here on each new finding, within the limits below (`LEAKGUARD_SNAPSHOT_DIR`). Off when unset. */
+  snapshotDir?: string
+  /** At most one snapshot per this many ms (`LEAKGUARD_SNAPSHOT_COOLDOWN`). @default 3600000 */
+  snapshotCooldown?: number
+  /** At most this many snapshots per process (`LEAKGUARD_MAX_SNAPSHOTS`). @default 3 */
+  maxSnapshots?: number
+  /** At most this many bytes of snapshots per process (`LEAKGUARD_MAX_SNAPSHOT_BYTES`). @default 2147483648 */
+  maxSnapshotBytes?: number
+  /** A snapshot is skipped (with a warning) unless free memory and free disk are at least this many times the heap used (`LEAKGUARD_SNAPSHOT_MEMORY_FACTOR`). @default 2 */
+  snapshotMemoryFactor?: number
+  /** Writes a snapshot to the path it is given and returns the path written (e.g. to add an upload). @default leakguard's own writer */
+  writeSnapshot?: (path: string) => string
+  /** Serve the gauges in Prometheus text format at `GET /metrics` on this port (`LEAKGUARD_METRICS_PORT`). Off when unset. */
+  metricsPort?: number
+  /** Host the metrics endpoint listens on (`LEAKGUARD_METRICS_HOST`). @default '127.0.0.1' */
+  metricsHost?: string
+}
+
+/** A running guard. */
+export interface Guard {
+  /** Stops sampling, closes the metrics endpoint and restores everything guard mode changed. */
+  stop(): void
+  /** The gauges (listener totals, collection sizes, retained objects, heap, findings) in Prometheus text format. */
+  metrics(): string
+}
+
+/**
+ * Production guard mode: sampled instrumentation, one sample every `interval` into the trend
+ * engine, a `LeakWarning` (or `onLeak`) once per sustained leak, again only when it grows
+ * markedly faster. Never forces a GC; timers are unref'd. A second call replaces the running guard.
+ */
+export function guard(options?: GuardOptions): Guard
 
 /** The warning emitted for a finding: `name` is `'LeakWarning'`, `code` is `LEAKGUARD_<KIND>`, and it carries the finding's fields. */
 export class LeakWarning extends Error {

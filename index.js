@@ -3,9 +3,18 @@
 
 const binding = require('./binding')
 require('./lib/listeners') // registers the listeners detector
+require('./lib/collections') // the collection detector
+require('./lib/watch') // the retained detector
+require('./lib/globals') // the global detector
+require('./lib/timers') // the timers detector (off unless start({ timers: true }))
+require('./lib/handles') // the handles detector (off unless start({ handles: true }))
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')
+const { assertNoLeaks } = require('./lib/assert')
+const { trackSet } = require('./lib/collections')
+const { watch } = require('./lib/watch')
+const { guard } = require('./lib/guard')
 
 module.exports = {
   start: session.start,
@@ -14,6 +23,10 @@ module.exports = {
   check: session.check,
   isStarted: session.isStarted,
   listeners,
+  assertNoLeaks,
+  trackSet,
+  watch,
+  guard,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
 }

@@ -8,7 +8,9 @@
 //   in ~1/sampleRate reaches even that; the others cost a decrement and a compare.
 // - Live counts are read from the emitters at check time (rawListeners / getEventListeners), so
 //   once(), removeAllListeners(), `{ signal }` removal and `{ once: true }` are always right.
-// - The remove wrappers only count removals per emitter and event, for the report.
+// - Removals are not wrapped at all: removed = adds since the baseline (counted in the add slow
+//   path) − still registered. Every removal path (off, removeListener, removeAllListeners, a once
+//   listener firing, an aborted `signal`) is thereby exact, and a remove costs nothing extra.
 // Nothing here holds an emitter or a listener strongly: WeakMaps, WeakRefs and a
 // FinalizationRegistry that drops the WeakRef of a collected emitter.
 //
@@ -17,7 +19,8 @@
 // prototypes are shared) sees one instrumentation.
 
 const EventEmitter = require('node:events')
-const { captureSite } = require('./site')
+const { captureAddSite, INTERNAL } = require('./site')
+const { Epochs } = require('./epochs')
 
 const kShared = Symbol.for('leakguard.emitters.v1')
 const EE = EventEmitter.prototype
@@ -25,7 +28,6 @@ const ET = globalThis.EventTarget && EventTarget.prototype
 
 const EE_ADD = ['on', 'addListener', 'prependListener']
 const EE_ONCE = ['once', 'prependOnceListener']
-const EE_REMOVE = ['off', 'removeListener']
 
 const KIND_EE = 1
 const KIND_ET = 2
@@ -46,7 +48,7 @@ function nextCountdown(rate) {
 
 function createState(options) {
   const state = {
-    epoch: 1,
+    epochs: new Epochs(),
     nextId: 1,
     sampleRate: options.sampleRate,
     stackMode: options.stacks,
@@ -55,7 +57,7 @@ function createState(options) {
     stackCountdown: 1,
     epochRecord: { epoch: 1, site: null, once: false },
     pendingOnce: false,
-    entries: new WeakMap(), // emitter -> { id, kind, ref, types, removed, removedEpoch }
+    entries: new WeakMap(), // emitter -> { id, kind, ref, types, adds: Map<epoch, Map<type, n>> }
     refs: new Set(), // WeakRef<emitter>, for iteration
     records: new WeakMap(), // listener -> { epoch, site, once }
     originals: [], // [prototype, name, descriptor]
@@ -69,7 +71,7 @@ function entryFor(state, emitter, kind) {
   let entry = state.entries.get(emitter)
   if (entry === undefined) {
     const ref = new WeakRef(emitter)
-    entry = { id: state.nextId++ >>> 0, kind, ref, types: kind === KIND_ET ? new Set() : null, removed: new Map(), removedEpoch: state.epoch }
+    entry = { id: state.nextId++ >>> 0, kind, ref, types: kind === KIND_ET ? new Set() : null, adds: new Map() }
     state.entries.set(emitter, entry)
     state.refs.add(ref)
     state.registry.register(emitter, ref)
@@ -83,25 +85,23 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
   const entry = entryFor(state, emitter, kind)
   if (entry.types !== null) entry.types.add(type)
+  const epoch = state.epochs.epoch
+  let adds = entry.adds.get(epoch)
+  if (adds === undefined) {
+    for (const e of entry.adds.keys()) if (e < state.epochs.floor) entry.adds.delete(e)
+    adds = new Map()
+    entry.adds.set(epoch, adds)
+  }
+  adds.set(type, (adds.get(type) || 0) + 1)
   let record = state.epochRecord
   const once = state.pendingOnce
   if (state.stackMode !== 'off' && --state.stackCountdown <= 0) {
     state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
-    record = { epoch: state.epoch, site: captureSite(caller), once }
+    record = { epoch, site: captureAddSite(caller), once }
   } else if (once) {
-    record = { epoch: state.epoch, site: null, once }
+    record = { epoch, site: null, once }
   }
   state.records.set(listener, record)
-}
-
-function onRemove(state, emitter, type, n) {
-  const entry = state.entries.get(emitter)
-  if (entry === undefined || n <= 0) return
-  if (entry.removedEpoch !== state.epoch) {
-    entry.removed.clear()
-    entry.removedEpoch = state.epoch
-  }
-  entry.removed.set(type, (entry.removed.get(type) || 0) + n)
 }
 
 function wrapEEAdd(state, original) {
@@ -130,33 +130,6 @@ function wrapEEOnce(state, original) {
   }[original.name]
 }
 
-function wrapEERemove(state, original) {
-  return {
-    [original.name](type, listener) {
-      if (state.entries.has(this)) {
-        const before = EE.listenerCount.call(this, type)
-        const result = original.call(this, type, listener)
-        onRemove(state, this, type, before - EE.listenerCount.call(this, type))
-        return result
-      }
-      return original.call(this, type, listener)
-    },
-  }[original.name]
-}
-
-function wrapEERemoveAll(state, original) {
-  return function removeAllListeners(type) {
-    if (state.entries.has(this)) {
-      const types = arguments.length === 0 ? EE.eventNames.call(this) : [type]
-      const counts = types.map((t) => EE.listenerCount.call(this, t))
-      const result = original.apply(this, arguments)
-      types.forEach((t, i) => onRemove(state, this, t, counts[i] - EE.listenerCount.call(this, t)))
-      return result
-    }
-    return original.apply(this, arguments)
-  }
-}
-
 function wrapETAdd(state, original) {
   const wrapper = function addEventListener(type, listener, options) {
     const result = original.call(this, type, listener, options)
@@ -171,13 +144,6 @@ function wrapETAdd(state, original) {
     return result
   }
   return wrapper
-}
-
-function wrapETRemove(state, original) {
-  return function removeEventListener(type, listener, options) {
-    if (state.entries.has(this)) onRemove(state, this, type, 1)
-    return original.call(this, type, listener, options)
-  }
 }
 
 function patch(state, proto, name, make) {
@@ -208,12 +174,7 @@ function install(options) {
   }
   for (const name of EE_ADD) patch(state, EE, name, reuse(wrapEEAdd))
   for (const name of EE_ONCE) patch(state, EE, name, wrapEEOnce)
-  for (const name of EE_REMOVE) patch(state, EE, name, reuse(wrapEERemove))
-  patch(state, EE, 'removeAllListeners', wrapEERemoveAll)
-  if (ET) {
-    patch(state, ET, 'addEventListener', wrapETAdd)
-    patch(state, ET, 'removeEventListener', wrapETRemove)
-  }
+  if (ET) patch(state, ET, 'addEventListener', wrapETAdd)
   holder.state = state
   return state
 }
@@ -239,8 +200,31 @@ function isInstalled() {
 function baseline() {
   const state = shared().state
   if (state === null) return
-  state.epoch++
-  state.epochRecord = { epoch: state.epoch, site: null, once: false }
+  state.epochs.baseline()
+  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
+}
+
+/** A nested block counted on its own (see lib/epochs.js); returns the token for exitScope(). */
+function enterScope() {
+  const state = shared().state
+  if (state === null) return null
+  const token = state.epochs.enter()
+  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
+  return token
+}
+
+function exitScope(token) {
+  const state = shared().state
+  if (state === null || token === null) return
+  state.epochs.exit(token)
+  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
+}
+
+/** Adds of `type` on `entry` in the epochs the current scope counts. */
+function addsCounted(state, entry, type) {
+  let n = 0
+  for (const [epoch, adds] of entry.adds) if (state.epochs.counts(epoch)) n += adds.get(type) || 0
+  return n
 }
 
 function labelOf(emitter) {
@@ -264,7 +248,7 @@ function typesOf(entry, emitter) {
 /**
  * Reads the live listeners of every tracked emitter that is still alive. With `sinceBaseline`,
  * only listeners tagged in the current epoch count. Returns groups
- * `{ emitterId, emitter, event, site, count, removed, total, once }`, one per add-site.
+ * `{ emitterId, emitter, event, site, count, removed, total, once }` (`removed` is null under sampling), one per add-site.
  */
 function collectGroups({ sinceBaseline }) {
   const state = shared().state
@@ -285,13 +269,19 @@ function collectGroups({ sinceBaseline }) {
       for (const listener of live) {
         const record = state.records.get(listener)
         if (record === undefined) continue
-        if (sinceBaseline && record.epoch !== state.epoch) continue
+        if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
+        if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
         const site = record.site
         const group = bySite.get(site)
         if (group === undefined) bySite.set(site, { count: 1, once: record.once })
         else group.count++
       }
-      const removed = entry.removedEpoch === state.epoch ? entry.removed.get(type) || 0 : 0
+      // removals are derived: adds since the baseline minus those still registered (exact when
+      // every add is tracked; unknown under sampling)
+      let added = 0
+      for (const g of bySite.values()) added += g.count
+      const adds = addsCounted(state, entry, type)
+      const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
       const label = labelOf(emitter)
       const event = typeof type === 'symbol' ? type.toString() : String(type)
       for (const [site, g] of bySite) {
@@ -320,4 +310,4 @@ function collectTotals() {
   return out
 }
 
-module.exports = { install, uninstall, isInstalled, baseline, collectGroups, collectTotals, labelOf }
+module.exports = { install, uninstall, isInstalled, baseline, enterScope, exitScope, collectGroups, collectTotals, labelOf }

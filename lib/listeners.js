@@ -11,7 +11,8 @@ function toLeak(out) {
   leak.emitter = out.emitter
   leak.event = out.event
   leak.site = out.site === undefined ? null : out.site
-  leak.removed = out.removed
+  if (out.removed !== undefined) leak.removed = out.removed
+  if (out.once) leak.once = true
   return leak
 }
 
@@ -25,7 +26,8 @@ function listenerLeaks({ threshold, cwd }) {
     event: g.event,
     site: g.site === null ? undefined : g.site,
     count: g.count,
-    removed: g.removed,
+    once: g.once,
+    removed: g.removed === null ? undefined : g.removed,
   }))
   const outs = binding.evaluateListeners(input, { threshold, cwd })
   return outs.map((out) => {
@@ -46,8 +48,17 @@ registerDetector({
   baseline() {
     emitters.baseline()
   },
-  async collect({ checkOptions, cwd }) {
+  enterScope() {
+    return emitters.enterScope()
+  },
+  exitScope(token) {
+    emitters.exitScope(token)
+  },
+  collectSync({ checkOptions, cwd }) {
     return listenerLeaks({ threshold: checkOptions.threshold, cwd })
+  },
+  async collect(context) {
+    return this.collectSync(context)
   },
 })
 

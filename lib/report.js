@@ -3,10 +3,14 @@
 // process.emitWarning as a `LeakWarning`, or through the user's `onLeak` instead.
 
 const kKey = Symbol('leakguard.findingKey')
+
+// process.emitWarning() accepts only Errors of the main realm. Under jest this module runs in a
+// vm context whose `Error` is another realm's, so take Error from the main context.
+const HostError = require('node:vm').runInThisContext('Error')
 const MAX_KEYS = 10000
 
 /** A warning carrying a finding's data: `name` 'LeakWarning', `code` 'LEAKGUARD_<KIND>'. */
-class LeakWarning extends Error {
+class LeakWarning extends HostError {
   constructor(leak) {
     super(leak.message)
     this.name = 'LeakWarning'

@@ -17,8 +17,10 @@ pub struct ListenerGroupInput {
     pub site: Option<String>,
     /// How many are still registered.
     pub count: u32,
-    /// Removals seen on this emitter and event since the baseline.
-    pub removed: u32,
+    /// Added with `once()` / `{ once: true }` and never fired. @default false
+    pub once: Option<bool>,
+    /// Added since the baseline and removed again; absent when unknown (sampled tracking).
+    pub removed: Option<u32>,
 }
 
 /// Options of `evaluateListeners`.
@@ -52,8 +54,18 @@ pub struct LeakOutput {
     pub site: Option<String>,
     /// `listeners`: removals since the baseline.
     pub removed: Option<f64>,
+    /// `listeners`: once-listeners that never fired.
+    pub once: Option<bool>,
     /// Trend findings: growth per minute.
     pub rate_per_minute: Option<f64>,
+    /// `collection` / `global`: the name.
+    pub name: Option<String>,
+    /// `collection` / `global`: current size.
+    pub size: Option<f64>,
+    /// `retained`: what the objects are.
+    pub description: Option<String>,
+    /// `global`: the type of the value.
+    pub value_type: Option<String>,
 }
 
 impl From<Leak> for LeakOutput {
@@ -68,7 +80,12 @@ impl From<Leak> for LeakOutput {
             event: l.event,
             site: l.site,
             removed: l.removed.map(|r| r as f64),
+            once: l.once,
             rate_per_minute: l.rate_per_minute,
+            name: l.name,
+            size: l.size.map(|s| s as f64),
+            description: l.description,
+            value_type: l.value_type,
         }
     }
 }
@@ -96,7 +113,8 @@ pub fn evaluate_listeners(
             event: g.event,
             site: g.site,
             count: u64::from(g.count),
-            removed: u64::from(g.removed),
+            once: g.once.unwrap_or(false),
+            removed: g.removed.map(u64::from),
         })
         .collect();
     rules::listener_leaks(&groups, &options)

@@ -13,6 +13,10 @@ pub enum LeakKind {
     Global,
     /// Heap used after GC keeps growing.
     Heap,
+    /// Timers and intervals a test left running.
+    Timers,
+    /// Servers left listening and sockets left open by a test.
+    Handles,
 }
 
 impl LeakKind {
@@ -24,6 +28,8 @@ impl LeakKind {
             LeakKind::Retained => "retained",
             LeakKind::Global => "global",
             LeakKind::Heap => "heap",
+            LeakKind::Timers => "timers",
+            LeakKind::Handles => "handles",
         }
     }
 
@@ -35,6 +41,8 @@ impl LeakKind {
             LeakKind::Retained => "LEAKGUARD_RETAINED",
             LeakKind::Global => "LEAKGUARD_GLOBAL",
             LeakKind::Heap => "LEAKGUARD_HEAP",
+            LeakKind::Timers => "LEAKGUARD_TIMERS",
+            LeakKind::Handles => "LEAKGUARD_HANDLES",
         }
     }
 }
@@ -57,8 +65,18 @@ pub struct Leak {
     pub site: Option<String>,
     /// `listeners`: removals seen for this emitter and event since the baseline.
     pub removed: Option<u64>,
+    /// `listeners`: added with `once()` / `{ once: true }` and never fired.
+    pub once: Option<bool>,
     /// Trend findings: growth per minute over the observed window.
     pub rate_per_minute: Option<f64>,
+    /// `collection` / `global`: the name the user gave (or the global property name).
+    pub name: Option<String>,
+    /// `collection` / `global`: current size (members, or elements for a global collection).
+    pub size: Option<u64>,
+    /// `retained`: the description passed to `watch()` (or the automatic one for sockets).
+    pub description: Option<String>,
+    /// `global`: the type of the value (`Array`, `object`, `string`, ...).
+    pub value_type: Option<String>,
 }
 
 impl Leak {
@@ -73,7 +91,12 @@ impl Leak {
             event: None,
             site: None,
             removed: None,
+            once: None,
             rate_per_minute: None,
+            name: None,
+            size: None,
+            description: None,
+            value_type: None,
         }
     }
 }

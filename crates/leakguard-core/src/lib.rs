@@ -12,11 +12,16 @@
 //!   three-snapshot diff and retainer paths.
 #![deny(clippy::all)]
 
+pub mod collections;
 pub mod error;
+pub mod globals;
+pub mod handles;
 pub mod leak;
+pub mod retained;
 pub mod rules;
 pub mod site;
 pub mod snapshot;
+pub mod timers;
 pub mod trend;
 
 pub use error::CoreError;

@@ -19,8 +19,11 @@ pub struct ListenerGroup {
     pub site: Option<String>,
     /// How many of them are still registered.
     pub count: u64,
-    /// Removals seen on this emitter and event since the baseline (shared by its sites).
-    pub removed: u64,
+    /// They were added with `once()` / `{ once: true }` and never fired.
+    pub once: bool,
+    /// Listeners of this emitter and event added since the baseline and removed again (shared by
+    /// its sites); `None` when unknown (sampled tracking).
+    pub removed: Option<u64>,
 }
 
 /// Options of [`listener_leaks`].
@@ -65,18 +68,20 @@ pub fn listener_leaks(groups: &[ListenerGroup], options: &ListenerRuleOptions) -
 }
 
 fn listener_leak(g: &ListenerGroup, cwd: &str) -> Leak {
-    let plural = if g.count == 1 {
-        "listener"
-    } else {
-        "listeners"
+    let plural = match (g.once, g.count == 1) {
+        (false, true) => "listener",
+        (false, false) => "listeners",
+        (true, true) => "once-listener (never fired)",
+        (true, false) => "once-listeners (never fired)",
     };
     let at = match &g.site {
         Some(site) => format!("added at {}", display_site(site, cwd)),
         None => "add-site not captured (stacks off or not sampled)".to_string(),
     };
     let removed = match g.removed {
-        0 => String::from("; none were removed"),
-        n => format!("; {n} removed"),
+        None => String::new(),
+        Some(0) => String::from("; none were removed"),
+        Some(n) => format!("; {n} removed"),
     };
     let message = format!(
         "leaked {} {plural} for '{}' on {}, {at}{removed}",
@@ -87,7 +92,8 @@ fn listener_leak(g: &ListenerGroup, cwd: &str) -> Leak {
         emitter: Some(g.emitter.clone()),
         event: Some(g.event.clone()),
         site: g.site.clone(),
-        removed: Some(g.removed),
+        removed: g.removed,
+        once: Some(g.once),
         ..Leak::new(LeakKind::Listeners, message, g.count)
     }
 }
@@ -103,7 +109,8 @@ mod tests {
             event: event.into(),
             site: site.map(String::from),
             count,
-            removed: 0,
+            once: false,
+            removed: Some(0),
         }
     }
 
@@ -144,12 +151,32 @@ mod tests {
     #[test]
     fn removals_and_missing_sites_are_said() {
         let mut g = group(1, "data", None, 3);
-        g.removed = 2;
+        g.removed = Some(2);
         let leaks = listener_leaks(&[g], &opts(1));
         assert!(leaks[0].message.contains("leaked 3 listeners"));
         assert!(leaks[0].message.contains("add-site not captured"));
         assert!(leaks[0].message.ends_with("; 2 removed"));
         assert_eq!(leaks[0].removed, Some(2));
+    }
+
+    #[test]
+    fn once_listeners_that_never_fired_are_named_so() {
+        let mut g = group(1, "response", Some("/app/a.js:1:1"), 2);
+        g.once = true;
+        let leaks = listener_leaks(&[g], &opts(1));
+        assert!(leaks[0]
+            .message
+            .starts_with("leaked 2 once-listeners (never fired) for 'response'"));
+        assert_eq!(leaks[0].once, Some(true));
+    }
+
+    #[test]
+    fn unknown_removals_are_not_claimed() {
+        let mut g = group(1, "data", Some("/app/a.js:1:1"), 3);
+        g.removed = None;
+        let leaks = listener_leaks(&[g], &opts(1));
+        assert!(leaks[0].message.ends_with("added at a.js:1:1"));
+        assert_eq!(leaks[0].removed, None);
     }
 
     #[test]
