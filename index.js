@@ -15,6 +15,7 @@ const { assertNoLeaks } = require('./lib/assert')
 const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
 const { guard } = require('./lib/guard')
+const analysis = require('./lib/analysis')
 
 module.exports = {
   start: session.start,
@@ -29,4 +30,10 @@ module.exports = {
   guard,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
+  analyze: analysis.analyze,
+  analyzeSync: analysis.analyzeSync,
+  diff: analysis.diff,
+  diffSync: analysis.diffSync,
+  retainerPaths: analysis.retainerPaths,
+  retainerPathsSync: analysis.retainerPathsSync,
 }
