@@ -252,6 +252,125 @@ export class LeakWarning extends Error {
   constructor(leak: Leak)
 }
 
+/**
+ * One step of a retainer path from a GC root to an object; the first step is the root side.
+ * `edge` is the reference from the previous step into this node.
+ */
+export interface RetainerStep {
+  /** A property or variable name (`sessionRegistry`), `[3]` for an element or a hash-table slot, an internal name (`table`, `context`). */
+  edge: string
+  /** `'property' | 'context' | 'element' | 'internal' | 'hidden' | 'shortcut'`. */
+  edgeType: string
+  /** The node as a person reads it: a constructor name (`Map`), `name()` for a function, a quoted string, `system / Context`, `(GC roots)`. */
+  node: string
+  /** The snapshot's node type: `'object' | 'closure' | 'string' | 'hidden' | 'array' | 'synthetic' | ...`. */
+  nodeType: string
+  /** The node's snapshot id (stable across snapshots of one process). */
+  id: number
+}
+
+/** One class of objects in a heap summary. */
+export interface HeapClass {
+  /** As DevTools names it: the constructor name for objects, `(string)`, `(closure)`, `(array)`, `(system)`, `(compiled code)`, ... */
+  name: string
+  count: number
+  /** Sum of the objects' own sizes, in bytes. */
+  selfSize: number
+  /** Bytes freed if every object of the class went away (objects nested in another object of the same class count once). */
+  retainedSize: number
+}
+
+/** One of the largest objects of a heap summary. */
+export interface HeapObject {
+  /** Snapshot node id. */
+  id: number
+  /** The node's name: a constructor name, a function name, a string's text. */
+  name: string
+  className: string
+  selfSize: number
+  /** Bytes this object keeps alive: itself and everything only reachable through it. */
+  retainedSize: number
+  /** Shortest retainer path as text, e.g. `(GC roots) → … → cache (Map) → table`. */
+  path: string
+  retainers: RetainerStep[]
+}
+
+/** The result of `analyze()`. */
+export interface HeapSummary {
+  nodeCount: number
+  edgeCount: number
+  /** Sum of every object's own size, in bytes. */
+  totalSize: number
+  /** Every class, largest retained size first. */
+  classes: HeapClass[]
+  /** The `top` objects with the largest retained sizes (synthetic and `(system)` nodes left out), largest first. */
+  largest: HeapObject[]
+}
+
+/** Options of `analyze()`. */
+export interface AnalyzeOptions {
+  /** How many of the largest objects to list in `largest`. @default 20 */
+  top?: number
+}
+
+/** Leaked objects of one class held through one retainer path. */
+export interface LeakGroup {
+  className: string
+  /** Leaked objects in the group (objects held inside another leaked object count in its retained size, not here). */
+  count: number
+  selfSize: number
+  /** Bytes freed by fixing this leak. */
+  retainedSize: number
+  /** Snapshot id of the group's largest object (in the final snapshot). */
+  exampleId: number
+  /** Its shortest retainer path: `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`. */
+  path: string
+  retainers: RetainerStep[]
+}
+
+/** The result of `diff()`. */
+export interface HeapDiff {
+  /** Largest retained size first. */
+  groups: LeakGroup[]
+  /** Objects allocated between baseline and target still alive at the end (system internals left out), including those inside the groups' objects. */
+  newObjects: number
+}
+
+/** The retainer path of one requested id. */
+export interface RetainerPath {
+  id: number
+  /** False when the id is not in the snapshot or not reachable from a GC root. */
+  found: boolean
+  /** Empty when not found. */
+  path: string
+  retainers: RetainerStep[]
+}
+
+/**
+ * Reads a `.heapsnapshot` and summarises it: counts, total size, every class with count, self
+ * size and retained size (DevTools' dominator rules), and the largest objects with their
+ * retainer paths. Parsed and analysed in Rust off the main thread. Bad arguments reject with a
+ * `TypeError`/`RangeError`; a missing file with the path and `ENOENT`/`EACCES`; a truncated or
+ * corrupt one with the byte offset.
+ */
+export function analyze(path: string, options?: AnalyzeOptions | null): Promise<HeapSummary>
+/** Blocking twin of `analyze()` (the event loop waits): for scripts and CLIs. Throws where `analyze` rejects. */
+export function analyzeSync(path: string, options?: AnalyzeOptions | null): HeapSummary
+/**
+ * memlab's three-snapshot method: objects allocated after `baseline`, present in `target` and
+ * still alive in `final` (or in `target` when `final` is absent), grouped by class and
+ * retainer path, largest retained size first. Transient objects (gone by `final`) and V8
+ * internals are not reported. The snapshots must come from one process (node ids are stable
+ * only within a process). Off the main thread.
+ */
+export function diff(baseline: string, target: string, final?: string | null): Promise<HeapDiff>
+/** Blocking twin of `diff()`. */
+export function diffSync(baseline: string, target: string, final?: string | null): HeapDiff
+/** The shortest retainer path from a GC root of each snapshot node id in `ids`, in order. Off the main thread. */
+export function retainerPaths(path: string, ids: number[]): Promise<RetainerPath[]>
+/** Blocking twin of `retainerPaths()`. */
+export function retainerPathsSync(path: string, ids: number[]): RetainerPath[]
+
 export { TrendEngine, TrendOptions, TrendGrowth } from './binding'
 /** One step of a retainer path from a GC root to an object (`edge`, `edgeType`, `node`, `nodeType`, `id`). */
 export type { RetainerStep } from './binding'

@@ -17,6 +17,7 @@ const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
 const { guard } = require('./lib/guard')
 const { writeSnapshot } = require('./lib/snapshot')
+const analysis = require('./lib/analysis')
 
 module.exports = {
   start: session.start,
@@ -32,4 +33,10 @@ module.exports = {
   writeSnapshot,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
+  analyze: analysis.analyze,
+  analyzeSync: analysis.analyzeSync,
+  diff: analysis.diff,
+  diffSync: analysis.diffSync,
+  retainerPaths: analysis.retainerPaths,
+  retainerPathsSync: analysis.retainerPathsSync,
 }
