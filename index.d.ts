@@ -1,9 +1,7 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
-import type { RetainerStep } from './binding'
-
 /** The leak taxonomy: what leaks. */
-export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers'
+export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers' | 'handles'
 
 /** A finding. Fields beyond `kind`, `code`, `message` and `count` depend on the kind. */
 export interface Leak {
@@ -30,7 +28,7 @@ export interface Leak {
   description?: string
   /** `global`: the type of the value: `'Array'`, `'Map'`, `'Set'`, `'object'`, `'string'`, a class name, ... */
   valueType?: string
-  /** Growth findings (`collection`, `global`): growth per minute over the trend window. */
+  /** Growth findings (`collection`, `global`, and every guard-mode finding): growth per minute over the trend window (bytes for `heap`). */
   ratePerMinute?: number
   /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
   once?: boolean
@@ -44,6 +42,18 @@ export interface Leak {
   explained?: number
   /** `retained` with `explain`: why it could not be explained (the finding is still reported). */
   explainError?: string
+  /** Guard mode: the value at the start of the trend window (listeners, objects or heap bytes). */
+  from?: number
+  /** Guard mode: true when this finding was warned before and now grows markedly faster. */
+  repeat?: boolean
+  /** `heap`: heap used after the latest GC, in bytes. */
+  heapUsed?: number
+  /** `heap` (guard mode with `heapProfile`): the functions (`site`: where they are defined; allocations inside builtins count for their caller) holding the most sampled live memory, largest growth first. */
+  allocations?: Array<{ site: string; functionName: string; bytes: number; growth: number }>
+  /** Guard mode with `snapshotDir`: the heap snapshot written for this finding. */
+  snapshot?: string
+  /** Guard mode with `snapshotDir`: why no snapshot was written for this finding. */
+  snapshotSkipped?: string
   [field: string]: unknown
 }
 
@@ -69,6 +79,13 @@ export interface StartOptions {
    * integrations turn it on. @default false
    */
   timers?: boolean
+  /**
+   * Report servers still listening and client sockets still open that were created since the
+   * baseline (`kind: 'handles'`). Wraps `net.Server.prototype.listen` while on (http, https, tls,
+   * http2 and ws servers inherit it) and reads client sockets from the `net.client.socket`
+   * diagnostics channel; the test integrations turn it on. @default false
+   */
+  handles?: boolean
   /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
   warn?: boolean
   /** Watched objects (and closed sockets) are `retained` findings only once they are this many ms past `watch()` / their close. @default 1000 */
@@ -155,8 +172,8 @@ export function writeSnapshot(path?: string): string
 
 /** Options of `assertNoLeaks()`. */
 export interface AssertNoLeaksOptions {
-  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers'] */
-  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers'>
+  /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers', 'handles'] */
+  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers' | 'handles'>
   /** How many times findings are re-checked (short growing delay) before it throws. @default 3 */
   retries?: number
 }
@@ -167,6 +184,63 @@ export interface AssertNoLeaksOptions {
  */
 export function assertNoLeaks(fn: () => unknown, options?: AssertNoLeaksOptions): Promise<void>
 
+/** Options of `guard()` (and, through `LEAKGUARD_*` environment variables, of `-r leakguard/guard`). */
+export interface GuardOptions {
+  /** Milliseconds between samples (`LEAKGUARD_INTERVAL`). @default 10000 */
+  interval?: number
+  /** Called once per new finding instead of `process.emitWarning`. */
+  onLeak?: (leak: Leak) => void
+  /** Emit findings as `LeakWarning`s when there is no `onLeak` (`LEAKGUARD_WARN`). @default true */
+  warn?: boolean
+  /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.05 */
+  sampleRate?: number
+  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.1 */
+  stackSampleRate?: number
+  /** Samples judged by the trend engine: a finding needs rising floors over this many samples (`LEAKGUARD_WINDOW`). @default 12 */
+  window?: number
+  /** Minimum rise over the window of a listener count (or closed members / retained objects) (`LEAKGUARD_THRESHOLD`). @default 10 */
+  threshold?: number
+  /** Watch heap used after GC (GC events through perf_hooks; GC is never forced) (`LEAKGUARD_HEAP`). @default true */
+  heap?: boolean
+  /** Minimum rise of heap used after GC over the window, in bytes (`LEAKGUARD_HEAP_THRESHOLD`). @default 33554432 (32 MiB) */
+  heapThreshold?: number
+  /** Run V8's sampling heap profiler and attach the allocation sites holding growing memory to `heap` findings (`LEAKGUARD_HEAP_PROFILE`). @default true */
+  heapProfile?: boolean
+  /** Mean bytes between two samples of the sampling heap profiler. @default 524288 */
+  heapSamplingInterval?: number
+  /** Write a heap snapshot (0600, atomic) here on each new finding, within the limits below (`LEAKGUARD_SNAPSHOT_DIR`). Off when unset. */
+  snapshotDir?: string
+  /** At most one snapshot per this many ms (`LEAKGUARD_SNAPSHOT_COOLDOWN`). @default 3600000 */
+  snapshotCooldown?: number
+  /** At most this many snapshots per process (`LEAKGUARD_MAX_SNAPSHOTS`). @default 3 */
+  maxSnapshots?: number
+  /** At most this many bytes of snapshots per process (`LEAKGUARD_MAX_SNAPSHOT_BYTES`). @default 2147483648 */
+  maxSnapshotBytes?: number
+  /** A snapshot is skipped (with a warning) unless free memory and free disk are at least this many times the heap used (`LEAKGUARD_SNAPSHOT_MEMORY_FACTOR`). @default 2 */
+  snapshotMemoryFactor?: number
+  /** Writes a snapshot to the path it is given and returns the path written (e.g. to add an upload). @default leakguard's own writer */
+  writeSnapshot?: (path: string) => string
+  /** Serve the gauges in Prometheus text format at `GET /metrics` on this port (`LEAKGUARD_METRICS_PORT`). Off when unset. */
+  metricsPort?: number
+  /** Host the metrics endpoint listens on (`LEAKGUARD_METRICS_HOST`). @default '127.0.0.1' */
+  metricsHost?: string
+}
+
+/** A running guard. */
+export interface Guard {
+  /** Stops sampling, closes the metrics endpoint and restores everything guard mode changed. */
+  stop(): void
+  /** The gauges (listener totals, collection sizes, retained objects, heap, findings) in Prometheus text format. */
+  metrics(): string
+}
+
+/**
+ * Production guard mode: sampled instrumentation, one sample every `interval` into the trend
+ * engine, a `LeakWarning` (or `onLeak`) once per sustained leak, again only when it grows
+ * markedly faster. Never forces a GC; timers are unref'd. A second call replaces the running guard.
+ */
+export function guard(options?: GuardOptions): Guard
+
 /** The warning emitted for a finding: `name` is `'LeakWarning'`, `code` is `LEAKGUARD_<KIND>`, and it carries the finding's fields. */
 export class LeakWarning extends Error {
   name: 'LeakWarning'
@@ -176,6 +250,123 @@ export class LeakWarning extends Error {
   constructor(leak: Leak)
 }
 
+/**
+ * One step of a retainer path from a GC root to an object; the first step is the root side.
+ * `edge` is the reference from the previous step into this node.
+ */
+export interface RetainerStep {
+  /** A property or variable name (`sessionRegistry`), `[3]` for an element or a hash-table slot, an internal name (`table`, `context`). */
+  edge: string
+  /** `'property' | 'context' | 'element' | 'internal' | 'hidden' | 'shortcut'`. */
+  edgeType: string
+  /** The node as a person reads it: a constructor name (`Map`), `name()` for a function, a quoted string, `system / Context`, `(GC roots)`. */
+  node: string
+  /** The snapshot's node type: `'object' | 'closure' | 'string' | 'hidden' | 'array' | 'synthetic' | ...`. */
+  nodeType: string
+  /** The node's snapshot id (stable across snapshots of one process). */
+  id: number
+}
+
+/** One class of objects in a heap summary. */
+export interface HeapClass {
+  /** As DevTools names it: the constructor name for objects, `(string)`, `(closure)`, `(array)`, `(system)`, `(compiled code)`, ... */
+  name: string
+  count: number
+  /** Sum of the objects' own sizes, in bytes. */
+  selfSize: number
+  /** Bytes freed if every object of the class went away (objects nested in another object of the same class count once). */
+  retainedSize: number
+}
+
+/** One of the largest objects of a heap summary. */
+export interface HeapObject {
+  /** Snapshot node id. */
+  id: number
+  /** The node's name: a constructor name, a function name, a string's text. */
+  name: string
+  className: string
+  selfSize: number
+  /** Bytes this object keeps alive: itself and everything only reachable through it. */
+  retainedSize: number
+  /** Shortest retainer path as text, e.g. `(GC roots) → … → cache (Map) → table`. */
+  path: string
+  retainers: RetainerStep[]
+}
+
+/** The result of `analyze()`. */
+export interface HeapSummary {
+  nodeCount: number
+  edgeCount: number
+  /** Sum of every object's own size, in bytes. */
+  totalSize: number
+  /** Every class, largest retained size first. */
+  classes: HeapClass[]
+  /** The `top` objects with the largest retained sizes (synthetic and `(system)` nodes left out), largest first. */
+  largest: HeapObject[]
+}
+
+/** Options of `analyze()`. */
+export interface AnalyzeOptions {
+  /** How many of the largest objects to list in `largest`. @default 20 */
+  top?: number
+}
+
+/** Leaked objects of one class held through one retainer path. */
+export interface LeakGroup {
+  className: string
+  /** Leaked objects in the group (objects held inside another leaked object count in its retained size, not here). */
+  count: number
+  selfSize: number
+  /** Bytes freed by fixing this leak. */
+  retainedSize: number
+  /** Snapshot id of the group's largest object (in the final snapshot). */
+  exampleId: number
+  /** Its shortest retainer path: `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`. */
+  path: string
+  retainers: RetainerStep[]
+}
+
+/** The result of `diff()`. */
+export interface HeapDiff {
+  /** Largest retained size first. */
+  groups: LeakGroup[]
+  /** Objects allocated between baseline and target still alive at the end (system internals left out), including those inside the groups' objects. */
+  newObjects: number
+}
+
+/** The retainer path of one requested id. */
+export interface RetainerPath {
+  id: number
+  /** False when the id is not in the snapshot or not reachable from a GC root. */
+  found: boolean
+  /** Empty when not found. */
+  path: string
+  retainers: RetainerStep[]
+}
+
+/**
+ * Reads a `.heapsnapshot` and summarises it: counts, total size, every class with count, self
+ * size and retained size (DevTools' dominator rules), and the largest objects with their
+ * retainer paths. Parsed and analysed in Rust off the main thread. Bad arguments reject with a
+ * `TypeError`/`RangeError`; a missing file with the path and `ENOENT`/`EACCES`; a truncated or
+ * corrupt one with the byte offset.
+ */
+export function analyze(path: string, options?: AnalyzeOptions | null): Promise<HeapSummary>
+/** Blocking twin of `analyze()` (the event loop waits): for scripts and CLIs. Throws where `analyze` rejects. */
+export function analyzeSync(path: string, options?: AnalyzeOptions | null): HeapSummary
+/**
+ * memlab's three-snapshot method: objects allocated after `baseline`, present in `target` and
+ * still alive in `final` (or in `target` when `final` is absent), grouped by class and
+ * retainer path, largest retained size first. Transient objects (gone by `final`) and V8
+ * internals are not reported. The snapshots must come from one process (node ids are stable
+ * only within a process). Off the main thread.
+ */
+export function diff(baseline: string, target: string, final?: string | null): Promise<HeapDiff>
+/** Blocking twin of `diff()`. */
+export function diffSync(baseline: string, target: string, final?: string | null): HeapDiff
+/** The shortest retainer path from a GC root of each snapshot node id in `ids`, in order. Off the main thread. */
+export function retainerPaths(path: string, ids: number[]): Promise<RetainerPath[]>
+/** Blocking twin of `retainerPaths()`. */
+export function retainerPathsSync(path: string, ids: number[]): RetainerPath[]
+
 export { TrendEngine, TrendOptions, TrendGrowth } from './binding'
-/** One step of a retainer path from a GC root to an object (`edge`, `edgeType`, `node`, `nodeType`, `id`). */
-export type { RetainerStep } from './binding'

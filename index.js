@@ -8,6 +8,7 @@ require('./lib/watch') // the retained detector
 require('./lib/globals') // the global detector
 require('./lib/timers') // the timers detector (off unless start({ timers: true }))
 require('./lib/explain') // check({ explain: true }): retainer paths for retained findings
+require('./lib/handles') // the handles detector (off unless start({ handles: true }))
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')
@@ -15,6 +16,8 @@ const { assertNoLeaks } = require('./lib/assert')
 const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
 const { writeSnapshot } = require('./lib/snapshot')
+const { guard } = require('./lib/guard')
+const analysis = require('./lib/analysis')
 
 module.exports = {
   start: session.start,
@@ -27,6 +30,13 @@ module.exports = {
   trackSet,
   watch,
   writeSnapshot,
+  guard,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
+  analyze: analysis.analyze,
+  analyzeSync: analysis.analyzeSync,
+  diff: analysis.diff,
+  diffSync: analysis.diffSync,
+  retainerPaths: analysis.retainerPaths,
+  retainerPathsSync: analysis.retainerPathsSync,
 }

@@ -1,8 +1,18 @@
 // Types of `leakguard/jest` (setupFilesAfterEnv: ['leakguard/jest']).
 
+export type TestLeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'timers' | 'handles'
+
+/** Options of the `toLeak` / `toLeakListeners` matchers. */
+export interface LeakMatcherOptions {
+  /** Which kinds the matcher looks at (`toLeakListeners`: listeners only). @default the configured kinds */
+  kinds?: Array<TestLeakKind>
+  /** Re-checks (short growing delay) of an async block before it counts as leaking. @default 3 */
+  retries?: number
+}
+
 export interface JestLeakOptions {
-  /** Which leak kinds fail a test. @default ['listeners', 'collection', 'retained', 'global', 'timers'] */
-  kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers'>
+  /** Which leak kinds fail a test. @default ['listeners', 'collection', 'retained', 'global', 'timers', 'handles'] */
+  kinds?: Array<TestLeakKind>
   /** Findings to ignore: strings match exactly, RegExps by `test()`. Listener findings only. */
   ignore?: {
     events?: Array<string | RegExp>
@@ -17,3 +27,26 @@ export interface JestLeakOptions {
 
 /** Adjusts leakguard/jest for the tests that follow (call it in a setup file after leakguard/jest, or in a test file). */
 export function configure(options: JestLeakOptions): void
+
+/** The matchers `leakguard/jest` registers with `expect.extend` (also usable with vitest's `expect.extend`). */
+export const matchers: {
+  toLeak(this: unknown, received: () => unknown, options?: LeakMatcherOptions): unknown
+  toLeakListeners(this: unknown, received: () => unknown, options?: LeakMatcherOptions): unknown
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R> {
+      /**
+       * Runs the received function as a block of its own and passes when it leaked (listeners,
+       * globals, timers, handles, tracked collections; `retained` too for an async function).
+       * Use `expect(fn).not.toLeak()`; `await` it when `fn` is async. What the block leaked is
+       * reported here, not again by the test's own check.
+       */
+      toLeak(options?: LeakMatcherOptions): R
+      /** `toLeak` for listeners only. */
+      toLeakListeners(options?: LeakMatcherOptions): R
+    }
+  }
+}

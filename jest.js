@@ -7,4 +7,4 @@ const integration = require('./lib/jest')
 
 if (typeof globalThis.beforeAll === 'function' && typeof globalThis.afterEach === 'function') integration.register(globalThis)
 
-module.exports = { configure: integration.configure }
+module.exports = { configure: integration.configure, matchers: integration.matchers }

@@ -8,6 +8,7 @@ const { siteOf } = require('./helpers')
 
 const fixture = path.join(__dirname, 'fixtures', 'jest')
 const leakyFile = path.join(fixture, 'suite', 'leaky.test.js')
+const matchersFile = path.join(fixture, 'suite', 'matchers.test.js')
 const jestBin = require.resolve('jest/bin/jest')
 
 function runFixture(config, extraArgs = []) {
@@ -25,7 +26,7 @@ function runFixture(config, extraArgs = []) {
   return { status: r.status, tests, stderr: r.stderr }
 }
 
-const relSite = (name) => path.relative(path.join(__dirname, '..'), siteOf(leakyFile, name))
+const relSite = (name, file = leakyFile) => path.relative(path.join(__dirname, '..'), siteOf(file, name))
 
 describe.each([['--runInBand'], ['--maxWorkers=2']])('leakguard/jest (%s)', (mode) => {
   let run
@@ -59,6 +60,37 @@ describe.each([['--runInBand'], ['--maxWorkers=2']])('leakguard/jest (%s)', (mod
     expect(run.tests['clears its timers'].status).toBe('passed')
   })
 
+  test('a server left listening and a client socket left open fail their tests', () => {
+    const server = run.tests['leaves a server listening']
+    expect(server.status).toBe('failed')
+    expect(server.message).toMatch(/left 1 server listening \(Server on 127\.0\.0\.1:\d+\), listen\(\) called at /)
+    expect(server.message).toContain(`listen() called at ${relSite('server')}`)
+    const socket = run.tests['leaves a client socket open']
+    expect(socket.status).toBe('failed')
+    expect(socket.message).toMatch(/left 1 socket open \(Socket to 127\.0\.0\.1:\d+\), connected at /)
+    expect(socket.message).toContain(`connected at ${relSite('socket')}`)
+  })
+
+  test('toLeak matchers: sync and async blocks, listeners only, a block is judged on its own', () => {
+    expect(run.tests['not.toLeak passes for blocks that clean up, sync and async'].status).toBe('passed')
+    const sync = run.tests['not.toLeak fails for a synchronous block that leaks']
+    expect(sync.status).toBe('failed')
+    expect(sync.message).toContain('expect(fn).not.toLeak()')
+    expect(sync.message).toContain(`leaked 1 listener for 'sync-leak' on EventEmitter, added at ${relSite('matcher-sync', matchersFile)}`)
+    expect(sync.message.split("'sync-leak'").length).toBe(2) // reported by the matcher, not again after the test
+    const asyncRun = run.tests['not.toLeak fails for an async block that leaks after an await']
+    expect(asyncRun.status).toBe('failed')
+    expect(asyncRun.message).toContain(`leaked 1 listener for 'async-leak' on EventEmitter, added at ${relSite('matcher-async', matchersFile)}`)
+    expect(run.tests["toLeakListeners looks at listeners only; what a block leaked is the block's"].status).toBe('passed')
+    const before = run.tests['a leak before the block still fails the test']
+    expect(before.status).toBe('failed')
+    expect(before.message).toContain(`leakguard: test "a leak before the block still fails the test" leaked:`)
+    expect(before.message).toContain(`'before-block' on EventEmitter, added at ${relSite('before-block', matchersFile)}`)
+    const positive = run.tests['a block that leaks nothing fails a positive toLeak']
+    expect(positive.status).toBe('failed')
+    expect(positive.message).toContain('The function left nothing behind')
+  })
+
   test('clean tests pass: add/remove across an await, a real http server, a second file', () => {
     expect(run.tests['adds and removes a listener across an await'].status).toBe('passed')
     expect(run.tests['starts a real http server, makes a request and closes it'].status).toBe('passed')
@@ -68,7 +100,7 @@ describe.each([['--runInBand'], ['--maxWorkers=2']])('leakguard/jest (%s)', (mod
 })
 
 test('report mode warns instead of failing', () => {
-  const run = runFixture({ report: true }, ['--runInBand'])
+  const run = runFixture({ report: true }, ['--runInBand', 'leaky|clean'])
   expect(Object.values(run.tests).every((t) => t.status === 'passed')).toBe(true)
   expect(run.status).toBe(0)
   expect(run.stderr).toContain("leaked 1 listener for 'SIGUSR2' on process")
@@ -82,7 +114,7 @@ test('ignore rules by event, emitter and add-site; kinds selection', () => {
   expect(run.tests['leaks a SIGUSR2 listener on process'].status).toBe('passed')
   expect(run.tests['leaks a listener on a module-level emitter after an await'].status).toBe('passed')
   expect(run.tests['leaves an accidental global'].status).toBe('passed') // 'global' not selected
-  const bySite = runFixture({ ignore: { sites: ['leaky\\.test\\.js'] }, kinds: ['listeners'] }, ['--runInBand'])
+  const bySite = runFixture({ ignore: { sites: ['leaky\\.test\\.js'] }, kinds: ['listeners'] }, ['--runInBand', 'leaky|clean'])
   expect(Object.values(bySite.tests).every((t) => t.status === 'passed')).toBe(true)
 })
 

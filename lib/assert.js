@@ -5,7 +5,9 @@ const { AssertionError } = require('node:assert')
 const session = require('./session')
 const v = require('./validate')
 
-const KINDS = ['listeners', 'collection', 'retained', 'global', 'timers']
+const KINDS = ['listeners', 'collection', 'retained', 'global', 'timers', 'handles']
+/** How leakguard starts around a test: every add named, timers and handles on. */
+const TEST_START_OPTIONS = { threshold: 1, warn: false, stacks: 'always', timers: true, handles: true }
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -28,8 +30,10 @@ function formatLeaks(title, leaks) {
 /**
  * Runs `fn` (sync or async) and throws an AssertionError naming each leak it left: listeners
  * added and not removed on live emitters, closed members in tracked collections, watched objects
- * still alive, new globals. Starts leakguard for the call when it was not started (and stops it
- * after); when it was, takes a new baseline. Options: `kinds`, `retries` (@default 3).
+ * still alive, new globals, timers and handles left open. Starts leakguard for the call when it
+ * was not started (and stops it after); when it was, checks `fn` as a block of its own: what it
+ * leaked is reported here, and later checks of the running session do not report it again.
+ * Options: `kinds`, `retries` (@default 3).
  */
 async function assertNoLeaks(fn, options) {
   v.validateFunction(fn, 'fn')
@@ -40,13 +44,15 @@ async function assertNoLeaks(fn, options) {
   if (o.retries !== undefined) v.validateNumber(o.retries, 'options.retries', 0, 100, { integer: true })
 
   const owned = !session.isStarted()
-  if (owned) session.start({ threshold: 1, warn: false, timers: true })
+  if (owned) session.start(TEST_START_OPTIONS)
   let leaks
+  const scope = owned ? null : session.enterScope()
   try {
-    session.baseline()
+    if (owned) session.baseline()
     await fn()
     leaks = await checkWithRetry({ keep: (l) => kinds.includes(l.kind), retries: o.retries === undefined ? 3 : o.retries })
   } finally {
+    if (scope !== null) session.exitScope(scope)
     if (owned) session.stop()
   }
   if (leaks.length > 0) {
@@ -56,4 +62,4 @@ async function assertNoLeaks(fn, options) {
   }
 }
 
-module.exports = { assertNoLeaks, checkWithRetry, formatLeaks, KINDS }
+module.exports = { assertNoLeaks, checkWithRetry, formatLeaks, KINDS, TEST_START_OPTIONS }

@@ -137,6 +137,16 @@ function collectionLeaks({ cwd, now = Date.now() }) {
   })
 }
 
+/** `[{ name, size }]` of the registered collections still alive (for guard mode's gauges). */
+function trackedSizes() {
+  const out = []
+  for (const t of state.tracked) {
+    const c = t.ref.deref()
+    if (c !== undefined) out.push({ name: t.name, size: t.type === 'Array' ? c.length : c.size })
+  }
+  return out
+}
+
 registerDetector({
   kind: 'collection',
   stop() {
@@ -146,9 +156,12 @@ registerDetector({
   baseline() {
     state.trend = null
   },
+  collectSync({ cwd }) {
+    return collectionLeaks({ cwd })
+  },
   async collect({ cwd }) {
     return collectionLeaks({ cwd })
   },
 })
 
-module.exports = { trackSet, collectionLeaks, MAX_INSPECT }
+module.exports = { trackSet, collectionLeaks, trackedSizes, MAX_INSPECT }

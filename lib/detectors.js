@@ -7,6 +7,9 @@
 //     start(options) {}, stop() {},      // optional: install / drop instrumentation
 //     baseline() {},                     // optional: "from now on"
 //     async collect(context) -> Leak[],  // context: { options, checkOptions, cwd, binding }
+//     collectSync(context) -> Leak[],    // optional: the same without waiting (toLeak on a sync fn)
+//     enterScope() -> token,             // optional: a nested block counted on its own
+//     exitScope(token),                  //   (lib/epochs.js); without them a block is a baseline()
 //     async annotate(leaks, context) {}, // optional: adds fields to the findings of every
 //   }                                    //   detector (explain: retainer paths)
 //

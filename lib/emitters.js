@@ -20,6 +20,7 @@
 
 const EventEmitter = require('node:events')
 const { captureAddSite, INTERNAL } = require('./site')
+const { Epochs } = require('./epochs')
 
 const kShared = Symbol.for('leakguard.emitters.v1')
 const EE = EventEmitter.prototype
@@ -47,7 +48,7 @@ function nextCountdown(rate) {
 
 function createState(options) {
   const state = {
-    epoch: 1,
+    epochs: new Epochs(),
     nextId: 1,
     sampleRate: options.sampleRate,
     stackMode: options.stacks,
@@ -56,7 +57,7 @@ function createState(options) {
     stackCountdown: 1,
     epochRecord: { epoch: 1, site: null, once: false },
     pendingOnce: false,
-    entries: new WeakMap(), // emitter -> { id, kind, ref, types, adds, addsEpoch }
+    entries: new WeakMap(), // emitter -> { id, kind, ref, types, adds: Map<epoch, Map<type, n>> }
     refs: new Set(), // WeakRef<emitter>, for iteration
     records: new WeakMap(), // listener -> { epoch, site, once }
     originals: [], // [prototype, name, descriptor]
@@ -70,7 +71,7 @@ function entryFor(state, emitter, kind) {
   let entry = state.entries.get(emitter)
   if (entry === undefined) {
     const ref = new WeakRef(emitter)
-    entry = { id: state.nextId++ >>> 0, kind, ref, types: kind === KIND_ET ? new Set() : null, adds: new Map(), addsEpoch: state.epoch }
+    entry = { id: state.nextId++ >>> 0, kind, ref, types: kind === KIND_ET ? new Set() : null, adds: new Map() }
     state.entries.set(emitter, entry)
     state.refs.add(ref)
     state.registry.register(emitter, ref)
@@ -84,18 +85,21 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
   const entry = entryFor(state, emitter, kind)
   if (entry.types !== null) entry.types.add(type)
-  if (entry.addsEpoch !== state.epoch) {
-    entry.adds.clear()
-    entry.addsEpoch = state.epoch
+  const epoch = state.epochs.epoch
+  let adds = entry.adds.get(epoch)
+  if (adds === undefined) {
+    for (const e of entry.adds.keys()) if (e < state.epochs.floor) entry.adds.delete(e)
+    adds = new Map()
+    entry.adds.set(epoch, adds)
   }
-  entry.adds.set(type, (entry.adds.get(type) || 0) + 1)
+  adds.set(type, (adds.get(type) || 0) + 1)
   let record = state.epochRecord
   const once = state.pendingOnce
   if (state.stackMode !== 'off' && --state.stackCountdown <= 0) {
     state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
-    record = { epoch: state.epoch, site: captureAddSite(caller), once }
+    record = { epoch, site: captureAddSite(caller), once }
   } else if (once) {
-    record = { epoch: state.epoch, site: null, once }
+    record = { epoch, site: null, once }
   }
   state.records.set(listener, record)
 }
@@ -196,8 +200,31 @@ function isInstalled() {
 function baseline() {
   const state = shared().state
   if (state === null) return
-  state.epoch++
-  state.epochRecord = { epoch: state.epoch, site: null, once: false }
+  state.epochs.baseline()
+  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
+}
+
+/** A nested block counted on its own (see lib/epochs.js); returns the token for exitScope(). */
+function enterScope() {
+  const state = shared().state
+  if (state === null) return null
+  const token = state.epochs.enter()
+  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
+  return token
+}
+
+function exitScope(token) {
+  const state = shared().state
+  if (state === null || token === null) return
+  state.epochs.exit(token)
+  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
+}
+
+/** Adds of `type` on `entry` in the epochs the current scope counts. */
+function addsCounted(state, entry, type) {
+  let n = 0
+  for (const [epoch, adds] of entry.adds) if (state.epochs.counts(epoch)) n += adds.get(type) || 0
+  return n
 }
 
 function labelOf(emitter) {
@@ -242,7 +269,7 @@ function collectGroups({ sinceBaseline }) {
       for (const listener of live) {
         const record = state.records.get(listener)
         if (record === undefined) continue
-        if (sinceBaseline && record.epoch !== state.epoch) continue
+        if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
         if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
         const site = record.site
         const group = bySite.get(site)
@@ -253,7 +280,7 @@ function collectGroups({ sinceBaseline }) {
       // every add is tracked; unknown under sampling)
       let added = 0
       for (const g of bySite.values()) added += g.count
-      const adds = entry.addsEpoch === state.epoch ? entry.adds.get(type) || 0 : 0
+      const adds = addsCounted(state, entry, type)
       const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
       const label = labelOf(emitter)
       const event = typeof type === 'symbol' ? type.toString() : String(type)
@@ -283,4 +310,4 @@ function collectTotals() {
   return out
 }
 
-module.exports = { install, uninstall, isInstalled, baseline, collectGroups, collectTotals, labelOf }
+module.exports = { install, uninstall, isInstalled, baseline, enterScope, exitScope, collectGroups, collectTotals, labelOf }

@@ -104,6 +104,21 @@ registerDetector({
   baseline() {
     takeBaseline()
   },
+  enterScope() {
+    if (state.known === null) takeBaseline()
+    const outer = state.known
+    state.known = new Set(names())
+    return outer
+  },
+  exitScope(outer) {
+    // the outer scope keeps counting what it counted, not what the block added
+    const known = new Set(outer)
+    for (const name of names()) if (!state.known.has(name)) known.add(name)
+    state.known = known
+  },
+  collectSync() {
+    return globalLeaks()
+  },
   async collect() {
     return globalLeaks()
   },

@@ -5,7 +5,8 @@
 // check() after, with a brief retry (as goleak does) so teardown races are not called leaks.
 
 const leakguard = require('../index')
-const { checkWithRetry, formatLeaks, KINDS } = require('./assert')
+const session = require('./session')
+const { checkWithRetry, formatLeaks, KINDS, TEST_START_OPTIONS } = require('./assert')
 const v = require('./validate')
 
 const DEFAULT_IGNORE_SITES = [/\/node_modules\/(jest-[^/]+|@jest\/[^/]+)\//]
@@ -59,8 +60,8 @@ function configure(options) {
 const matches = (list, value) =>
   typeof value === 'string' && list.some((p) => (typeof p === 'string' ? p === value : p.test(value)))
 
-function relevant(leak) {
-  if (!config.kinds.includes(leak.kind)) return false
+function relevant(leak, kinds = config.kinds) {
+  if (!kinds.includes(leak.kind)) return false
   if (leak.kind !== 'listeners') return true
   if (matches(config.ignoreEvents, leak.event) || matches(config.ignoreEmitters, leak.emitter)) return false
   if (matches(DEFAULT_IGNORE_SITES, leak.site) || matches(config.ignoreSites, leak.site)) return false
@@ -69,16 +70,102 @@ function relevant(leak) {
 
 /** Checks after a test; retries briefly while findings remain. Returns the findings left. */
 function leaksAfterTest() {
-  return checkWithRetry({ keep: relevant, retries: config.retries, retryDelayMs: config.retryDelayMs })
+  return checkWithRetry({ keep: (leak) => relevant(leak), retries: config.retries, retryDelayMs: config.retryDelayMs })
 }
 
 function formatFailure(testName, leaks) {
   return `leakguard: ${formatLeaks(`test "${testName}"`, leaks)}`
 }
 
-/** Registers the hooks with jest's globals; called by `leakguard/jest`. */
+function describeReceived(value) {
+  if (value === null) return 'null'
+  if (typeof value === 'object') return `an instance of ${(value.constructor && value.constructor.name) || 'Object'}`
+  return `type ${typeof value} (${String(value).slice(0, 40)})`
+}
+
+/**
+ * A matcher that runs the received function as a block of its own (lib/epochs.js) and passes
+ * when it leaked: `expect(fn).not.toLeak()`, `await expect(asyncFn).not.toLeak()`. Async
+ * functions get the same brief retry as a test; a synchronous function is checked at once, without
+ * a GC (so `retained` needs an async function). `only`: the kinds it looks at.
+ */
+function leakMatcher(name, only) {
+  return function matcher(received, options) {
+    const hint = `expect(fn)${this && this.isNot ? '.not' : ''}.${name}()`
+    if (typeof received !== 'function') {
+      throw new TypeError(`${hint}: the received value must be a function. Received ${describeReceived(received)}`)
+    }
+    const o = v.validateOptions(options, 'options', ['kinds', 'retries'])
+    let kinds = only || config.kinds
+    if (o.kinds !== undefined) {
+      if (!Array.isArray(o.kinds)) throw v.typeError('options.kinds', 'an array', o.kinds)
+      o.kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
+      kinds = o.kinds.filter((k) => only === undefined || only.includes(k))
+    }
+    if (o.retries !== undefined) v.validateNumber(o.retries, 'options.retries', 0, 100, { integer: true })
+    const retries = o.retries === undefined ? config.retries : o.retries
+    const keep = (leak) => relevant(leak, kinds)
+
+    const owned = !session.isStarted()
+    if (owned) session.start(TEST_START_OPTIONS)
+    let scope = null
+    const done = () => {
+      if (scope !== null) session.exitScope(scope)
+      scope = null
+      if (owned) session.stop()
+    }
+    const result = (leaks) => {
+      const pass = leaks.length > 0
+      return {
+        pass,
+        leaks,
+        message: () =>
+          pass
+            ? `${hint}\n\n${formatLeaks('The function', leaks)}`
+            : `${hint}\n\nThe function left nothing behind (kinds checked: ${kinds.join(', ')}).`,
+      }
+    }
+    let returned
+    try {
+      if (owned) session.baseline()
+      else scope = session.enterScope()
+      returned = received()
+    } catch (err) {
+      done()
+      throw err
+    }
+    if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+      return Promise.resolve(returned)
+        .then(() => checkWithRetry({ keep, retries, retryDelayMs: config.retryDelayMs }))
+        .then(
+          (leaks) => {
+            done()
+            return result(leaks)
+          },
+          (err) => {
+            done()
+            throw err
+          },
+        )
+    }
+    try {
+      return result(session.checkSync({ threshold: 1 }).filter(keep))
+    } finally {
+      done()
+    }
+  }
+}
+
+/** `toLeak` (every kind configured) and `toLeakListeners` (listeners only). */
+const matchers = {
+  toLeak: leakMatcher('toLeak', undefined),
+  toLeakListeners: leakMatcher('toLeakListeners', ['listeners']),
+}
+
+/** Registers the hooks and the matchers with jest's globals; called by `leakguard/jest`. */
 function register(g = globalThis) {
-  g.beforeAll(() => leakguard.start({ threshold: 1, warn: false, stacks: 'always', timers: true }))
+  if (g.expect && typeof g.expect.extend === 'function') g.expect.extend(matchers)
+  g.beforeAll(() => leakguard.start(TEST_START_OPTIONS))
   g.beforeEach(() => leakguard.baseline())
   g.afterEach(async () => {
     const leaks = await leaksAfterTest()
@@ -91,4 +178,4 @@ function register(g = globalThis) {
   g.afterAll(() => leakguard.stop())
 }
 
-module.exports = { configure, register, leaksAfterTest, formatFailure }
+module.exports = { configure, register, leaksAfterTest, formatFailure, matchers }

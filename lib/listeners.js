@@ -48,8 +48,17 @@ registerDetector({
   baseline() {
     emitters.baseline()
   },
-  async collect({ checkOptions, cwd }) {
+  enterScope() {
+    return emitters.enterScope()
+  },
+  exitScope(token) {
+    emitters.exitScope(token)
+  },
+  collectSync({ checkOptions, cwd }) {
     return listenerLeaks({ threshold: checkOptions.threshold, cwd })
+  },
+  async collect(context) {
+    return this.collectSync(context)
   },
 })
 

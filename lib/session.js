@@ -82,6 +82,26 @@ function baseline() {
   for (const d of detectors) if (d.baseline) d.baseline()
 }
 
+/**
+ * Starts a block counted on its own inside the current baseline (the toLeak matchers): checks
+ * until exitScope() see only what the block does; after it, the outer scope counts what it
+ * counted before and what follows, not the block's. Returns the token for exitScope().
+ */
+function enterScope() {
+  if (!session.started) throw notStarted('enterScope')
+  const tokens = []
+  for (const d of detectors) {
+    if (d.enterScope) tokens.push([d, d.enterScope()])
+    else if (d.baseline) d.baseline()
+  }
+  return tokens
+}
+
+function exitScope(tokens) {
+  if (!session.started) return
+  for (const [d, token] of tokens) d.exitScope(token)
+}
+
 /** True between start() and stop(). */
 function isStarted() {
   return session.started
@@ -110,4 +130,19 @@ async function check(options) {
   return leaks
 }
 
-module.exports = { start, stop, baseline, check, isStarted, normalize, START_OPTIONS, CHECK_OPTIONS }
+/**
+ * check() without waiting: no forced GC, only the detectors that can answer synchronously
+ * (everything but `retained`, which needs a GC and a grace period). Warns nothing.
+ */
+function checkSync(options) {
+  const checkOptions = normalize(options, 'options', optionTable(CHECK_OPTIONS, 'checkOptions'))
+  if (!session.started) throw notStarted('check')
+  const startOptions = session.options
+  if (checkOptions.threshold === undefined) checkOptions.threshold = startOptions.threshold
+  const context = { options: startOptions, checkOptions, cwd: process.cwd(), binding }
+  const leaks = []
+  for (const d of detectors) if (d.collectSync) leaks.push(...d.collectSync(context))
+  return leaks
+}
+
+module.exports = { start, stop, baseline, check, checkSync, enterScope, exitScope, isStarted, normalize, START_OPTIONS, CHECK_OPTIONS }

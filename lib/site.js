@@ -22,8 +22,10 @@ function isInternal(file) {
   return false
 }
 
-/** The first user frame of a formatted stack, or null. */
-function firstUserFrame(stack) {
+const inPackage = (file) => file.includes(`${path.sep}node_modules${path.sep}`)
+
+/** The first user frame of a formatted stack (outside node_modules with `app`), or null. */
+function firstUserFrame(stack, app = false) {
   let start = stack.indexOf('\n')
   while (start !== -1) {
     const end = stack.indexOf('\n', start + 1)
@@ -33,7 +35,7 @@ function firstUserFrame(stack) {
     if (m === null || line.includes('(eval at ')) continue
     let file = m[1]
     if (file.startsWith('file://')) file = file.slice(7)
-    if (isInternal(file)) continue
+    if (isInternal(file) || (app && inPackage(file))) continue
     return `${file}:${m[2]}:${m[3]}`
   }
   return null
@@ -43,10 +45,10 @@ function structured(_error, callSites) {
   return callSites
 }
 
-function firstUserCallSite(callSites) {
+function firstUserCallSite(callSites, app = false) {
   for (const frame of callSites) {
     let file = frame.getFileName()
-    if (!file || isInternal(file) || frame.isEval()) continue
+    if (!file || isInternal(file) || frame.isEval() || (app && inPackage(file))) continue
     if (file.startsWith('file://')) file = file.slice(7)
     return `${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`
   }
@@ -55,9 +57,11 @@ function firstUserCallSite(callSites) {
 
 /**
  * Returns the first user frame above `skip` (a function on the stack) as `file:line:column`,
- * or null when there is none (e.g. everything came from Node internals).
+ * or null when there is none (e.g. everything came from Node internals). With `app`, frames in
+ * node_modules are passed over too when a frame of the application is on the stack (a server a
+ * test starts through a library is named by the test's line).
  */
-function captureSite(skip, depth = 10) {
+function captureSite(skip, depth = 10, app = false) {
   const limit = Error.stackTraceLimit
   const prepare = Error.prepareStackTrace
   const mapped = prepare !== undefined || process.sourceMapsEnabled === true
@@ -74,19 +78,25 @@ function captureSite(skip, depth = 10) {
     Error.stackTraceLimit = limit
     if (!mapped) Error.prepareStackTrace = prepare
   }
-  if (typeof stack === 'string') return firstUserFrame(stack)
-  return Array.isArray(stack) ? firstUserCallSite(stack) : null
+  if (typeof stack === 'string') return (app && firstUserFrame(stack, true)) || firstUserFrame(stack)
+  if (!Array.isArray(stack)) return null
+  return (app && firstUserCallSite(stack, true)) || firstUserCallSite(stack)
 }
 
 /** Marks an add whose whole stack is Node's internals (e.g. node:test's own timeout signals). */
 const INTERNAL = 'node:internal'
 
+/** Test runners' own packages: what they add for themselves (a test's AbortSignal) is theirs. */
+const RUNNER = /[\\/]node_modules[\\/](?:jest-[^\\/]+|@jest[\\/][^\\/]+|vitest|@vitest[\\/][^\\/]+|mocha)[\\/]/
+
 /**
- * The add-site of a listener, or INTERNAL when no frame of the (deep) stack is user code: then
- * Node added it for itself. A deeper stack is taken only in that rare case.
+ * The add-site of a listener, or INTERNAL when no frame of the (deep) stack is user code (then
+ * Node added it for itself; a deeper stack is taken only in that rare case) or when the first one
+ * is a test runner's own package.
  */
 function captureAddSite(skip) {
-  return captureSite(skip) || captureSite(skip, 64) || INTERNAL
+  const site = captureSite(skip) || captureSite(skip, 64)
+  return site === null || RUNNER.test(site) ? INTERNAL : site
 }
 
 module.exports = { captureSite, captureAddSite, firstUserFrame, INTERNAL }

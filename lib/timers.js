@@ -10,10 +10,11 @@ const { registerDetector } = require('./detectors')
 const { setKey } = require('./report')
 const { captureSite } = require('./site')
 const v = require('./validate')
+const { Epochs } = require('./epochs')
 
 const MAX_TIMERS = 10000
 
-const state = { on: false, originals: null, live: new Set(), registry: null }
+const state = { on: false, originals: null, live: new Set(), registry: null, epochs: new Epochs() }
 
 function running(timer) {
   if (timer === null || typeof timer !== 'object') return false
@@ -26,7 +27,7 @@ function wrap(name, interval) {
     [name](callback, delay, ...args) {
       const timer = original.call(this, callback, delay, ...args)
       if (state.on && state.live.size < MAX_TIMERS && timer !== null && typeof timer === 'object') {
-        const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site: captureSite(wrapper) }
+        const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site: captureSite(wrapper), epoch: state.epochs.epoch }
         state.live.add(record)
         state.registry.register(timer, record)
       }
@@ -60,6 +61,7 @@ function timerLeaks({ cwd }) {
       state.live.delete(record)
       continue
     }
+    if (!state.epochs.counts(record.epoch)) continue // created in a block checked on its own
     const key = `${record.interval}|${record.delay}|${record.site}`
     const g = groups.get(key)
     if (g) g.count++
@@ -85,10 +87,20 @@ registerDetector({
     uninstall()
   },
   baseline() {
+    state.epochs.baseline()
     state.live = new Set()
   },
-  async collect({ cwd }) {
+  enterScope() {
+    return state.epochs.enter()
+  },
+  exitScope(token) {
+    state.epochs.exit(token)
+  },
+  collectSync({ cwd }) {
     return state.originals === null ? [] : timerLeaks({ cwd })
+  },
+  async collect(context) {
+    return this.collectSync(context)
   },
 })
 

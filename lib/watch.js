@@ -11,6 +11,7 @@ const binding = require('../binding')
 const { registerDetector } = require('./detectors')
 const { setKey } = require('./report')
 const v = require('./validate')
+const { Epochs } = require('./epochs')
 
 const kTargets = Symbol.for('leakguard.targets')
 /** At most this many objects are watched at once; later ones are counted as skipped. */
@@ -25,7 +26,8 @@ const state = {
   generation: 0,
   active: false,
   graceMs: 1000,
-  watched: new Set(), // entries { ref, description, time }
+  watched: new Set(), // entries { ref, description, time, epoch }
+  epochs: new Epochs(),
   collected: new Map(), // description -> count that became garbage
   skipped: 0,
   registry: null,
@@ -44,7 +46,7 @@ function add(object, description) {
     return
   }
   if (state.registry === null) state.registry = new FinalizationRegistry(onFinalized)
-  const entry = { ref: new WeakRef(object), description, time: Date.now() }
+  const entry = { ref: new WeakRef(object), description, time: Date.now(), epoch: state.epochs.epoch }
   state.watched.add(entry)
   state.registry.register(object, entry)
 }
@@ -107,6 +109,7 @@ function unsubscribe() {
 }
 
 function reset() {
+  state.epochs.baseline()
   state.watched = new Set()
   state.collected = new Map()
   state.skipped = 0
@@ -122,6 +125,7 @@ function retainedLeaks({ graceMs, now = Date.now() }) {
       onFinalized(entry)
       continue
     }
+    if (!state.epochs.counts(entry.epoch)) continue // watched in a block checked on its own
     const age = now - entry.time
     if (age < graceMs) continue
     let g = groups.get(entry.description)
@@ -170,6 +174,12 @@ registerDetector({
   },
   baseline() {
     reset()
+  },
+  enterScope() {
+    return state.epochs.enter()
+  },
+  exitScope(token) {
+    state.epochs.exit(token)
   },
   async collect({ checkOptions }) {
     const graceMs = checkOptions.graceMs === undefined ? state.graceMs : checkOptions.graceMs

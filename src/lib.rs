@@ -5,6 +5,7 @@
 mod collections;
 mod error;
 mod globals;
+mod handles;
 mod retained;
 mod rules;
 mod snapshot;
@@ -13,6 +14,7 @@ mod trend;
 
 pub use collections::*;
 pub use globals::*;
+pub use handles::*;
 pub use retained::*;
 pub use rules::*;
 pub use snapshot::*;

@@ -19,6 +19,9 @@ pub struct TrendOptions {
     pub regrow_factor: Option<f64>,
     /// At most this many series are kept. @default 10000
     pub max_series: Option<u32>,
+    /// A window in which the series fell by more than `maxDrop` times its range is not growth
+    /// (a cache cleared, a burst given back). @default undefined (off)
+    pub max_drop: Option<f64>,
 }
 
 /// Sustained growth of one series, as returned by `observe`.
@@ -57,6 +60,7 @@ impl JsTrendEngine {
                 min_growth: o.min_growth.unwrap_or(d.min_growth),
                 regrow_factor: o.regrow_factor.unwrap_or(d.regrow_factor),
                 max_series: o.max_series.map_or(d.max_series, |v| v as usize),
+                max_drop: o.max_drop,
             },
         };
         let inner = trend::TrendEngine::new(config).map_err(to_napi)?;

@@ -15,6 +15,8 @@ pub enum LeakKind {
     Heap,
     /// Timers and intervals a test left running.
     Timers,
+    /// Servers left listening and sockets left open by a test.
+    Handles,
 }
 
 impl LeakKind {
@@ -27,6 +29,7 @@ impl LeakKind {
             LeakKind::Global => "global",
             LeakKind::Heap => "heap",
             LeakKind::Timers => "timers",
+            LeakKind::Handles => "handles",
         }
     }
 
@@ -39,6 +42,7 @@ impl LeakKind {
             LeakKind::Global => "LEAKGUARD_GLOBAL",
             LeakKind::Heap => "LEAKGUARD_HEAP",
             LeakKind::Timers => "LEAKGUARD_TIMERS",
+            LeakKind::Handles => "LEAKGUARD_HANDLES",
         }
     }
 }

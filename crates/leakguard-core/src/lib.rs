@@ -15,6 +15,7 @@
 pub mod collections;
 pub mod error;
 pub mod globals;
+pub mod handles;
 pub mod leak;
 pub mod retained;
 pub mod rules;

@@ -37,6 +37,11 @@ pub struct TrendConfig {
     /// At most this many series are kept; the least recently observed are dropped first.
     /// @default 10000
     pub max_series: usize,
+    /// When set, a window in which the series fell (from a value to any later one) by more than
+    /// `max_drop` times its range is not growth: a cache that fills and is cleared, or a burst
+    /// given back, even if the floors happen to rise. A leak without removals never falls.
+    /// @default None (off)
+    pub max_drop: Option<f64>,
 }
 
 impl Default for TrendConfig {
@@ -47,6 +52,7 @@ impl Default for TrendConfig {
             min_growth: 1.0,
             regrow_factor: 2.0,
             max_series: 10_000,
+            max_drop: None,
         }
     }
 }
@@ -77,6 +83,13 @@ impl TrendConfig {
                 "trend regrowFactor must be a finite number > 1, received {}",
                 self.regrow_factor
             )));
+        }
+        if let Some(d) = self.max_drop {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(CoreError::InvalidArgument(format!(
+                    "trend maxDrop must be a finite number > 0, received {d}"
+                )));
+            }
         }
         if self.max_series == 0 {
             return Err(CoreError::InvalidArgument(
@@ -268,6 +281,11 @@ pub fn judge(config: &TrendConfig, samples: &VecDeque<(f64, f64)>) -> Verdict {
     if last_floor - first_floor < config.min_growth {
         return Verdict::Stable;
     }
+    if let Some(max_drop) = config.max_drop {
+        if largest_fall(samples.range(start..)) > max_drop * window_range(samples.range(start..)) {
+            return Verdict::Stable;
+        }
+    }
     let (t0, from) = samples[start];
     let (t1, to) = samples[samples.len() - 1];
     let minutes = (t1 - t0) / 60_000.0;
@@ -281,6 +299,24 @@ pub fn judge(config: &TrendConfig, samples: &VecDeque<(f64, f64)>) -> Verdict {
         to,
         rate_per_minute,
     }
+}
+
+/// The largest fall from a value to any later value (0 when the series never falls).
+fn largest_fall<'a>(values: impl Iterator<Item = &'a (f64, f64)>) -> f64 {
+    let mut peak = f64::NEG_INFINITY;
+    let mut fall: f64 = 0.0;
+    for &(_, v) in values {
+        peak = peak.max(v);
+        fall = fall.max(peak - v);
+    }
+    fall
+}
+
+fn window_range<'a>(values: impl Iterator<Item = &'a (f64, f64)>) -> f64 {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
+        (lo.min(v), hi.max(v))
+    });
+    hi - lo
 }
 
 #[cfg(test)]
@@ -323,6 +359,35 @@ mod tests {
         // a cache that grows by 10 a sample and is cleaned every 4 samples
         let series: Vec<f64> = (0..60).map(|i| ((i % 4) * 10) as f64).collect();
         assert!(reports(&series).is_empty());
+    }
+
+    #[test]
+    fn a_sawtooth_with_rising_floors_is_not_growth_with_max_drop() {
+        // sampled at unlucky phases, the floors of a cleared cache can rise by chance
+        let series = [5.0, 80.0, 20.0, 90.0, 40.0, 95.0];
+        let plain = reports(&series);
+        assert!(
+            !plain.is_empty(),
+            "without maxDrop the rising floors look like growth"
+        );
+        let mut e = TrendEngine::new(TrendConfig {
+            max_drop: Some(0.5),
+            ..TrendConfig::default()
+        })
+        .unwrap();
+        for (i, &v) in series.iter().enumerate() {
+            assert_eq!(e.observe(1, i as f64 * 1000.0, v), None);
+        }
+        // a leak never falls: still reported with maxDrop
+        let mut e = TrendEngine::new(TrendConfig {
+            max_drop: Some(0.5),
+            ..TrendConfig::default()
+        })
+        .unwrap();
+        let found: Vec<_> = (0..8)
+            .filter_map(|i| e.observe(1, i as f64 * 1000.0, 10.0 * i as f64))
+            .collect();
+        assert_eq!(found.len(), 1);
     }
 
     #[test]
@@ -448,5 +513,10 @@ mod tests {
         })
         .contains("regrowFactor"));
         assert!(bad(TrendConfig { max_series: 0, ..d }).contains("maxSeries"));
+        assert!(bad(TrendConfig {
+            max_drop: Some(0.0),
+            ..d
+        })
+        .contains("maxDrop"));
     }
 }

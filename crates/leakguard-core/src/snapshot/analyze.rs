@@ -82,7 +82,8 @@ pub struct HeapSummary {
     pub edge_count: u64,
     /// Sum of every node's self size (what DevTools shows as the root's retained size).
     pub total_size: u64,
-    /// Every class, largest retained size first.
+    /// Every class, largest retained size first. As in DevTools, objects of size 0 (the
+    /// synthetic root and GC root categories) are left out, native objects kept.
     pub classes: Vec<ClassSummary>,
     /// The `top` objects with the largest retained sizes (synthetic and `(system)` nodes left
     /// out), largest first.
@@ -139,9 +140,12 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
     let mut self_size = vec![0u64; names.len()];
     let mut retained = vec![0u64; names.len()];
     let mut total = 0u64;
+    // DevTools leaves nodes without a size out of its summary (the synthetic root and GC root
+    // categories), except native ones.
+    let counted = |i: usize| s.self_size(i) > 0 || s.kind(i) == NodeKind::Native;
     for (i, &c) in class_of.iter().enumerate() {
         total += s.self_size(i);
-        if s.kind(i) == NodeKind::Synthetic {
+        if !counted(i) {
             continue;
         }
         let c = c as usize;
@@ -149,19 +153,24 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
         self_size[c] += s.self_size(i);
     }
     // A node adds its retained size to its class unless an ancestor in the dominator tree
-    // has the same class.
-    let mut active = vec![0u32; names.len()];
+    // already did (DevTools' calculateClassesRetainedSize).
+    let mut active = vec![false; names.len()];
+    let mut marked = vec![false; n];
     walk_dominator_tree(&a.dominators, |i, enter| {
         let c = class_of[i] as usize;
         if !enter {
-            active[c] -= 1;
+            if marked[i] {
+                active[c] = false;
+            }
             return;
         }
-        if active[c] == 0 && s.kind(i) != NodeKind::Synthetic {
+        if !active[c] && counted(i) {
             retained[c] += a.dominators.retained[i];
+            active[c] = true;
+            marked[i] = true;
         }
-        active[c] += 1;
     });
+    drop(marked);
     let mut classes: Vec<ClassSummary> = names
         .into_iter()
         .enumerate()
@@ -247,6 +256,9 @@ pub struct HeapDiff {
 /// Node kinds a program allocates and can leak. System internals (`hidden`, V8's internal
 /// `array`s, `code`, `object shape`, `synthetic`) are left out: they follow the objects that
 /// own them and show in those objects' retained sizes.
+/// `native` nodes are left out too: V8 gives the embedder's nodes (`Node / Environment`, ...)
+/// new ids in every snapshot, so they would all look new; a leaked native object shows through
+/// the JavaScript object that owns it.
 fn reportable(kind: NodeKind) -> bool {
     matches!(
         kind,
@@ -254,10 +266,15 @@ fn reportable(kind: NodeKind) -> bool {
             | NodeKind::Closure
             | NodeKind::RegExp
             | NodeKind::Number
-            | NodeKind::Native
             | NodeKind::Symbol
             | NodeKind::BigInt
     ) || kind.is_string()
+}
+
+/// Held only by the running code (stack slots, handle scopes): in flight, not leaked.
+fn transient_holder(s: &HeapSnapshot, holder: usize) -> bool {
+    s.kind(holder) == NodeKind::Synthetic
+        && matches!(s.name(holder), "(Stack roots)" | "(Handle scope)")
 }
 
 fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
@@ -272,7 +289,8 @@ fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
 ///
 /// Noise is left out: nodes that are not [`reportable`] (system internals), nodes that are
 /// unreachable from the root (held only weakly; the next GC frees them), nodes whose immediate
-/// dominator is a `hidden` V8 internal (allocation-site boilerplates, feedback, caches) and
+/// dominator is a `hidden` V8 internal (allocation-site boilerplates, feedback, caches) or
+/// `(Stack roots)` / `(Handle scope)` (in flight in the running code, not leaked), and
 /// strings held directly by a GC root category (the internalized string table, the stack):
 /// strings count only when a program's object retains them. Of the rest, only
 /// leak roots are reported: new objects not dominated by another reported new object through
@@ -311,6 +329,7 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
             new_any[i]
                 && reportable(kind)
                 && a.distances[i] != UNREACHABLE
+                && !transient_holder(s, idom[i] as usize)
                 // Held directly by V8 internals (allocation sites, feedback, caches).
                 && holder != NodeKind::Hidden
                 // Strings only when a program object holds them (not the string table).
@@ -319,7 +338,8 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
         .collect();
     let new_objects = leaked.iter().filter(|&&x| x).count() as u64;
 
-    // chain[i]: i is a leaked object, or a new node held (dominated) by one through new nodes.
+    // chain[i]: i is a leaked object, or a new node held (dominated) by one through new nodes,
+    // or by the running code.
     let mut chain = vec![false; n];
     let mut roots: Vec<usize> = Vec::new();
     walk_dominator_tree(&a.dominators, |i, enter| {
@@ -330,7 +350,9 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
         if leaked[i] && !parent_chain {
             roots.push(i);
         }
-        chain[i] = leaked[i] || (new_any[i] && parent_chain);
+        // New nodes held by the running code carry what they hold out of the report too.
+        chain[i] =
+            leaked[i] || (new_any[i] && (parent_chain || transient_holder(s, idom[i] as usize)));
     });
     drop(chain);
 

@@ -174,7 +174,8 @@ impl<R: Read> Reader<R> {
                 self.pos += 1;
             }
             if !self.fill()? {
-                return Ok(acc);
+                // In a snapshot a number is always followed by ',' or ']': the file was cut.
+                return Err(self.error("unexpected end of file inside a number"));
             }
         }
     }
@@ -534,9 +535,9 @@ mod tests {
             offset_of(numbers("[1,18446744073709551616]").unwrap_err()),
             3
         );
-        let e = numbers("[1,2").unwrap_err();
-        assert!(e.to_string().contains("end of file"), "{e}");
-        assert_eq!(offset_of(e), 4);
+        let e = numbers("[1,23").unwrap_err();
+        assert!(e.to_string().contains("end of file inside a number"), "{e}");
+        assert_eq!(offset_of(e), 5);
         assert_eq!(offset_of(numbers("[1,,2]").unwrap_err()), 3);
         assert_eq!(offset_of(numbers("[1 2]").unwrap_err()), 3);
     }

@@ -1,0 +1,154 @@
+'use strict'
+// Guard mode as a user runs it: `node -r leakguard/guard app.js` on a real child process that
+// simulates requests, configured by environment variables; LeakWarnings read from its output.
+
+const { spawn } = require('node:child_process')
+const path = require('node:path')
+const { EventEmitter } = require('node:events')
+const leakguard = require('../index')
+const { siteOf } = require('./helpers')
+
+const GUARD = path.join(__dirname, '..', 'guard.js')
+const APP = path.join(__dirname, 'fixtures', 'guard', 'app.js')
+
+/** Runs the fixture app under `-r guard.js`; resolves with its warnings and exit code. */
+function runApp(env, { args = [] } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', GUARD, ...args, APP], {
+      cwd: path.join(__dirname, '..'),
+      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', RUN_MS: '4000', ...env },
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      const warnings = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('WARNING '))
+        .map((l) => JSON.parse(l.slice(8)))
+      const served = Number((/SERVED (\d+)/.exec(stdout) || [])[1])
+      resolve({ code, signal, warnings, served, stdout, stderr })
+    })
+  })
+}
+
+describe('node -r leakguard/guard', () => {
+  test('an app leaking one listener per request is warned once, naming the event and file:line', async () => {
+    const r = await runApp({ MODE: 'leak' })
+    expect(r.code).toBe(0)
+    expect(r.served).toBeGreaterThan(100)
+    const leaks = r.warnings.filter((w) => w.name === 'LeakWarning')
+    expect(leaks).toHaveLength(1)
+    const [w] = leaks
+    expect(w.code).toBe('LEAKGUARD_LISTENERS')
+    expect(w.kind).toBe('listeners')
+    expect(w.event).toBe('config-changed')
+    expect(w.site.startsWith(siteOf(APP, 'leak'))).toBe(true)
+    expect(w.ratePerMinute).toBeGreaterThan(0)
+    expect(w.message).toContain("'config-changed'")
+    expect(w.message).toContain(`${path.relative(path.join(__dirname, '..'), APP)}:`)
+    // the process-wide warning goes to stderr as well, like any Node warning
+    expect(r.stderr).toContain('[LEAKGUARD_LISTENERS] LeakWarning')
+  })
+
+  test('a clean app under the same load for the same time is never warned', async () => {
+    const r = await runApp({ MODE: 'clean' })
+    expect(r.code).toBe(0)
+    expect(r.served).toBeGreaterThan(100)
+    expect(r.warnings).toEqual([])
+  })
+
+  test('a cache of listeners that fills and is cleared (a sawtooth) is never warned', async () => {
+    const r = await runApp({ MODE: 'sawtooth' })
+    expect(r.code).toBe(0)
+    expect(r.served).toBeGreaterThan(300) // several clear cycles happened
+    expect(r.warnings).toEqual([])
+  })
+
+  test('heap used after GC that keeps growing is a heap finding naming the allocation site', async () => {
+    const r = await runApp({ MODE: 'heap', LEAKGUARD_WINDOW: '6', LEAKGUARD_HEAP_THRESHOLD: String(4 * 1024 * 1024) }, { args: ['--expose-gc'] })
+    expect(r.code).toBe(0)
+    const heap = r.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+    expect(heap.length).toBeGreaterThanOrEqual(1)
+    expect(heap[0].kind).toBe('heap')
+    expect(heap[0].ratePerMinute).toBeGreaterThan(0)
+    expect(heap[0].message).toMatch(/heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB/)
+    expect(heap[0].allocations[0].site.startsWith(siteOf(APP, 'heap'))).toBe(true)
+    expect(heap[0].allocations[0].functionName).toBe('makeEntry')
+    expect(heap[0].message).toContain('most sampled live memory allocated in makeEntry (__tests__/fixtures/guard/app.js:')
+  })
+
+  test('guard mode never keeps the process alive', async () => {
+    const r = await runApp({ MODE: 'idle', LEAKGUARD_INTERVAL: '50' })
+    expect(r.code).toBe(0)
+    expect(r.signal).toBe(null)
+  })
+
+  test('a bad environment variable is warned about and ignored; the app runs', async () => {
+    const r = await runApp({ MODE: 'leak', LEAKGUARD_INTERVAL: 'often', RUN_MS: '300' })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toMatch(/LEAKGUARD_INTERVAL="often" ignored: The "LEAKGUARD_INTERVAL" argument must be of type number/)
+    expect(r.served).toBeGreaterThan(0)
+  })
+
+  test('LEAKGUARD_WARN=0 silences the warnings', async () => {
+    const r = await runApp({ MODE: 'leak', LEAKGUARD_WARN: '0' })
+    expect(r.code).toBe(0)
+    expect(r.warnings).toEqual([])
+  })
+})
+
+describe('leakguard.guard()', () => {
+  const EE = EventEmitter.prototype
+  const names = ['on', 'addListener', 'prependListener', 'once', 'prependOnceListener']
+
+  test('stop() restores every patched method exactly and stops sampling', async () => {
+    const before = names.map((n) => EE[n])
+    const etBefore = EventTarget.prototype.addEventListener
+    const found = []
+    const g = leakguard.guard({ interval: 50, onLeak: (l) => found.push(l), heapProfile: false })
+    expect(leakguard.isStarted()).toBe(true)
+    expect(EE.on).not.toBe(before[0])
+    g.stop()
+    expect(names.map((n) => EE[n])).toEqual(before)
+    names.forEach((n, i) => expect(EE[n]).toBe(before[i]))
+    expect(EventTarget.prototype.addEventListener).toBe(etBefore)
+    expect(leakguard.isStarted()).toBe(false)
+    g.stop() // idempotent
+    // no sample runs after stop(): a leak added now is never reported
+    const bus = new EventEmitter()
+    bus.setMaxListeners(0)
+    for (let i = 0; i < 500; i++) bus.on('x', () => {})
+    await new Promise((r) => setTimeout(r, 300))
+    expect(found).toEqual([])
+  })
+
+  test('onLeak receives the finding in code, with its add-site', async () => {
+    const found = []
+    const g = leakguard.guard({ interval: 60, sampleRate: 0.2, onLeak: (l) => found.push(l), heap: false })
+    const bus = new EventEmitter()
+    bus.setMaxListeners(0)
+    try {
+      const start = Date.now()
+      while (found.length === 0 && Date.now() - start < 30000) {
+        for (let i = 0; i < 20; i++) bus.on('tick', () => {}) // @site inproc
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    } finally {
+      g.stop()
+    }
+    expect(found).toHaveLength(1)
+    expect(found[0]).toMatchObject({ kind: 'listeners', code: 'LEAKGUARD_LISTENERS', event: 'tick', emitter: 'EventEmitter' })
+    expect(found[0].site.startsWith(siteOf(__filename, 'inproc'))).toBe(true)
+  })
+
+  test('bad options are TypeError / RangeError naming the option', () => {
+    expect(() => leakguard.guard({ interval: 'fast' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.interval') }))
+    expect(() => leakguard.guard({ sampleRate: 0 })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampleRate') }))
+    expect(() => leakguard.guard({ snapshotDirectory: '/tmp' })).toThrow(expect.objectContaining({ name: 'TypeError', message: expect.stringContaining('snapshotDirectory') }))
+    expect(() => leakguard.guard({ onLeak: 1 })).toThrow(/options\.onLeak/)
+    expect(leakguard.isStarted()).toBe(false)
+  })
+})

@@ -1,0 +1,177 @@
+'use strict'
+// Guard mode's overhead, each figure beside its baseline measured in the same run:
+// 1. ns per on()+off() pair, plain vs under guard() (defaults: sampleRate 0.05, stacks sampled);
+// 2. an http server whose handler adds and removes a listener per request, loaded with
+//    autocannon, with and without `-r leakguard/guard` (servers in child processes, runs
+//    interleaved): throughput and p99 latency;
+// 3. tracker memory per live listener: heap after GC with N live listeners, guard vs plain.
+// Targets (issue 6): throughput at most 1% lower, p99 unchanged, on()+off() at most 1.3x.
+
+const { spawn } = require('node:child_process')
+const { EventEmitter } = require('node:events')
+const path = require('node:path')
+const autocannon = require('autocannon')
+const leakguard = require('..')
+
+const PAIRS = Number(process.env.BENCH_PAIRS || 2_000_000)
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 7)
+const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS || 4)
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS || 4)
+const LIVE = Number(process.env.BENCH_LIVE || 200_000)
+const GUARD = path.join(__dirname, '..', 'guard.js')
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
+const ratio = (x, base) => `${(x / base).toFixed(3)}x`
+
+function gcFunction() {
+  if (typeof globalThis.gc === 'function') return globalThis.gc
+  require('node:v8').setFlagsFromString('--expose-gc')
+  return require('node:vm').runInNewContext('gc')
+}
+const gc = gcFunction()
+
+// ---- 1. on()+off() pairs ------------------------------------------------------------------
+
+function pairs(n) {
+  const e = new EventEmitter()
+  const fn = () => {}
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    e.on('data', fn)
+    e.off('data', fn)
+  }
+  return Number(process.hrtime.bigint() - t0) / n
+}
+
+function pairsUnder(guarded, n) {
+  const g = guarded ? leakguard.guard({ warn: false }) : null
+  try {
+    return pairs(n)
+  } finally {
+    if (g) g.stop()
+  }
+}
+
+function benchPairs() {
+  pairsUnder(false, PAIRS / 10)
+  pairsUnder(true, PAIRS / 10)
+  const plain = []
+  const guarded = []
+  for (let r = 0; r < ROUNDS; r++) {
+    plain.push(pairsUnder(false, PAIRS))
+    guarded.push(pairsUnder(true, PAIRS))
+  }
+  const p = median(plain)
+  const g = median(guarded)
+  console.log(`\non()+off() pair, median of ${ROUNDS} interleaved rounds of ${PAIRS} (node ${process.version})`)
+  console.log('configuration      ns/pair   vs plain')
+  console.log(`plain             ${p.toFixed(1).padStart(8)}   1.000x`)
+  console.log(`guard (defaults)  ${g.toFixed(1).padStart(8)}   ${ratio(g, p)}   (target <= 1.3x)`)
+}
+
+// ---- 2. http under autocannon ---------------------------------------------------------------
+
+const SERVER = `
+const http = require('node:http')
+const { EventEmitter } = require('node:events')
+const bus = new EventEmitter()
+bus.setMaxListeners(0)
+const server = http.createServer((req, res) => {
+  const onConfig = () => {}
+  bus.on('config', onConfig)            // a listener per request...
+  res.on('finish', () => bus.off('config', onConfig)) // ...removed when it ends
+  res.end('ok')
+})
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'))
+`
+
+function startServer(guarded) {
+  return new Promise((resolve, reject) => {
+    const args = guarded ? ['-r', GUARD, '-e', SERVER] : ['-e', SERVER]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LEAKGUARD_INTERVAL: '1000' } })
+    child.on('error', reject)
+    child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }))
+  })
+}
+
+async function load(guarded, seconds) {
+  const { child, port } = await startServer(guarded)
+  try {
+    const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 32, duration: seconds, pipelining: 1 })
+    return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx }
+  } finally {
+    child.kill()
+  }
+}
+
+async function benchHttp() {
+  await load(false, 1) // warm up
+  await load(true, 1)
+  const plain = []
+  const guarded = []
+  for (let r = 0; r < HTTP_ROUNDS; r++) {
+    // alternate the order so neither side always runs on a warmer machine
+    if (r % 2 === 0) {
+      plain.push(await load(false, HTTP_SECONDS))
+      guarded.push(await load(true, HTTP_SECONDS))
+    } else {
+      guarded.push(await load(true, HTTP_SECONDS))
+      plain.push(await load(false, HTTP_SECONDS))
+    }
+  }
+  const p = { rps: median(plain.map((x) => x.rps)), p99: median(plain.map((x) => x.p99)) }
+  const g = { rps: median(guarded.map((x) => x.rps)), p99: median(guarded.map((x) => x.p99)) }
+  const errors = [...plain, ...guarded].reduce((s, x) => s + x.errors, 0)
+  console.log(`\nhttp server, listener added+removed per request, autocannon 32 connections, median of ${HTTP_ROUNDS} interleaved ${HTTP_SECONDS}s runs`)
+  console.log('configuration        req/s   vs plain     p99 ms   vs plain')
+  console.log(`plain            ${p.rps.toFixed(0).padStart(9)}     1.000x   ${String(p.p99).padStart(8)}     1.000x`)
+  console.log(`-r guard         ${g.rps.toFixed(0).padStart(9)}     ${ratio(g.rps, p.rps)}   ${String(g.p99).padStart(8)}     ${ratio(g.p99, p.p99)}   (target: >= 0.99x req/s, p99 unchanged)`)
+  console.log(`all runs individually: plain ${plain.map((x) => x.rps.toFixed(0)).join(' ')}; guard ${guarded.map((x) => x.rps.toFixed(0)).join(' ')}; errors ${errors}`)
+}
+
+// ---- 3. memory per live listener ------------------------------------------------------------
+
+function heapWith(guarded) {
+  const g = guarded ? leakguard.guard({ warn: false, heapProfile: false }) : null
+  gc()
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const emitters = []
+  for (let i = 0; i < LIVE / 100; i++) {
+    const e = new EventEmitter()
+    e.setMaxListeners(0)
+    for (let j = 0; j < 100; j++) e.on('data', () => {})
+    emitters.push(e)
+  }
+  gc()
+  gc()
+  const bytes = (process.memoryUsage().heapUsed - before) / LIVE
+  if (g) g.stop()
+  emitters.length = 0
+  return bytes
+}
+
+function benchMemory() {
+  const plain = []
+  const guarded = []
+  for (let r = 0; r < 3; r++) {
+    plain.push(heapWith(false))
+    guarded.push(heapWith(true))
+  }
+  const p = median(plain)
+  const g = median(guarded)
+  console.log(`\nheap per live listener (${LIVE} listeners on ${LIVE / 100} emitters, after GC, median of 3 interleaved)`)
+  console.log(`plain (the listener itself)   ${p.toFixed(1).padStart(7)} B`)
+  console.log(`guard                         ${g.toFixed(1).padStart(7)} B   ${ratio(g, p)}   tracker: ${(g - p).toFixed(1)} B per live listener`)
+}
+
+async function main() {
+  benchPairs()
+  benchMemory()
+  await benchHttp()
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})

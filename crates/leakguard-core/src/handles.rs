@@ -1,0 +1,106 @@
+//! The `handles` rule: servers still listening and sockets still open that a test created since
+//! the baseline (they keep the process, and everything their handlers reach, alive).
+
+use crate::leak::{Leak, LeakKind};
+use crate::site::display_site;
+
+/// Open handles of one kind, address and creation site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandleGroup {
+    /// A listening server (true) or an open client socket (false).
+    pub server: bool,
+    /// The class the user knows it by: `Server`, `Socket`, `TLSSocket`, `WebSocketServer`...
+    pub label: String,
+    /// `127.0.0.1:4242`, a pipe path, or nothing when not known.
+    pub address: Option<String>,
+    /// `file:line:column` where it was created (`listen()` / `connect()`), when known.
+    pub site: Option<String>,
+    /// How many are still open.
+    pub count: u64,
+}
+
+/// One finding per group, largest first.
+pub fn handle_leaks(groups: &[HandleGroup], cwd: &str) -> Vec<Leak> {
+    let mut out: Vec<Leak> = groups
+        .iter()
+        .filter(|g| g.count > 0)
+        .map(|g| {
+            let plural = if g.count == 1 { "" } else { "s" };
+            let (what, state, verb, prep) = if g.server {
+                ("server", "listening", "listen() called", "on")
+            } else {
+                ("socket", "open", "connected", "to")
+            };
+            let described = match &g.address {
+                Some(a) => format!("{} {prep} {a}", g.label),
+                None => g.label.clone(),
+            };
+            let at = match &g.site {
+                Some(site) => format!("{verb} at {}", display_site(site, cwd)),
+                None => "creation site not captured".to_string(),
+            };
+            let message = format!(
+                "left {} {what}{plural} {state} ({described}), {at}",
+                g.count
+            );
+            Leak {
+                site: g.site.clone(),
+                description: Some(described),
+                ..Leak::new(LeakKind::Handles, message, g.count)
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.site.cmp(&b.site)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_and_sockets_read_as_a_person_says_them() {
+        let groups = [
+            HandleGroup {
+                server: true,
+                label: "Server".into(),
+                address: Some("127.0.0.1:4242".into()),
+                site: Some("/app/__tests__/a.test.js:7:12".into()),
+                count: 1,
+            },
+            HandleGroup {
+                server: false,
+                label: "Socket".into(),
+                address: Some("127.0.0.1:4242".into()),
+                site: None,
+                count: 3,
+            },
+        ];
+        let leaks = handle_leaks(&groups, "/app");
+        assert_eq!(
+            leaks[0].message,
+            "left 3 sockets open (Socket to 127.0.0.1:4242), creation site not captured"
+        );
+        assert_eq!(
+            leaks[1].message,
+            "left 1 server listening (Server on 127.0.0.1:4242), listen() called at __tests__/a.test.js:7:12"
+        );
+        assert_eq!(
+            leaks[1].description.as_deref(),
+            Some("Server on 127.0.0.1:4242")
+        );
+        assert!(leaks.iter().all(|l| l.kind.code() == "LEAKGUARD_HANDLES"));
+    }
+
+    #[test]
+    fn empty_groups_are_no_findings() {
+        let groups = [HandleGroup {
+            server: false,
+            label: "Socket".into(),
+            address: None,
+            site: None,
+            count: 0,
+        }];
+        assert!(handle_leaks(&groups, "/app").is_empty());
+    }
+}

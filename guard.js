@@ -1,0 +1,22 @@
+'use strict'
+// `node -r leakguard/guard app.js` (or NODE_OPTIONS=--require=leakguard/guard): guard mode with no
+// code change, configured by LEAKGUARD_* environment variables (see the README). Exports the
+// running guard's handle ({ stop(), metrics() }), or null when it did not start.
+
+const { isMainThread } = require('node:worker_threads')
+const { guard, optionsFromEnv, guardWarning } = require('./lib/guard')
+
+function startFromEnv() {
+  if (!isMainThread) return null // NODE_OPTIONS reaches worker threads too: guard the main thread only
+  const { options, problems } = optionsFromEnv(process.env)
+  for (const p of problems) guardWarning(`leakguard guard: ${p}`)
+  try {
+    return guard(options)
+  } catch (err) {
+    // leakguard must never take the host process down
+    guardWarning(`leakguard guard: guard mode did not start: ${err && err.message ? err.message : err}`)
+    return null
+  }
+}
+
+module.exports = startFromEnv()

@@ -1,0 +1,147 @@
+'use strict'
+// Guard mode's view of the heap, without ever forcing a GC:
+// - heap used after GC: every major GC (mark-sweep-compact) reported through perf_hooks is
+//   followed by a read of v8.getHeapStatistics(); the lowest reading since the last sample is the
+//   sample (the callback runs shortly after the GC, so the minimum is the best "after GC" floor);
+// - V8's sampling heap profiler (HeapProfiler.startSampling through an in-process inspector
+//   session): a statistical sample of the allocations still alive, by allocation site, cheap
+//   to leave on in a heap that grows, but not free (a few % of throughput in an allocation-heavy
+//   http server, measured in bench/guard.bench.js). So it is armed only once heap used after GC
+//   rose by `armAt` bytes above its lowest reading, and stays on from then: the sites it then
+//   names are those allocating what stays alive while the heap grows.
+
+const path = require('node:path')
+const v8 = require('node:v8')
+const { PerformanceObserver, constants } = require('node:perf_hooks')
+
+/** At most this many allocation sites are remembered between profiles (for the growth). */
+const MAX_SITES = 500
+
+function gcKind(entry) {
+  return entry.detail && typeof entry.detail.kind === 'number' ? entry.detail.kind : entry.kind
+}
+
+const ownDir = path.join(__dirname, path.sep)
+
+/** `file:line:column` (1-based) where the function of a CDP call frame is defined, or null for native, Node's and leakguard's frames. */
+function frameSite(frame) {
+  const url = frame.url
+  if (typeof url !== 'string' || url === '' || url.startsWith('node:')) return null
+  const file = url.startsWith('file://') ? url.slice(7) : url
+  if (file.startsWith(ownDir)) return null
+  return `${file}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`
+}
+
+/**
+ * Live sampled bytes per allocation site of a sampling heap profile. Memory allocated inside a
+ * builtin or Node's internals (`Array.prototype.map`, `JSON.parse`, ...) counts for the nearest
+ * caller in user code: that is the line a person changes.
+ */
+function sitesOf(profile) {
+  const sites = new Map()
+  const stack = profile && profile.head ? [[profile.head, null]] : []
+  while (stack.length > 0) {
+    const [node, inherited] = stack.pop()
+    const own = frameSite(node.callFrame)
+    const at = own !== null ? { site: own, functionName: node.callFrame.functionName || '(anonymous)' } : inherited
+    if (node.selfSize > 0 && at !== null) {
+      const s = sites.get(at.site)
+      if (s === undefined) sites.set(at.site, { site: at.site, functionName: at.functionName, bytes: node.selfSize })
+      else s.bytes += node.selfSize
+    }
+    if (Array.isArray(node.children)) for (const c of node.children) stack.push([c, at])
+  }
+  return sites
+}
+
+class HeapWatcher {
+  /**
+   * @param {{ profile: boolean, samplingInterval: number, armAt: number }} options `profile`: run
+   * the sampling heap profiler once heap used after GC rose by `armAt` bytes above its lowest
+   * reading; `samplingInterval`: its mean bytes between samples.
+   */
+  constructor({ profile, samplingInterval, armAt }) {
+    this.profile = profile
+    this.samplingInterval = samplingInterval
+    this.armAt = armAt
+    this.lowest = Infinity
+    this.floor = Infinity // lowest heap used after a major GC since the last take()
+    this.gcs = 0
+    this.last = null
+    this.previousSites = new Map()
+    this.session = null
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        if (gcKind(entry) !== constants.NODE_PERFORMANCE_GC_MAJOR) continue
+        const used = v8.getHeapStatistics().used_heap_size
+        if (used < this.floor) this.floor = used
+        this.gcs++
+      }
+    })
+    this.observer.observe({ entryTypes: ['gc'] })
+  }
+
+  /** True once the sampling heap profiler runs. */
+  get profiling() {
+    return this.session !== null
+  }
+
+  startProfiler(samplingInterval) {
+    try {
+      const inspector = require('node:inspector')
+      const session = new inspector.Session()
+      session.connect()
+      session.post('HeapProfiler.startSampling', { samplingInterval })
+      this.session = session
+    } catch {
+      this.session = null // no inspector in this build, or another tool owns it: heap trend only
+    }
+  }
+
+  /** The heap-used-after-GC reading since the last call (null when no major GC happened). */
+  take() {
+    if (this.gcs === 0) return null
+    const reading = { usedAfterGC: this.floor, gcs: this.gcs }
+    this.floor = Infinity
+    this.gcs = 0
+    this.last = reading.usedAfterGC
+    if (reading.usedAfterGC < this.lowest) this.lowest = reading.usedAfterGC
+    if (this.profile && this.session === null && reading.usedAfterGC - this.lowest >= this.armAt) {
+      this.profile = false // one attempt
+      this.startProfiler(this.samplingInterval)
+    }
+    return reading
+  }
+
+  /**
+   * The allocation sites (functions, at their definition) holding the most sampled live memory, with the growth since the
+   * previous call: `[{ site, functionName, bytes, growth }]`, largest growth first. Empty when
+   * the profiler is not running.
+   */
+  topSites(n = 5) {
+    if (this.session === null) return []
+    let profile = null
+    this.session.post('HeapProfiler.getSamplingProfile', (err, result) => {
+      if (!err && result) profile = result.profile
+    })
+    if (profile === null) return [] // the in-process session answers synchronously
+    const sites = sitesOf(profile)
+    const rows = [...sites.values()].map((s) => ({ ...s, growth: s.bytes - (this.previousSites.get(s.site) || 0) }))
+    rows.sort((a, b) => b.growth - a.growth || b.bytes - a.bytes)
+    this.previousSites = new Map(rows.slice(0, MAX_SITES).map((r) => [r.site, r.bytes]))
+    return rows.slice(0, n)
+  }
+
+  stop() {
+    this.observer.disconnect()
+    if (this.session !== null) {
+      try {
+        this.session.post('HeapProfiler.stopSampling')
+        this.session.disconnect()
+      } catch {}
+      this.session = null
+    }
+  }
+}
+
+module.exports = { HeapWatcher, sitesOf }
