@@ -66,7 +66,7 @@ async function child(kind, file, arg) {
     out.ms = Number(process.hrtime.bigint() - t0) / 1e6
     out.size = fs.statSync(file).size
   } else if (kind === 'leakguard') {
-    const r = await require(path.join(ROOT, 'binding')).analyze(file)
+    const r = await require(ROOT).analyze(file)
     out.ms = Number(process.hrtime.bigint() - started) / 1e6
     out.nodeCount = r.nodeCount
     out.classes = r.classes.map((c) => ({ name: c.name, count: c.count, selfSize: c.selfSize, retainedSize: c.retainedSize }))

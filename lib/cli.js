@@ -159,7 +159,7 @@ const indent = (text) =>
     .map((l) => `  ${l}`)
     .join('\n')
 
-/** Runs the command line; resolves to the exit code. `io`: { stdout, stderr, api } (for tests). */
+/** Runs the command line; resolves to the exit code. `io`: { stdout, stderr } (default: the process's). */
 async function main(argv, io = {}) {
   const stdout = io.stdout || process.stdout
   const stderr = io.stderr || process.stderr
@@ -191,7 +191,7 @@ async function main(argv, io = {}) {
     return usageError(`unknown command '${args.command}'`)
   }
 
-  const api = io.api || require('../binding')
+  const api = require('./analysis')
   const files = args.files.map((f) => path.resolve(f))
   const label = args.command === 'analyze' ? `analysing ${describeFile(files[0])}` : `comparing ${files.map(describeFile).join(', ')}`
   const done = progress(stderr, label)
