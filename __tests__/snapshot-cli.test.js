@@ -8,7 +8,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const BIN = path.join(__dirname, '..', 'bin', 'leakguard.js')
-const CHILD = path.join(__dirname, 'fixtures', 'snapshot', 'leak3.js')
+const CHILD = path.join(__dirname, '..', 'examples', 'heap-snapshots', 'registry-leak.js')
 let dir
 let a
 let b
