@@ -8,28 +8,24 @@ use std::path::Path;
 use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
 use super::parse::{read_file, ParseOptions};
-use super::paths::{self, DistanceFilter, RetainerStep, UNREACHABLE};
+use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
 use crate::CoreError;
 
 /// A snapshot with its dominator tree and distances: everything the questions below need.
 pub struct Analysis {
     pub snapshot: HeapSnapshot,
     pub dominators: Dominators,
-    /// Distance from the root per node (`paths::UNREACHABLE` when none).
-    pub distances: Vec<u32>,
-    filter: DistanceFilter,
+    paths: PathTree,
 }
 
 impl Analysis {
     pub fn new(snapshot: HeapSnapshot) -> Analysis {
         let dominators = Dominators::compute(&snapshot);
-        let filter = DistanceFilter::new(&snapshot);
-        let distances = paths::distances(&snapshot, &filter);
+        let paths = PathTree::new(&snapshot, &DistanceFilter::new(&snapshot));
         Analysis {
             snapshot,
             dominators,
-            distances,
-            filter,
+            paths,
         }
     }
 
@@ -38,14 +34,19 @@ impl Analysis {
         Ok(Analysis::new(read_file(path, ParseOptions::default())?))
     }
 
+    /// Distance of node `n` from the root (`paths::UNREACHABLE` when none).
+    pub fn distance(&self, n: usize) -> u32 {
+        self.paths.dist[n]
+    }
+
     /// The shortest retainer path of node `n` from the root, root side first.
     pub fn retainers(&self, n: usize) -> Option<Vec<RetainerStep>> {
-        let edges = paths::path_edges(&self.snapshot, &self.distances, &self.filter, n)?;
+        let edges = self.paths.path_edges(&self.snapshot, n)?;
         Some(paths::steps(&self.snapshot, &edges))
     }
 
     fn path_edges(&self, n: usize) -> Option<Vec<usize>> {
-        paths::path_edges(&self.snapshot, &self.distances, &self.filter, n)
+        self.paths.path_edges(&self.snapshot, n)
     }
 }
 
@@ -328,7 +329,7 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
             let holder = s.kind(idom[i] as usize);
             new_any[i]
                 && reportable(kind)
-                && a.distances[i] != UNREACHABLE
+                && a.distance(i) != UNREACHABLE
                 && !transient_holder(s, idom[i] as usize)
                 // Held directly by V8 internals (allocation sites, feedback, caches).
                 && holder != NodeKind::Hidden
@@ -426,8 +427,7 @@ pub struct RetainerPath {
 /// The shortest retainer path of each of `ids` in the snapshot at `path`.
 pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, CoreError> {
     let s = read_file(path, ParseOptions::default())?;
-    let filter = DistanceFilter::new(&s);
-    let dist = paths::distances(&s, &filter);
+    let tree = PathTree::new(&s, &DistanceFilter::new(&s));
     let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
     for i in 0..s.node_count() {
         if let Some(slot) = wanted.get_mut(&s.id(i)) {
@@ -441,7 +441,7 @@ pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, Cor
                 .get(&id)
                 .copied()
                 .flatten()
-                .and_then(|n| paths::path_edges(&s, &dist, &filter, n))
+                .and_then(|n| tree.path_edges(&s, n))
                 .map(|edges| paths::steps(&s, &edges));
             match steps {
                 Some(retainers) => RetainerPath {

@@ -34,14 +34,16 @@ impl Dominators {
     pub fn compute(s: &HeapSnapshot) -> Dominators {
         let n = s.node_count();
         let page = page_owned(s);
-        let allowed = |from: usize, e: usize| -> bool {
+        let essential = |from: usize, e: usize| -> bool {
             let kind = s.edge_kind(e);
-            if kind == EdgeKind::Weak || (kind == EdgeKind::Shortcut && from != ROOT) {
-                return false;
-            }
-            let to = s.edge_target(e);
-            !(from != ROOT && page[to] && !page[from])
+            !(kind == EdgeKind::Weak || (kind == EdgeKind::Shortcut && from != ROOT))
         };
+        let allowed_nodes = |from: usize, to: usize| !(from != ROOT && page[to] && !page[from]);
+        let allowed = |from: usize, e: usize| -> bool {
+            essential(from, e) && allowed_nodes(from, s.edge_target(e))
+        };
+        // Retainers over essential edges only: the largest structure here, dropped on return.
+        let (first_retainer, retainer_node) = retainer_index(s, essential);
 
         // 1. Postorder of an iterative DFS from the root; the root is numbered last.
         let mut post_of = vec![UNDEF; n];
@@ -85,7 +87,8 @@ impl Dominators {
                 // Nodes held only weakly (or by shortcuts) first, then anything left.
                 for pass in 0..2 {
                     for i in 0..n {
-                        if visited[i] || (pass == 0 && !only_weak_retainers(s, i)) {
+                        let only_weak = first_retainer[i] == first_retainer[i + 1];
+                        if visited[i] || (pass == 0 && !only_weak) {
                             continue;
                         }
                         under_root[i] = true;
@@ -126,10 +129,10 @@ impl Dominators {
                 let node = order[p] as usize;
                 let mut new_idom = if under_root[node] { root_post } else { UNDEF };
                 if new_idom == UNDEF {
-                    for slot in s.retainers(node) {
-                        let from = s.retainer_node[slot] as usize;
-                        let e = s.retainer_edge[slot] as usize;
-                        if !allowed(from, e) {
+                    let slots = first_retainer[node] as usize..first_retainer[node + 1] as usize;
+                    for &from in &retainer_node[slots] {
+                        let from = from as usize;
+                        if !allowed_nodes(from, node) {
                             continue;
                         }
                         let mut rp = post_of[from];
@@ -162,6 +165,11 @@ impl Dominators {
                 }
             }
         }
+
+        drop(retainer_node);
+        drop(first_retainer);
+        drop(affected);
+        drop(under_root);
 
         // 3. Back to node ordinals; retained sizes bottom-up (a dominator always comes later in
         // the postorder than the nodes it dominates).
@@ -209,15 +217,40 @@ impl Dominators {
     }
 }
 
-/// Every retainer edge is weak or a shortcut (or there is none): DevTools'
-/// `hasOnlyWeakRetainers`.
-fn only_weak_retainers(s: &HeapSnapshot, n: usize) -> bool {
-    s.retainers(n).all(|slot| {
-        matches!(
-            s.edge_kind(s.retainer_edge[slot] as usize),
-            EdgeKind::Weak | EdgeKind::Shortcut
-        )
-    })
+/// The retainers of every node over the edges `keep` accepts, as CSR: node `n` is held by
+/// `nodes[first[n]..first[n + 1]]`. A node without any is held only weakly (or by shortcuts),
+/// DevTools' `hasOnlyWeakRetainers`.
+fn retainer_index(s: &HeapSnapshot, keep: impl Fn(usize, usize) -> bool) -> (Vec<u32>, Vec<u32>) {
+    let n = s.node_count();
+    let mut first = vec![0u32; n + 1];
+    let mut total = 0usize;
+    for from in 0..n {
+        for e in s.edges(from) {
+            if keep(from, e) {
+                first[s.edge_target(e) + 1] += 1;
+                total += 1;
+            }
+        }
+    }
+    for i in 0..n {
+        first[i + 1] += first[i];
+    }
+    // Fill with first[to] as the cursor, then shift the offsets back into place.
+    let mut nodes = vec![0u32; total];
+    for from in 0..n {
+        for e in s.edges(from) {
+            if keep(from, e) {
+                let to = s.edge_target(e);
+                nodes[first[to] as usize] = from as u32;
+                first[to] += 1;
+            }
+        }
+    }
+    for i in (1..=n).rev() {
+        first[i] = first[i - 1];
+    }
+    first[0] = 0;
+    (first, nodes)
 }
 
 /// DevTools' `markPageOwnedNodes`: everything reachable over non-weak edges from the root's
@@ -326,6 +359,23 @@ mod tests {
         assert_eq!(d.retained[r], 4);
         assert_eq!(d.retained[m], 24);
         assert_eq!(d.retained[a], 31);
+    }
+
+    #[test]
+    fn sizes_past_4_gib_do_not_overflow() {
+        // root -> holder -> two 3 GiB buffers: sizes and sums are u64 all the way.
+        let mut b = SnapshotBuilder::new();
+        let holder = b.node("object", "Holder", 16);
+        let x = b.node("native", "Buffer", 3 << 30);
+        let y = b.node("native", "Buffer", (1u64 << 32) + 5);
+        b.edge(0, E::Element(1), holder);
+        b.edge(holder, E::Internal("a"), x);
+        b.edge(holder, E::Internal("b"), y);
+        let (s, d) = doms(&b);
+        assert_eq!(s.self_size(y), (1u64 << 32) + 5);
+        assert_eq!(s.self_size(x), 3 << 30);
+        assert_eq!(d.retained[holder], 16 + (3 << 30) + (1u64 << 32) + 5);
+        assert_eq!(d.retained[0], d.retained[holder]);
     }
 
     #[test]

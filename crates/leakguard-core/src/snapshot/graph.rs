@@ -1,5 +1,6 @@
 //! The heap graph: nodes and edges in compact columns, forward edges in CSR form (first edge
-//! per node), and the retainer (reverse) index.
+//! per node). The reverse (retainer) index is built where it is needed, over the edges that
+//! matter there (see `dominators`), and dropped after: it is the largest structure of all.
 
 /// What a node is, from `snapshot.meta.node_types[0]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +130,9 @@ pub struct HeapSnapshot {
     pub(crate) node_type: Vec<u8>,
     pub(crate) node_name: Vec<u32>,
     pub(crate) node_id: Vec<u32>,
-    pub(crate) self_size: Vec<u64>,
+    /// Own size per node; `u32::MAX` means "see `large_sizes`" (objects of 4 GiB and more).
+    pub(crate) self_size: Vec<u32>,
+    pub(crate) large_sizes: std::collections::HashMap<u32, u64>,
     /// CSR: edges of node `n` are `first_edge[n]..first_edge[n + 1]` (length nodes + 1).
     pub(crate) first_edge: Vec<u32>,
     pub(crate) edge_type: Vec<u8>,
@@ -137,11 +140,6 @@ pub struct HeapSnapshot {
     /// Target node ordinal.
     pub(crate) edge_to: Vec<u32>,
     pub(crate) strings: StringTable,
-    /// Reverse CSR: retainers of node `n` are `first_retainer[n]..first_retainer[n + 1]`
-    /// into `retainer_edge` (edge index) and `retainer_node` (owner of that edge).
-    pub(crate) first_retainer: Vec<u32>,
-    pub(crate) retainer_edge: Vec<u32>,
-    pub(crate) retainer_node: Vec<u32>,
 }
 
 impl HeapSnapshot {
@@ -161,7 +159,15 @@ impl HeapSnapshot {
     }
 
     pub fn self_size(&self, n: usize) -> u64 {
-        self.self_size.get(n).copied().unwrap_or(0)
+        match self.self_size.get(n) {
+            Some(&u32::MAX) => self
+                .large_sizes
+                .get(&(n as u32))
+                .copied()
+                .unwrap_or(u64::from(u32::MAX)),
+            Some(&v) => u64::from(v),
+            None => 0,
+        }
     }
 
     pub fn kind(&self, n: usize) -> NodeKind {
@@ -206,10 +212,9 @@ impl HeapSnapshot {
         self.first_edge[n] as usize..self.first_edge[n + 1] as usize
     }
 
-    /// Retainer slots of node `n` (indices into the retainer index).
-    #[inline]
-    pub(crate) fn retainers(&self, n: usize) -> std::ops::Range<usize> {
-        self.first_retainer[n] as usize..self.first_retainer[n + 1] as usize
+    /// The node that owns edge `e` (binary search over the CSR offsets).
+    pub fn edge_owner(&self, e: usize) -> usize {
+        self.first_edge.partition_point(|&f| f as usize <= e) - 1
     }
 
     #[inline]
@@ -241,40 +246,6 @@ impl HeapSnapshot {
         } else {
             name.to_string()
         }
-    }
-
-    /// Builds the retainer index. Called once after parsing.
-    pub(crate) fn build_retainers(&mut self) {
-        let n = self.node_count();
-        let mut counts = vec![0u32; n + 1];
-        for &to in &self.edge_to {
-            counts[to as usize] += 1;
-        }
-        // Exclusive prefix sum into first_retainer.
-        let mut first = vec![0u32; n + 1];
-        let mut acc = 0u32;
-        for i in 0..n {
-            first[i] = acc;
-            acc += counts[i];
-        }
-        first[n] = acc;
-        drop(counts);
-        let mut fill = first.clone();
-        let m = self.edge_count();
-        let mut retainer_edge = vec![0u32; m];
-        let mut retainer_node = vec![0u32; m];
-        for src in 0..n {
-            for e in self.edges(src) {
-                let to = self.edge_to[e] as usize;
-                let slot = fill[to] as usize;
-                retainer_edge[slot] = e as u32;
-                retainer_node[slot] = src as u32;
-                fill[to] += 1;
-            }
-        }
-        self.first_retainer = first;
-        self.retainer_edge = retainer_edge;
-        self.retainer_node = retainer_node;
     }
 
     /// The ordinal of the node with snapshot id `id`, if present (linear scan).

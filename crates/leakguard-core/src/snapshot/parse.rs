@@ -20,7 +20,7 @@ use crate::CoreError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
     /// Keep only node ids (enough for the baseline and target of a diff): edges are scanned
-    /// and counted but not stored, strings skipped, no retainer index is built.
+    /// and counted but not stored, strings skipped.
     pub ids_only: bool,
 }
 
@@ -116,27 +116,33 @@ pub fn parse<R: Read>(
     doc.finish(r.offset())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NodeRole {
-    Type,
-    Name,
-    Id,
-    SelfSize,
-    EdgeCount,
-    Ignore,
+/// Where each field we use sits in a node record.
+#[derive(Debug, Clone, Copy)]
+struct NodeLayout {
+    fields: usize,
+    ty: usize,
+    name: usize,
+    id: usize,
+    size: usize,
+    edges: usize,
+    types: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EdgeRole {
-    Type,
-    NameOrIndex,
-    ToNode,
-    Ignore,
+/// Where each field we use sits in an edge record.
+#[derive(Debug, Clone, Copy)]
+struct EdgeLayout {
+    fields: usize,
+    ty: usize,
+    name: usize,
+    to: usize,
+    types: u64,
+    node_fields: u64,
+    node_count: Option<u64>,
 }
 
 struct Meta {
-    node_roles: Vec<NodeRole>,
-    edge_roles: Vec<EdgeRole>,
+    nodes: NodeLayout,
+    edges: EdgeLayout,
     node_types: Vec<String>,
     edge_types: Vec<String>,
     node_count: Option<u64>,
@@ -184,77 +190,167 @@ impl Meta {
         };
         let node_types = type_names("node_types", &node_fields)?;
         let edge_types = type_names("edge_types", &edge_fields)?;
-        let node_roles: Vec<NodeRole> = node_fields
-            .iter()
-            .map(|f| match f.as_str() {
-                "type" => NodeRole::Type,
-                "name" => NodeRole::Name,
-                "id" => NodeRole::Id,
-                "self_size" => NodeRole::SelfSize,
-                "edge_count" => NodeRole::EdgeCount,
-                _ => NodeRole::Ignore,
-            })
-            .collect();
-        for (role, name) in [
-            (NodeRole::Type, "type"),
-            (NodeRole::Name, "name"),
-            (NodeRole::Id, "id"),
-            (NodeRole::SelfSize, "self_size"),
-            (NodeRole::EdgeCount, "edge_count"),
-        ] {
-            if !node_roles.contains(&role) {
-                return Err(format!("meta.node_fields has no \"{name}\""));
-            }
-        }
-        let edge_roles: Vec<EdgeRole> = edge_fields
-            .iter()
-            .map(|f| match f.as_str() {
-                "type" => EdgeRole::Type,
-                "name_or_index" => EdgeRole::NameOrIndex,
-                "to_node" => EdgeRole::ToNode,
-                _ => EdgeRole::Ignore,
-            })
-            .collect();
-        for (role, name) in [
-            (EdgeRole::Type, "type"),
-            (EdgeRole::NameOrIndex, "name_or_index"),
-            (EdgeRole::ToNode, "to_node"),
-        ] {
-            if !edge_roles.contains(&role) {
-                return Err(format!("meta.edge_fields has no \"{name}\""));
-            }
-        }
+        let find = |fields: &[String], key: &str, name: &str| -> Result<usize, String> {
+            fields
+                .iter()
+                .position(|f| f == name)
+                .ok_or(format!("meta.{key} has no \"{name}\""))
+        };
+        let node_count = v.get("node_count").and_then(Value::as_u64);
+        let nodes = NodeLayout {
+            fields: node_fields.len(),
+            ty: find(&node_fields, "node_fields", "type")?,
+            name: find(&node_fields, "node_fields", "name")?,
+            id: find(&node_fields, "node_fields", "id")?,
+            size: find(&node_fields, "node_fields", "self_size")?,
+            edges: find(&node_fields, "node_fields", "edge_count")?,
+            types: node_types.len() as u64,
+        };
+        let edges = EdgeLayout {
+            fields: edge_fields.len(),
+            ty: find(&edge_fields, "edge_fields", "type")?,
+            name: find(&edge_fields, "edge_fields", "name_or_index")?,
+            to: find(&edge_fields, "edge_fields", "to_node")?,
+            types: edge_types.len() as u64,
+            node_fields: node_fields.len() as u64,
+            node_count,
+        };
         Ok(Meta {
-            node_roles,
-            edge_roles,
+            nodes,
+            edges,
             node_types,
             edge_types,
-            node_count: v.get("node_count").and_then(Value::as_u64),
+            node_count,
             edge_count: v.get("edge_count").and_then(Value::as_u64),
         })
     }
 }
 
-/// Node columns, filled number by number.
+/// Node columns, filled one record (all fields of a node) at a time.
 #[derive(Default)]
 struct Nodes {
+    rec: Vec<u64>,
     k: usize,
+    /// Offset of the current record's first number, for errors.
+    rec_at: u64,
     ntype: Vec<u8>,
     name: Vec<u32>,
     id: Vec<u32>,
-    self_size: Vec<u64>,
+    self_size: Vec<u32>,
+    large_sizes: std::collections::HashMap<u32, u64>,
     edge_count: Vec<u32>,
     /// Sum of edge_count, to check against the edges.
     edge_total: u64,
 }
 
+impl Nodes {
+    #[inline]
+    fn push(&mut self, l: &NodeLayout, ids_only: bool, v: u64, at: u64) -> Res<()> {
+        if self.k == 0 {
+            self.rec_at = at;
+            if self.rec.len() != l.fields {
+                self.rec.resize(l.fields, 0);
+            }
+        }
+        self.rec[self.k] = v;
+        self.k += 1;
+        if self.k < l.fields {
+            return Ok(());
+        }
+        self.k = 0;
+        let at = self.rec_at;
+        let err = |reason: String| CoreError::Snapshot { offset: at, reason };
+        let rec = &self.rec;
+        self.id.push(to_u32(rec[l.id], "node id").map_err(err)?);
+        if ids_only {
+            return Ok(());
+        }
+        let ty = rec[l.ty];
+        if ty >= l.types {
+            return Err(err(format!(
+                "node type {ty} is not one of the {} types in meta.node_types",
+                l.types
+            )));
+        }
+        self.ntype.push(ty as u8);
+        self.name
+            .push(to_u32(rec[l.name], "node name index").map_err(err)?);
+        let size = rec[l.size];
+        if size >= u64::from(u32::MAX) {
+            self.large_sizes.insert(self.self_size.len() as u32, size);
+            self.self_size.push(u32::MAX);
+        } else {
+            self.self_size.push(size as u32);
+        }
+        let edges = rec[l.edges];
+        self.edge_count
+            .push(to_u32(edges, "edge count").map_err(err)?);
+        self.edge_total += edges;
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 struct Edges {
+    rec: Vec<u64>,
     k: usize,
+    rec_at: u64,
     count: u64,
     etype: Vec<u8>,
     name: Vec<u32>,
     to: Vec<u32>,
+}
+
+impl Edges {
+    #[inline]
+    fn push(&mut self, l: &EdgeLayout, ids_only: bool, v: u64, at: u64) -> Res<()> {
+        if self.k == 0 {
+            self.rec_at = at;
+            if self.rec.len() != l.fields {
+                self.rec.resize(l.fields, 0);
+            }
+        }
+        self.rec[self.k] = v;
+        self.k += 1;
+        if self.k < l.fields {
+            return Ok(());
+        }
+        self.k = 0;
+        self.count += 1;
+        if ids_only {
+            return Ok(());
+        }
+        let at = self.rec_at;
+        let err = |reason: String| CoreError::Snapshot { offset: at, reason };
+        let rec = &self.rec;
+        let ty = rec[l.ty];
+        if ty >= l.types {
+            return Err(err(format!(
+                "edge type {ty} is not one of the {} types in meta.edge_types",
+                l.types
+            )));
+        }
+        let to = rec[l.to];
+        if !to.is_multiple_of(l.node_fields) {
+            return Err(err(format!(
+                "edge to_node {to} is not a multiple of the {} node fields",
+                l.node_fields
+            )));
+        }
+        let ordinal = to / l.node_fields;
+        if let Some(count) = l.node_count {
+            if ordinal >= count {
+                return Err(err(format!(
+                    "edge to_node {to} points past the last of {count} nodes"
+                )));
+            }
+        }
+        self.etype.push(ty as u8);
+        self.name
+            .push(to_u32(rec[l.name], "edge name or index").map_err(err)?);
+        self.to.push(to_u32(ordinal, "edge target").map_err(err)?);
+        Ok(())
+    }
 }
 
 fn to_u32(v: u64, what: &str) -> Result<u32, String> {
@@ -321,106 +417,21 @@ impl Document {
             Meta::from_json(&value).map_err(|reason| CoreError::Snapshot { offset: at, reason })?;
         self.meta = Some(meta);
         // Decode arrays that came before the meta.
+        let meta = self.meta.as_ref().ok_or_else(|| r.error("no meta"))?;
+        let ids_only = self.options.ids_only;
         if let Some(raw) = self.raw_nodes.take() {
             let mut nodes = Nodes::default();
             for v in raw {
-                self.push_node(&mut nodes, v)
-                    .map_err(|reason| CoreError::Snapshot {
-                        offset: self.nodes_at,
-                        reason,
-                    })?;
+                nodes.push(&meta.nodes, ids_only, v, self.nodes_at)?;
             }
             self.nodes = Some(nodes);
         }
         if let Some(raw) = self.raw_edges.take() {
             let mut edges = Edges::default();
             for v in raw {
-                self.push_edge(&mut edges, v)
-                    .map_err(|reason| CoreError::Snapshot {
-                        offset: self.edges_at,
-                        reason,
-                    })?;
+                edges.push(&meta.edges, ids_only, v, self.edges_at)?;
             }
             self.edges = Some(edges);
-        }
-        Ok(())
-    }
-
-    fn push_node(&self, nodes: &mut Nodes, v: u64) -> Result<(), String> {
-        let meta = self.meta.as_ref().ok_or("no meta")?;
-        let role = meta.node_roles[nodes.k];
-        nodes.k += 1;
-        if nodes.k == meta.node_roles.len() {
-            nodes.k = 0;
-        }
-        if self.options.ids_only {
-            if role == NodeRole::Id {
-                nodes.id.push(to_u32(v, "node id")?);
-            }
-            return Ok(());
-        }
-        match role {
-            NodeRole::Type => {
-                if v >= meta.node_types.len() as u64 {
-                    return Err(format!(
-                        "node type {v} is not one of the {} types in meta.node_types",
-                        meta.node_types.len()
-                    ));
-                }
-                nodes.ntype.push(v as u8);
-            }
-            NodeRole::Name => nodes.name.push(to_u32(v, "node name index")?),
-            NodeRole::Id => nodes.id.push(to_u32(v, "node id")?),
-            NodeRole::SelfSize => nodes.self_size.push(v),
-            NodeRole::EdgeCount => {
-                nodes.edge_count.push(to_u32(v, "edge count")?);
-                nodes.edge_total += v;
-            }
-            NodeRole::Ignore => {}
-        }
-        Ok(())
-    }
-
-    fn push_edge(&self, edges: &mut Edges, v: u64) -> Result<(), String> {
-        let meta = self.meta.as_ref().ok_or("no meta")?;
-        let role = meta.edge_roles[edges.k];
-        edges.k += 1;
-        if edges.k == meta.edge_roles.len() {
-            edges.k = 0;
-            edges.count += 1;
-        }
-        if self.options.ids_only {
-            return Ok(());
-        }
-        match role {
-            EdgeRole::Type => {
-                if v >= meta.edge_types.len() as u64 {
-                    return Err(format!(
-                        "edge type {v} is not one of the {} types in meta.edge_types",
-                        meta.edge_types.len()
-                    ));
-                }
-                edges.etype.push(v as u8);
-            }
-            EdgeRole::NameOrIndex => edges.name.push(to_u32(v, "edge name or index")?),
-            EdgeRole::ToNode => {
-                let nfc = meta.node_roles.len() as u64;
-                if !v.is_multiple_of(nfc) {
-                    return Err(format!(
-                        "edge to_node {v} is not a multiple of the {nfc} node fields"
-                    ));
-                }
-                let ordinal = v / nfc;
-                if let Some(count) = meta.node_count {
-                    if ordinal >= count {
-                        return Err(format!(
-                            "edge to_node {v} points past the last of {count} nodes"
-                        ));
-                    }
-                }
-                edges.to.push(to_u32(ordinal, "edge target")?);
-            }
-            EdgeRole::Ignore => {}
         }
         Ok(())
     }
@@ -433,22 +444,23 @@ impl Document {
         }
         match &self.meta {
             Some(meta) => {
-                let fields = meta.node_roles.len();
-                let cap = self.capacity(meta.node_count, fields);
+                let cap = self.capacity(meta.node_count, meta.nodes.fields);
                 let mut nodes = Nodes::default();
                 nodes.id.reserve(cap);
                 if !self.options.ids_only {
                     nodes.ntype.reserve(cap);
                     nodes.name.reserve(cap);
                     nodes.self_size.reserve(cap);
-                    nodes.edge_count.reserve(cap);
+                    // One more: the counts become CSR offsets with an end marker.
+                    nodes.edge_count.reserve(cap + 1);
                 }
-                r.read_uint_array(|v| self.push_node(&mut nodes, v))?;
+                let (layout, ids_only) = (meta.nodes, self.options.ids_only);
+                r.read_uint_array(|v, at| nodes.push(&layout, ids_only, v, at))?;
                 self.nodes = Some(nodes);
             }
             None => {
                 let mut raw = Vec::new();
-                r.read_uint_array(|v| {
+                r.read_uint_array(|v, _| {
                     raw.push(v);
                     Ok(())
                 })?;
@@ -466,20 +478,20 @@ impl Document {
         }
         match &self.meta {
             Some(meta) => {
-                let fields = meta.edge_roles.len();
                 let mut edges = Edges::default();
                 if !self.options.ids_only {
-                    let cap = self.capacity(meta.edge_count, fields);
+                    let cap = self.capacity(meta.edge_count, meta.edges.fields);
                     edges.etype.reserve(cap);
                     edges.name.reserve(cap);
                     edges.to.reserve(cap);
                 }
-                r.read_uint_array(|v| self.push_edge(&mut edges, v))?;
+                let (layout, ids_only) = (meta.edges, self.options.ids_only);
+                r.read_uint_array(|v, at| edges.push(&layout, ids_only, v, at))?;
                 self.edges = Some(edges);
             }
             None => {
                 let mut raw = Vec::new();
-                r.read_uint_array(|v| {
+                r.read_uint_array(|v, _| {
                     raw.push(v);
                     Ok(())
                 })?;
@@ -549,13 +561,13 @@ impl Document {
         if nodes.k != 0 {
             return Err(at_nodes(format!(
                 "nodes has a partial node: its length is not a multiple of the {} node fields",
-                meta.node_roles.len()
+                meta.nodes.fields
             )));
         }
         if edges.k != 0 {
             return Err(at_edges(format!(
                 "edges has a partial edge: its length is not a multiple of the {} edge fields",
-                meta.edge_roles.len()
+                meta.edges.fields
             )));
         }
         let node_count = nodes.id.len();
@@ -632,16 +644,18 @@ impl Document {
                 "edge {i} points to node {to} but there are only {node_count} nodes"
             )));
         }
-        let mut first_edge = Vec::with_capacity(node_count + 1);
+        // Edge counts become CSR offsets in place.
+        let mut first_edge = nodes.edge_count;
         let mut acc = 0u32;
-        for &c in &nodes.edge_count {
-            first_edge.push(acc);
-            acc += c;
+        for c in first_edge.iter_mut() {
+            let count = *c;
+            *c = acc;
+            acc += count;
         }
+        first_edge.reserve_exact(1);
         first_edge.push(acc);
-        drop(nodes.edge_count);
 
-        let mut snapshot = HeapSnapshot {
+        Ok(HeapSnapshot {
             node_kind_of_type: meta
                 .node_types
                 .iter()
@@ -654,15 +668,13 @@ impl Document {
             node_name: nodes.name,
             node_id: nodes.id,
             self_size: nodes.self_size,
+            large_sizes: nodes.large_sizes,
             first_edge,
             edge_type: edges.etype,
             edge_name: edges.name,
             edge_to: edges.to,
             strings,
-            ..HeapSnapshot::default()
-        };
-        snapshot.build_retainers();
-        Ok(snapshot)
+        })
     }
 }
 
@@ -713,9 +725,9 @@ mod tests {
         assert_eq!(s.edge_kind(ctx), EdgeKind::Context);
         assert_eq!(s.edge_label(ctx), "sessionRegistry");
         assert_eq!(s.edge_target(ctx), 2);
-        // Retainers: the Map is held by (GC roots) and the closure's context.
-        let holders: Vec<u32> = s.retainers(2).map(|r| s.retainer_node[r]).collect();
-        assert_eq!(holders, vec![1, 4]);
+        // Every edge knows its owner.
+        let owners: Vec<usize> = (0..s.edge_count()).map(|e| s.edge_owner(e)).collect();
+        assert_eq!(owners, vec![0, 1, 2, 2, 4, 4]);
     }
 
     #[test]

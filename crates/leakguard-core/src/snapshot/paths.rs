@@ -5,10 +5,10 @@
 //! `sloppy_function_map` of a native context and the descriptor links of `(map descriptors)`
 //! arrays are not followed (they make every object look one hop from a context).
 //!
-//! A path is rebuilt from the target towards the root one retainer at a time, always through a
-//! retainer one step closer to the root. Among those, edges a program wrote (property, context
-//! variable, element) are preferred to V8-internal ones, and objects to system nodes, so the
-//! path reads in the names a developer knows.
+//! Every node keeps the edge it was reached by on a shortest path; among all its retainers one
+//! step closer to the root, edges a program wrote (property, context variable, element) are
+//! preferred to V8-internal ones, and objects to system nodes, so the path reads in the names a
+//! developer knows.
 
 use std::borrow::Cow;
 
@@ -87,32 +87,8 @@ impl DistanceFilter {
     }
 }
 
-/// Breadth-first distances from the root (node 0); `UNREACHABLE` where no path exists.
-pub(crate) fn distances(s: &HeapSnapshot, filter: &DistanceFilter) -> Vec<u32> {
-    let n = s.node_count();
-    let mut dist = vec![UNREACHABLE; n];
-    let mut queue: Vec<u32> = Vec::with_capacity(1024);
-    dist[0] = 0;
-    queue.push(0);
-    let mut head = 0;
-    while head < queue.len() {
-        let from = queue[head] as usize;
-        head += 1;
-        let d = dist[from] + 1;
-        for e in s.edges(from) {
-            let to = s.edge_target(e);
-            if dist[to] != UNREACHABLE || !filter.follows(s, from, e) {
-                continue;
-            }
-            dist[to] = d;
-            queue.push(to as u32);
-        }
-    }
-    dist
-}
-
 /// How much a path step is preferred: lower is better.
-fn preference(s: &HeapSnapshot, from: usize, e: usize) -> u32 {
+fn preference(s: &HeapSnapshot, from: usize, e: usize) -> u8 {
     let edge = match s.edge_kind(e) {
         EdgeKind::Property | EdgeKind::Context | EdgeKind::Element => 0,
         EdgeKind::Shortcut => 1,
@@ -126,42 +102,72 @@ fn preference(s: &HeapSnapshot, from: usize, e: usize) -> u32 {
     edge * 2 + node
 }
 
-/// The edges of a shortest path from the root to `target` (root side first), or `None` when
-/// `target` is unreachable. Empty for the root itself.
-pub(crate) fn path_edges(
-    s: &HeapSnapshot,
-    dist: &[u32],
-    filter: &DistanceFilter,
-    target: usize,
-) -> Option<Vec<usize>> {
-    if dist[target] == UNREACHABLE {
-        return None;
-    }
-    let mut edges = Vec::with_capacity(dist[target] as usize);
-    let mut cur = target;
-    while cur != 0 {
-        let want = dist[cur] - 1;
-        let mut best: Option<(u32, usize, usize)> = None;
-        for slot in s.retainers(cur) {
-            let from = s.retainer_node[slot] as usize;
-            let e = s.retainer_edge[slot] as usize;
-            if dist[from] != want || !filter.follows(s, from, e) {
-                continue;
-            }
-            let p = preference(s, from, e);
-            if best.is_none_or(|(bp, _, _)| p < bp) {
-                best = Some((p, from, e));
-                if p == 0 {
-                    break;
+/// Breadth-first distances from the root (node 0) and, per node, the edge it is reached by on
+/// a shortest path. Of all shortest-path parents of a node the most preferred edge is kept, so
+/// no retainer index is needed to rebuild paths.
+pub(crate) struct PathTree {
+    /// Distance from the root; `UNREACHABLE` where no path exists.
+    pub(crate) dist: Vec<u32>,
+    /// The edge into each node on its shortest path (`u32::MAX` for the root and unreached).
+    parent: Vec<u32>,
+}
+
+impl PathTree {
+    pub(crate) fn new(s: &HeapSnapshot, filter: &DistanceFilter) -> PathTree {
+        let n = s.node_count();
+        let mut dist = vec![UNREACHABLE; n];
+        let mut parent = vec![u32::MAX; n];
+        let mut pref = vec![u8::MAX; n];
+        let mut queue: Vec<u32> = Vec::with_capacity(1024);
+        dist[0] = 0;
+        queue.push(0);
+        let mut head = 0;
+        while head < queue.len() {
+            let from = queue[head] as usize;
+            head += 1;
+            let d = dist[from] + 1;
+            for e in s.edges(from) {
+                let to = s.edge_target(e);
+                let seen = dist[to];
+                if seen != UNREACHABLE && seen != d {
+                    continue;
                 }
+                if !filter.follows(s, from, e) {
+                    continue;
+                }
+                let p = preference(s, from, e);
+                if seen == UNREACHABLE {
+                    dist[to] = d;
+                    queue.push(to as u32);
+                } else if p >= pref[to] {
+                    continue;
+                }
+                parent[to] = e as u32;
+                pref[to] = p;
             }
         }
-        let (_, from, e) = best?;
-        edges.push(e);
-        cur = from;
+        PathTree { dist, parent }
     }
-    edges.reverse();
-    Some(edges)
+
+    /// The edges of a shortest path from the root to `target` (root side first), or `None`
+    /// when `target` is unreachable. Empty for the root itself.
+    pub(crate) fn path_edges(&self, s: &HeapSnapshot, target: usize) -> Option<Vec<usize>> {
+        if self.dist[target] == UNREACHABLE {
+            return None;
+        }
+        let mut edges = Vec::with_capacity(self.dist[target] as usize);
+        let mut cur = target;
+        while cur != 0 {
+            let e = self.parent[cur];
+            if e == u32::MAX || edges.len() > self.dist[target] as usize {
+                return None;
+            }
+            edges.push(e as usize);
+            cur = s.edge_owner(e as usize);
+        }
+        edges.reverse();
+        Some(edges)
+    }
 }
 
 fn truncate(text: &str, max: usize) -> Cow<'_, str> {
@@ -305,10 +311,9 @@ mod tests {
     fn shortest_path_reads_in_program_names() {
         let (b, thing, _) = leaky();
         let s = b.parse();
-        let filter = DistanceFilter::new(&s);
-        let dist = distances(&s, &filter);
-        assert_eq!(dist[thing], 7);
-        let edges = path_edges(&s, &dist, &filter, thing).unwrap();
+        let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+        assert_eq!(tree.dist[thing], 7);
+        let edges = tree.path_edges(&s, thing).unwrap();
         let steps = steps(&s, &edges);
         assert_eq!(steps.len(), 7);
         assert_eq!(steps[0].node, "(GC roots)");
@@ -332,11 +337,10 @@ mod tests {
         b.edge(0, E::Element(1), a);
         b.edge(a, E::Weak("w"), w);
         let s = b.parse();
-        let filter = DistanceFilter::new(&s);
-        let dist = distances(&s, &filter);
-        assert_eq!(dist[w], UNREACHABLE);
-        assert!(path_edges(&s, &dist, &filter, w).is_none());
-        assert_eq!(path_edges(&s, &dist, &filter, 0), Some(vec![]));
+        let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+        assert_eq!(tree.dist[w], UNREACHABLE);
+        assert!(tree.path_edges(&s, w).is_none());
+        assert_eq!(tree.path_edges(&s, 0), Some(vec![]));
     }
 
     #[test]

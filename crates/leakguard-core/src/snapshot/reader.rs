@@ -180,48 +180,71 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    /// Reads `[n, n, ...]`, handing each number and its offset to `sink`. A `sink` error text
-    /// becomes an error at that number's offset.
-    pub(crate) fn read_uint_array(
-        &mut self,
-        mut sink: impl FnMut(u64) -> Result<(), String>,
-    ) -> Res<()> {
+    /// Reads `[n, n, ...]`, handing each number and its byte offset to `sink`.
+    ///
+    /// The fast path parses straight from the buffer while at least 22 bytes are left (a
+    /// number of up to 18 digits and its separator always fit): no refill checks, no overflow
+    /// checks. Anything unusual (a longer number, a fraction, garbage, the end of the buffer)
+    /// falls back to the careful path for that one number.
+    pub(crate) fn read_uint_array(&mut self, mut sink: impl FnMut(u64, u64) -> Res<()>) -> Res<()> {
         self.expect(b'[')?;
         if self.peek_token("a number or ']'")? == b']' {
             self.bump();
             return Ok(());
         }
         loop {
+            loop {
+                let mut p = self.pos;
+                while p < self.len && matches!(self.buf[p], b' ' | b'\n' | b'\r' | b'\t') {
+                    p += 1;
+                }
+                if p + 22 > self.len {
+                    break;
+                }
+                let start = p;
+                let mut acc: u64 = 0;
+                while p < start + 18 {
+                    let d = self.buf[p].wrapping_sub(b'0');
+                    if d > 9 {
+                        break;
+                    }
+                    acc = acc * 10 + u64::from(d);
+                    p += 1;
+                }
+                if p == start || p == start + 18 {
+                    break;
+                }
+                let at = self.base + start as u64;
+                // V8 writes a newline before the comma that ends each record.
+                while p < self.len && matches!(self.buf[p], b' ' | b'\n' | b'\r' | b'\t') {
+                    p += 1;
+                }
+                if p == self.len {
+                    break;
+                }
+                match self.buf[p] {
+                    b',' => {
+                        self.pos = p + 1;
+                        sink(acc, at)?;
+                    }
+                    b']' => {
+                        self.pos = p + 1;
+                        return sink(acc, at);
+                    }
+                    _ => break,
+                }
+            }
+            // The careful path, for one number.
             self.skip_ws()?;
             let at = self.offset();
             let v = self.read_uint()?;
-            if let Err(reason) = sink(v) {
-                return Err(CoreError::Snapshot { offset: at, reason });
-            }
-            // Fast path: the separator usually follows the number directly.
-            let b = if self.pos < self.len {
-                self.buf[self.pos]
-            } else {
-                self.peek_token("',' or ']'")?
-            };
-            match b {
+            sink(v, at)?;
+            match self.peek_token("',' or ']'")? {
                 b',' => self.bump(),
                 b']' => {
                     self.bump();
                     return Ok(());
                 }
-                b' ' | b'\n' | b'\r' | b'\t' => match self.peek_token("',' or ']'")? {
-                    b',' => self.bump(),
-                    b']' => {
-                        self.bump();
-                        return Ok(());
-                    }
-                    other => {
-                        return Err(
-                            self.error(format!("expected ',' or ']', found {}", describe(other)))
-                        )
-                    }
-                },
                 other => {
                     return Err(
                         self.error(format!("expected ',' or ']', found {}", describe(other)))
@@ -498,7 +521,7 @@ mod tests {
 
     fn numbers(s: &str) -> Result<Vec<u64>, CoreError> {
         let mut v = Vec::new();
-        reader(s).read_uint_array(|n| {
+        reader(s).read_uint_array(|n, _| {
             v.push(n);
             Ok(())
         })?;
@@ -556,6 +579,45 @@ mod tests {
         let got = numbers(&text).unwrap();
         assert_eq!(got.len(), n);
         assert!(got.iter().enumerate().all(|(i, &v)| v == (i * 7919) as u64));
+    }
+
+    #[test]
+    fn fast_path_hands_over_to_the_careful_one() {
+        // Long arrays take the fast path; long numbers, whitespace before a separator and
+        // garbage must come out the same as on the careful path, with the right offsets.
+        let mut text = String::from("[");
+        let mut want = Vec::new();
+        for i in 0..2000u64 {
+            let v = match i % 5 {
+                0 => u64::MAX - i,
+                1 => 123_456_789_012_345_678 + i,
+                _ => i,
+            };
+            want.push(v);
+            text.push_str(&v.to_string());
+            text.push_str(if i % 7 == 0 { " ,\n" } else { "," });
+        }
+        text.pop();
+        text.push(']');
+        assert_eq!(numbers(&text).unwrap(), want);
+
+        let prefix = format!("[{}", "1234,".repeat(100));
+        let at = prefix.len() as u64;
+        for bad in ["12x4,5]", "-3,4]", "1.5,2]", "7;8]"] {
+            let e = numbers(&format!("{prefix}{bad}{}", ",1".repeat(50))).unwrap_err();
+            let want = at + bad.find(|c: char| !c.is_ascii_digit()).unwrap() as u64;
+            assert_eq!(offset_of(e), want, "{bad}");
+        }
+        // Offsets handed to the sink are the numbers' own.
+        let mut offsets = Vec::new();
+        reader(&format!("{prefix}9]"))
+            .read_uint_array(|_, at| {
+                offsets.push(at);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(offsets[3], 16);
+        assert_eq!(*offsets.last().unwrap(), at);
     }
 
     #[test]
