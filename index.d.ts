@@ -32,16 +32,6 @@ export interface Leak {
   ratePerMinute?: number
   /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
   once?: boolean
-  /** `retained` with `check({ explain: true })`: the retainer path of one of the objects, step by step from a GC root to the object. */
-  retainers?: RetainerStep[]
-  /** `retained` with `explain`: the same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
-  retainersText?: string
-  /** `retained` with `explain`: the variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
-  heldBy?: string | null
-  /** `retained` with `explain`: how many of the finding's objects (at most 8 are kept) were found in the snapshot. */
-  explained?: number
-  /** `retained` with `explain`: why it could not be explained (the finding is still reported). */
-  explainError?: string
   /** Guard mode: the value at the start of the trend window (listeners, objects or heap bytes). */
   from?: number
   /** Guard mode: true when this finding was warned before and now grows markedly faster. */
@@ -54,6 +44,16 @@ export interface Leak {
   snapshot?: string
   /** Guard mode with `snapshotDir`: why no snapshot was written for this finding. */
   snapshotSkipped?: string
+  /** `retained` with `check({ explain: true })`: the retainer path of one of the objects, step by step from a GC root to the object. */
+  retainers?: RetainerStep[]
+  /** `retained` with `explain`: the same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
+  retainersText?: string
+  /** `retained` with `explain`: the variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
+  heldBy?: string | null
+  /** `retained` with `explain`: how many of the finding's objects (at most 8 are kept) were found in the snapshot. */
+  explained?: number
+  /** `retained` with `explain`: why it could not be explained (the finding is still reported). */
+  explainError?: string
   [field: string]: unknown
 }
 
@@ -192,9 +192,9 @@ export interface GuardOptions {
   onLeak?: (leak: Leak) => void
   /** Emit findings as `LeakWarning`s when there is no `onLeak` (`LEAKGUARD_WARN`). @default true */
   warn?: boolean
-  /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.05 */
+  /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.002 */
   sampleRate?: number
-  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.1 */
+  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.05 *
   stackSampleRate?: number
   /** Samples judged by the trend engine: a finding needs rising floors over this many samples (`LEAKGUARD_WINDOW`). @default 12 */
   window?: number

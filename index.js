@@ -7,16 +7,16 @@ require('./lib/collections') // the collection detector
 require('./lib/watch') // the retained detector
 require('./lib/globals') // the global detector
 require('./lib/timers') // the timers detector (off unless start({ timers: true }))
-require('./lib/explain') // check({ explain: true }): retainer paths for retained findings
 require('./lib/handles') // the handles detector (off unless start({ handles: true }))
+require('./lib/explain') // check({ explain: true }): retainer paths for retained findings
 const session = require('./lib/session')
 const { listeners } = require('./lib/listeners')
 const { LeakWarning } = require('./lib/report')
 const { assertNoLeaks } = require('./lib/assert')
 const { trackSet } = require('./lib/collections')
 const { watch } = require('./lib/watch')
-const { writeSnapshot } = require('./lib/snapshot')
 const { guard } = require('./lib/guard')
+const { writeSnapshot } = require('./lib/snapshot')
 const analysis = require('./lib/analysis')
 
 module.exports = {
@@ -29,8 +29,8 @@ module.exports = {
   assertNoLeaks,
   trackSet,
   watch,
-  writeSnapshot,
   guard,
+  writeSnapshot,
   LeakWarning,
   TrendEngine: binding.TrendEngine,
   analyze: analysis.analyze,

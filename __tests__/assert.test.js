@@ -50,6 +50,48 @@ describe('assertNoLeaks(fn)', () => {
     expect(globalThis.setTimeout).toBe(before[0])
   })
 
+  test('inside a running session the block is judged on its own; the session still sees its own leaks', async () => {
+    leakguard.start({ warn: false, threshold: 1 })
+    leakguard.baseline()
+    const outer = () => {}
+    bus.on('outer', outer) // @site assert-outer
+    const err = await leakguard.assertNoLeaks(() => bus.on('inner', () => {})).catch((e) => e)
+    expect(err.message).toContain("leaked 1 listener for 'inner'")
+    expect(err.message).not.toContain("'outer'")
+    const after = (await leakguard.check({ threshold: 1 })).filter((l) => l.event === 'outer' || l.event === 'inner')
+    expect(after.map((l) => l.event)).toEqual(['outer']) // the block's leak was the block's
+    expect(after[0].site.startsWith(siteOf(__filename, 'assert-outer'))).toBe(true)
+    bus.removeAllListeners('outer')
+    bus.removeAllListeners('inner')
+    leakguard.stop()
+  })
+
+  test('a server left listening and a client socket left open are handles findings', async () => {
+    const http = require('node:http')
+    const net = require('node:net')
+    const listen = net.Server.prototype.listen
+    let server
+    let socket
+    const err = await leakguard
+      .assertNoLeaks(async () => {
+        server = http.createServer()
+        await new Promise((r) => server.listen(0, '127.0.0.1', r)) // @site assert-server
+        socket = net.connect(server.address().port, '127.0.0.1') // @site assert-socket
+        await new Promise((r) => socket.on('connect', r))
+      })
+      .catch((e) => e)
+    const port = server.address().port
+    socket.destroy()
+    await new Promise((r) => server.close(r))
+    const handles = err.leaks.filter((l) => l.kind === 'handles')
+    expect(handles.map((l) => l.code)).toEqual(['LEAKGUARD_HANDLES', 'LEAKGUARD_HANDLES'])
+    expect(err.message).toContain(`left 1 server listening (Server on 127.0.0.1:${port}), listen() called at __tests__/assert.test.js:`)
+    expect(err.message).toContain(`left 1 socket open (Socket to 127.0.0.1:${port}), connected at __tests__/assert.test.js:`)
+    expect(handles.find((l) => l.message.includes('server')).site.startsWith(siteOf(__filename, 'assert-server'))).toBe(true)
+    expect(handles.find((l) => l.message.includes('socket')).site.startsWith(siteOf(__filename, 'assert-socket'))).toBe(true)
+    expect(net.Server.prototype.listen).toBe(listen) // restored exactly when assertNoLeaks stopped
+  })
+
   test('kinds selects what counts; bad arguments are TypeErrors', async () => {
     await leakguard.assertNoLeaks(() => bus.on('ignored', () => {}), { kinds: ['global'] })
     await expect(leakguard.assertNoLeaks('fn')).rejects.toThrow(/"fn" argument must be of type function/)

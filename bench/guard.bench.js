@@ -1,6 +1,6 @@
 'use strict'
 // Guard mode's overhead, each figure beside its baseline measured in the same run:
-// 1. ns per on()+off() pair, plain vs under guard() (defaults: sampleRate 0.05, stacks sampled);
+// 1. ns per on()+off() pair, plain vs under guard() (defaults: sampleRate 0.002, stacks sampled);
 // 2. an http server whose handler adds and removes a listener per request, loaded with
 //    autocannon, with and without `-r leakguard/guard` (servers in child processes, runs
 //    interleaved): throughput and p99 latency;
