@@ -84,6 +84,13 @@ describe('diff', () => {
     expect(doc.groups.find((g) => g.className === 'Transient')).toBeUndefined()
   })
 
+  test('a snapshot against itself: no leak groups, said in words', () => {
+    const r = cli('diff', 'a.heapsnapshot', 'a.heapsnapshot')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/still alive in a\.heapsnapshot: 0 /)
+    expect(r.stdout).toMatch(/No leak groups: nothing allocated in between is still alive\./)
+  })
+
   test('two snapshots: final defaults to the target', () => {
     const r = cli('diff', a, c, '--json')
     expect(r.code).toBe(0)
