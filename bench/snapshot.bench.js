@@ -68,6 +68,9 @@ async function child(kind, file, arg) {
     const cpu = process.cpuUsage(cpu0)
     out.cpuMs = (cpu.user + cpu.system) / 1000 // all threads: less sensitive to a busy machine
     out.size = fs.statSync(file).size
+  } else if (kind === 'idle') {
+    require(ROOT) // Node + leakguard loaded, nothing analysed: the floor under every peak RSS here
+    out.ms = 0
   } else if (kind === 'leakguard') {
     const r = await require(ROOT).analyze(file)
     out.ms = Number(process.hrtime.bigint() - started) / 1e6
@@ -204,6 +207,7 @@ async function main() {
     if (!v8w.error && !insp.error) console.log(`  inspector / v8: ${ratio(insp.ms, v8w.ms)} time, ${ratio(insp.cpuMs, v8w.cpuMs)} CPU time, ${ratio(insp.peakRssKb, v8w.peakRssKb)} peak RSS`)
 
     // analysers on leakguard's file
+    const idle = run(['idle'])
     const lg = best(['leakguard', file])
     if (lg.error) throw new Error(lg.error)
     const memlab = best(['memlab', file], { nodeFlags: ['--max-old-space-size=16384'] })
@@ -218,6 +222,7 @@ async function main() {
       }
       console.log(`  ${label.padEnd(20)}${secs(r.ms).padStart(8)}  ${mb(r.peakRssKb * 1024).padStart(8)}   ${label} / leakguard: ${ratio(r.ms, lg.ms)} time, ${ratio(r.peakRssKb, lg.peakRssKb)} peak RSS ${runsOf(r)}`)
     }
+    if (!idle.error) console.log(`  (a Node process with leakguard loaded and nothing analysed peaks at ${mb(idle.peakRssKb * 1024)}: leakguard.analyze adds ${mb((lg.peakRssKb - idle.peakRssKb) * 1024)}, ${(((lg.peakRssKb - idle.peakRssKb) * 1024) / lgw.size).toFixed(2)}× the file size)`)
     for (const [label, r] of [['memlab', memlab], ['v8-heap-parser', vhp]]) if (!r.error) ok = compare(lg, r, label) && ok
     console.log(`  top classes by retained size (leakguard): ${lg.classes.slice(0, 5).map((c) => `${c.name} ${mb(c.retainedSize)}`).join(', ')}`)
   } finally {
