@@ -127,6 +127,13 @@ describe('errors', () => {
     expect(version.stdout.trim()).toBe(require('../package.json').version)
   })
 
+  test('output piped into a reader that stops early (| head): a quiet exit 0, no EPIPE stack', () => {
+    // --top 2000: megabytes of JSON, more than a pipe buffer, so the writes outlive `head`
+    const r = spawnSync('bash', ['-c', `"$0" "$1" analyze "$2" --json --top 2000 | head -c 20 >/dev/null; exit \${PIPESTATUS[0]}`, process.execPath, BIN, c], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+  })
+
   test('a missing file: exit 1 naming it', () => {
     const r = cli('analyze', 'missing.heapsnapshot')
     expect(r.code).toBe(1)
