@@ -1,7 +1,5 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
-import type { RetainerStep } from './binding'
-
 /** The leak taxonomy: what leaks. */
 export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers' | 'handles'
 
@@ -372,5 +370,3 @@ export function retainerPaths(path: string, ids: number[]): Promise<RetainerPath
 export function retainerPathsSync(path: string, ids: number[]): RetainerPath[]
 
 export { TrendEngine, TrendOptions, TrendGrowth } from './binding'
-/** One step of a retainer path from a GC root to an object (`edge`, `edgeType`, `node`, `nodeType`, `id`). */
-export type { RetainerStep } from './binding'

@@ -8,7 +8,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const BIN = path.join(__dirname, '..', 'bin', 'leakguard.js')
-const CHILD = path.join(__dirname, 'fixtures', 'snapshot', 'leak3.js')
+const CHILD = path.join(__dirname, '..', 'examples', 'heap-snapshots', 'registry-leak.js')
 let dir
 let a
 let b
@@ -84,6 +84,13 @@ describe('diff', () => {
     expect(doc.groups.find((g) => g.className === 'Transient')).toBeUndefined()
   })
 
+  test('a snapshot against itself: no leak groups, said in words', () => {
+    const r = cli('diff', 'a.heapsnapshot', 'a.heapsnapshot')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/still alive in a\.heapsnapshot: 0 /)
+    expect(r.stdout).toMatch(/No leak groups: nothing allocated in between is still alive\./)
+  })
+
   test('two snapshots: final defaults to the target', () => {
     const r = cli('diff', a, c, '--json')
     expect(r.code).toBe(0)
@@ -118,6 +125,13 @@ describe('errors', () => {
     const version = cli('--version')
     expect(version.code).toBe(0)
     expect(version.stdout.trim()).toBe(require('../package.json').version)
+  })
+
+  test('output piped into a reader that stops early (| head): a quiet exit 0, no EPIPE stack', () => {
+    // --top 2000: megabytes of JSON, more than a pipe buffer, so the writes outlive `head`
+    const r = spawnSync('bash', ['-c', `"$0" "$1" analyze "$2" --json --top 2000 | head -c 20 >/dev/null; exit \${PIPESTATUS[0]}`, process.execPath, BIN, c], { encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
   })
 
   test('a missing file: exit 1 naming it', () => {

@@ -2,6 +2,7 @@
 // check({ explain: true }): retained findings explained with their retainer path, on the seed's
 // leaky WebSocket server (real ws server and clients on 127.0.0.1) and on watched objects.
 
+const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const vm = require('node:vm')
@@ -114,6 +115,27 @@ test("watch(): objects kept in a module-level Map are held by the Map's variable
   // explaining keeps nothing alive: once the Map lets go, they are collected
   sessionCache.clear()
   expect(retained(await leakguard.check({ explain: true }))).toEqual([])
+})
+
+test('when no snapshot can be written the check still reports the finding, with explainError saying why', () => {
+  // a child process whose temporary directory does not exist
+  const script = `
+    const leakguard = require(${JSON.stringify(require.resolve('../index'))})
+    leakguard.start({ warn: false, graceMs: 0 })
+    globalThis.kept = { closed: true }
+    leakguard.watch(globalThis.kept, 'kept')
+    leakguard.check({ explain: true }).then((leaks) => {
+      const l = leaks.find((x) => x.kind === 'retained')
+      process.stdout.write(JSON.stringify({ ...l, alive: globalThis.kept !== undefined }))
+      leakguard.stop()
+    })`
+  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: '/nonexistent-leakguard-dir' }, encoding: 'utf8' })
+  expect(r.stderr).toBe('')
+  const leak = JSON.parse(r.stdout)
+  expect(leak).toMatchObject({ kind: 'retained', description: 'kept', count: 1, alive: true })
+  expect(leak.explainError).toMatch(/cannot write heap snapshot \/nonexistent-leakguard-dir\/leakguard-explain-\d+-\w+\.heapsnapshot: ENOENT/)
+  expect(leak.retainers).toBeUndefined()
+  expect(leak.message).not.toMatch(/Held by/)
 })
 
 test('explain must be a boolean', async () => {

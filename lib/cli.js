@@ -115,6 +115,15 @@ function describeFile(file) {
   }
 }
 
+/** `Map`, `handler() (closure)`, `"some text…" (string)`: a node as a person reads it. */
+function describeObject(o) {
+  if (!o.name || o.name === o.className) return o.className
+  let name = o.name.length > 60 ? `${o.name.slice(0, 57)}…` : o.name
+  if (o.className === '(closure)') name = `${name}()`
+  else if (o.className.startsWith('(')) name = JSON.stringify(name)
+  return `${name} ${o.className}`
+}
+
 function renderAnalysis(file, r, top, seconds) {
   const out = []
   out.push(`${file}: ${count(r.nodeCount)} nodes, ${count(r.edgeCount)} edges, ${humanSize(r.totalSize)} total (analysed in ${seconds.toFixed(2)} s)`)
@@ -127,8 +136,7 @@ function renderAnalysis(file, r, top, seconds) {
   if (largest.length > 0) {
     out.push('', `Largest objects by retained size (top ${largest.length})`)
     for (const o of largest) {
-      const name = o.name && o.name !== o.className ? `${o.className} ${JSON.stringify(o.name)}` : o.className
-      out.push(`  ${humanSize(o.retainedSize).padStart(8)}  ${name} @${o.id}`)
+      out.push(`  ${humanSize(o.retainedSize).padStart(8)}  ${describeObject(o)} @${o.id}`)
       if (o.path) out.push(`            ${o.path}`)
     }
   }
@@ -159,7 +167,7 @@ const indent = (text) =>
     .map((l) => `  ${l}`)
     .join('\n')
 
-/** Runs the command line; resolves to the exit code. `io`: { stdout, stderr, api } (for tests). */
+/** Runs the command line; resolves to the exit code. `io`: { stdout, stderr } (default: the process's). */
 async function main(argv, io = {}) {
   const stdout = io.stdout || process.stdout
   const stderr = io.stderr || process.stderr
@@ -191,7 +199,7 @@ async function main(argv, io = {}) {
     return usageError(`unknown command '${args.command}'`)
   }
 
-  const api = io.api || require('../binding')
+  const api = require('./analysis')
   const files = args.files.map((f) => path.resolve(f))
   const label = args.command === 'analyze' ? `analysing ${describeFile(files[0])}` : `comparing ${files.map(describeFile).join(', ')}`
   const done = progress(stderr, label)

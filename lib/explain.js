@@ -31,6 +31,7 @@ const v = require('./validate')
 const kTargets = Symbol.for('leakguard.targets')
 const OBJECT_GROUP = 'leakguard-explain'
 const tick = () => new Promise((resolve) => setImmediate(resolve))
+let mainGlobal = null
 
 function post(session, method, params) {
   let result
@@ -50,7 +51,7 @@ function post(session, method, params) {
 function heapObjectId(session, object) {
   // Runtime.evaluate runs in the main context; under jest this module runs in a vm context whose
   // globalThis is another object
-  const mainGlobal = vm.runInThisContext('globalThis')
+  if (mainGlobal === null) mainGlobal = vm.runInThisContext('globalThis')
   const key = `__leakguardExplain_${randomBytes(6).toString('hex')}`
   Object.defineProperty(mainGlobal, key, { value: object, configurable: true, enumerable: false, writable: false })
   try {

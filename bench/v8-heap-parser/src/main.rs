@@ -52,7 +52,7 @@ fn main() {
     let total_ms = started.elapsed().as_secs_f64() * 1000.0;
     let nodes = graph.nodes();
     let mut sorted: Vec<_> = groups.iter().collect();
-    sorted.sort_by(|a, b| b.retained_size.cmp(&a.retained_size));
+    sorted.sort_by_key(|g| std::cmp::Reverse(g.retained_size));
     let classes: Vec<String> = sorted
         .iter()
         .take(top)
