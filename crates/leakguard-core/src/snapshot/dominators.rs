@@ -110,9 +110,11 @@ impl Dominators {
         // 2. Lengauer–Tarjan in reverse preorder: semidominators through EVAL with path
         // compression (iterative), then each bucket gives its members a relative dominator.
         // `bucket_next[v]` becomes v's dominator once v leaves its bucket.
+        // The forest of LINK starts as the DFS tree: `ancestor` is `parent`, and a vertex counts
+        // as linked once the loop has passed it (numbers >= `t`), which saves an array.
         let mut semi: Vec<u32> = (0..n as u32).collect();
         let mut label: Vec<u32> = (0..n as u32).collect();
-        let mut ancestor = vec![UNDEF; n];
+        let mut ancestor = parent;
         let mut bucket_head = vec![UNDEF; n];
         let mut bucket_next = vec![UNDEF; n];
         let mut path: Vec<u32> = Vec::new();
@@ -127,19 +129,26 @@ impl Dominators {
                     if !allowed_pre(from, w) {
                         continue;
                     }
-                    let u = eval(from, &mut ancestor, &mut label, &semi, &mut path);
+                    let u = eval(
+                        from,
+                        w as u32 + 1,
+                        &mut ancestor,
+                        &mut label,
+                        &semi,
+                        &mut path,
+                    );
                     sw = sw.min(semi[u as usize]);
                 }
             }
             semi[w] = sw;
             bucket_next[w] = bucket_head[sw as usize];
             bucket_head[sw as usize] = w as u32;
-            let p = parent[w];
-            ancestor[w] = p;
+            // LINK(parent, w): w is linked from now on (t = w).
+            let p = ancestor[w];
             let mut v = std::mem::replace(&mut bucket_head[p as usize], UNDEF);
             while v != UNDEF {
                 let next = bucket_next[v as usize];
-                let u = eval(v, &mut ancestor, &mut label, &semi, &mut path);
+                let u = eval(v, w as u32, &mut ancestor, &mut label, &semi, &mut path);
                 bucket_next[v as usize] = if semi[u as usize] < semi[v as usize] {
                     u
                 } else {
@@ -154,7 +163,6 @@ impl Dominators {
         drop(path);
         drop(retainer_node);
         drop(first_retainer);
-        drop(parent);
         drop(page_pre);
         drop(under_pre);
         let mut idom_pre = bucket_next;
@@ -206,15 +214,22 @@ impl Dominators {
 }
 
 /// Lengauer–Tarjan's EVAL: the vertex of minimum semidominator on the forest path from `v` up to
-/// (not including) its tree's root, compressing the path on the way (iteratively).
+/// (not including) its tree's root, compressing the path on the way (iteratively). Vertices
+/// numbered `t` and above are linked into the forest; the others are roots.
 #[inline]
-fn eval(v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], path: &mut Vec<u32>) -> u32 {
-    let vi = v as usize;
-    if ancestor[vi] == UNDEF {
+fn eval(
+    v: u32,
+    t: u32,
+    ancestor: &mut [u32],
+    label: &mut [u32],
+    semi: &[u32],
+    path: &mut Vec<u32>,
+) -> u32 {
+    if v < t {
         return v;
     }
     let mut x = v;
-    while ancestor[ancestor[x as usize] as usize] != UNDEF {
+    while ancestor[x as usize] >= t {
         path.push(x);
         x = ancestor[x as usize];
     }
@@ -226,7 +241,7 @@ fn eval(v: u32, ancestor: &mut [u32], label: &mut [u32], semi: &[u32], path: &mu
         }
         ancestor[y] = ancestor[a];
     }
-    label[vi]
+    label[v as usize]
 }
 
 /// The retainers of every node over the edges `keep` accepts, as CSR: node `n` is held by
