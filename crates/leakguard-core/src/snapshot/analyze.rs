@@ -299,7 +299,8 @@ fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
 /// its retained size, not separate leaks). Strings are reported only when they are such roots.
 ///
 /// Leak roots are grouped by class and by the signature of their shortest retainer path (edge
-/// names with indices blurred to `[]`, and node classes), largest retained size first.
+/// types, edge names with indices and the last edge's name blurred, node classes), largest
+/// retained size first.
 pub fn diff(baseline: &Path, target: &Path, last: Option<&Path>) -> Result<HeapDiff, CoreError> {
     let base_ids = sorted_ids(baseline)?;
     let (target_ids, analysis) = match last {
@@ -361,12 +362,16 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
     type Key = (u64, Vec<(u8, u32, u64)>);
     let mut groups: HashMap<Key, (u64, u64, u64, usize)> = HashMap::new();
     for &r in &roots {
-        let signature: Vec<(u8, u32, u64)> = a
-            .path_edges(r)
-            .unwrap_or_default()
+        let edges = a.path_edges(r).unwrap_or_default();
+        let last = edges.len().saturating_sub(1);
+        let signature: Vec<(u8, u32, u64)> = edges
             .into_iter()
-            .map(|e| {
-                let name = if s.edge_kind(e).is_indexed()
+            .enumerate()
+            .map(|(k, e)| {
+                // Indices, and the key under which the object itself is stored (a dictionary
+                // of sessions: `sessions['a81f']`), are blurred.
+                let name = if k == last
+                    || s.edge_kind(e).is_indexed()
                     || s.strings.get(s.edge_name[e]).parse::<u64>().is_ok()
                 {
                     u32::MAX
@@ -569,6 +574,30 @@ mod tests {
             d.groups[1].path.contains("pending (Array)"),
             "{}",
             d.groups[1].path
+        );
+    }
+
+    #[test]
+    fn objects_kept_under_different_keys_form_one_group() {
+        let baseline = Heap::new();
+        let mut last = Heap::new();
+        let cache = last.b.node_with_id("object", "Object", 56, 15);
+        last.b.edge(1, E::Element(9), cache);
+        for (i, key) in ["a81f", "b22c", "user-7"].iter().enumerate() {
+            let t = last
+                .b
+                .node_with_id("object", "Session", 40, 7001 + 2 * i as u64);
+            last.b.edge(cache, E::Property(key), t);
+        }
+        // The cache object was there at the baseline; the sessions are new.
+        let mut base = baseline.ids();
+        base.push(15);
+        let a = Analysis::new(last.b.parse());
+        let d = diff_analysis(&base, None, &a);
+        assert_eq!(d.groups.len(), 1, "{:#?}", d.groups);
+        assert_eq!(
+            (d.groups[0].class_name.as_str(), d.groups[0].count),
+            ("Session", 3)
         );
     }
 

@@ -78,21 +78,25 @@ impl SnapshotBuilder {
     /// The `.heapsnapshot` text.
     pub(crate) fn json(&self) -> String {
         let mut strings: Vec<String> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
         let mut intern = |s: &str| -> usize {
-            match strings.iter().position(|x| x == s) {
-                Some(i) => i,
-                None => {
-                    strings.push(s.to_string());
-                    strings.len() - 1
-                }
+            if let Some(&i) = index.get(s) {
+                return i;
             }
+            strings.push(s.to_string());
+            index.insert(s.to_string(), strings.len() - 1);
+            strings.len() - 1
         };
         let type_index = |t: &str| NODE_TYPES.iter().position(|x| *x == t).unwrap();
         let edge_index = |t: &str| EDGE_TYPES.iter().position(|x| *x == t).unwrap();
+        let mut by_node: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (i, e) in self.edges.iter().enumerate() {
+            by_node[e.0].push(i);
+        }
         let mut nodes = Vec::new();
         let mut edges = Vec::new();
         for (i, (ty, name, id, size)) in self.nodes.iter().enumerate() {
-            let mine: Vec<_> = self.edges.iter().filter(|e| e.0 == i).collect();
+            let mine: Vec<_> = by_node[i].iter().map(|&k| &self.edges[k]).collect();
             nodes.push(format!(
                 "{},{},{},{},{},0,0",
                 type_index(ty),
