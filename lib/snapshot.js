@@ -105,4 +105,4 @@ function writeSnapshot(file) {
   return writeAtomically(target, fillWithV8)
 }
 
-module.exports = { writeSnapshot, writeAtomically, fillWithV8, resolveTarget }
+module.exports = { writeSnapshot, writeAtomically, fillWithV8 }
