@@ -22,6 +22,7 @@ impl Analysis {
     pub fn new(snapshot: HeapSnapshot) -> Analysis {
         let dominators = Dominators::compute(&snapshot);
         let paths = PathTree::new(&snapshot, &DistanceFilter::new(&snapshot));
+        super::profile::mark("distances (BFS)");
         Analysis {
             snapshot,
             dominators,
@@ -137,6 +138,7 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
     let s = &a.snapshot;
     let n = s.node_count();
     let (class_of, names) = class_index(s);
+    super::profile::mark("class index");
     let mut count = vec![0u64; names.len()];
     let mut self_size = vec![0u64; names.len()];
     let mut retained = vec![0u64; names.len()];
@@ -172,6 +174,7 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
         }
     });
     drop(marked);
+    super::profile::mark("class retained sizes");
     let mut classes: Vec<ClassSummary> = names
         .into_iter()
         .enumerate()
@@ -219,6 +222,7 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
             }
         })
         .collect();
+    super::profile::mark("classes, largest");
     HeapSummary {
         node_count: n as u64,
         edge_count: s.edge_count() as u64,

@@ -42,6 +42,7 @@ impl Dominators {
         };
         // Retainers over essential edges only: the largest structure here, dropped early.
         let (first_retainer, mut retainer_node) = retainer_index(s, essential);
+        super::profile::mark("retainer index");
 
         // 1. Preorder numbering by an iterative DFS from the root. Nodes it cannot reach hang
         // under the root: first those held only weakly (or by shortcuts), then any left.
@@ -104,6 +105,7 @@ impl Dominators {
             let under_pre: Vec<bool> = vertex.iter().map(|&v| under_root[v as usize]).collect();
             (page_pre, under_pre)
         };
+        super::profile::mark("page owned, DFS");
         let allowed_pre =
             |from: u32, to: usize| !(from != 0 && page_pre[to] && !page_pre[from as usize]);
 
@@ -157,6 +159,7 @@ impl Dominators {
                 v = next;
             }
         }
+        super::profile::mark("Lengauer-Tarjan");
         drop(label);
         drop(ancestor);
         drop(bucket_head);
@@ -186,6 +189,7 @@ impl Dominators {
             let d = vertex[idom_pre[w] as usize] as usize;
             retained[d] += retained[node];
         }
+        super::profile::mark("idom, retained sizes");
         Dominators { idom, retained }
     }
 

@@ -5,6 +5,7 @@
 pub mod dominators;
 pub mod graph;
 pub mod parse;
+mod profile;
 mod reader;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -73,6 +73,7 @@ pub fn parse<R: Read>(
     size_hint: Option<u64>,
     options: ParseOptions,
 ) -> Result<HeapSnapshot, CoreError> {
+    super::profile::start();
     let mut r = Reader::new(input);
     let mut doc = Document::new(options, size_hint);
 
@@ -90,9 +91,18 @@ pub fn parse<R: Read>(
         r.expect(b':')?;
         match key.as_str() {
             "snapshot" => doc.read_meta(&mut r, key_at)?,
-            "nodes" => doc.read_nodes(&mut r)?,
-            "edges" => doc.read_edges(&mut r)?,
-            "strings" if !options.ids_only => doc.read_strings(&mut r)?,
+            "nodes" => {
+                doc.read_nodes(&mut r)?;
+                super::profile::mark("parse nodes");
+            }
+            "edges" => {
+                doc.read_edges(&mut r)?;
+                super::profile::mark("parse edges");
+            }
+            "strings" if !options.ids_only => {
+                doc.read_strings(&mut r)?;
+                super::profile::mark("parse strings");
+            }
             _ => r.skip_value(None)?,
         }
         match r.peek_token("',' or '}'")? {
@@ -113,7 +123,9 @@ pub fn parse<R: Read>(
     if let Some(b) = r.peek()? {
         return Err(r.error(format!("unexpected {} after the document", describe(b))));
     }
-    doc.finish(r.offset())
+    let s = doc.finish(r.offset());
+    super::profile::mark("parse checks, CSR");
+    s
 }
 
 /// Where each field we use sits in a node record.
