@@ -21,6 +21,10 @@ pub struct Analysis {
 impl Analysis {
     pub fn new(snapshot: HeapSnapshot) -> Analysis {
         let dominators = Dominators::compute(&snapshot);
+        Analysis::with_dominators(snapshot, dominators)
+    }
+
+    fn with_dominators(snapshot: HeapSnapshot, dominators: Dominators) -> Analysis {
         let paths = PathTree::new(&snapshot, &DistanceFilter::new(&snapshot));
         super::profile::mark("distances (BFS)");
         Analysis {
@@ -93,24 +97,50 @@ pub struct HeapSummary {
 }
 
 /// Reads `path` and summarises it. `top` bounds `largest`.
+///
+/// Classes are summed before the distances are computed (they need only the dominator tree),
+/// so their temporaries and the distances are never in memory together.
 pub fn analyze(path: &Path, top: usize) -> Result<HeapSummary, CoreError> {
-    Ok(summarize(&Analysis::from_file(path)?, top))
+    let snapshot = read_file(path, ParseOptions::default())?;
+    let dominators = Dominators::compute(&snapshot);
+    let (classes, total_size) = class_summary(&snapshot, &dominators);
+    let a = Analysis::with_dominators(snapshot, dominators);
+    let largest = largest(&a, top);
+    super::profile::mark("largest objects");
+    Ok(HeapSummary {
+        node_count: a.snapshot.node_count() as u64,
+        edge_count: a.snapshot.edge_count() as u64,
+        total_size,
+        classes,
+        largest,
+    })
 }
 
-/// Dense class numbers per node, and the class names.
-fn class_index(s: &HeapSnapshot) -> (Vec<u32>, Vec<String>) {
-    let mut index: HashMap<u64, u32> = HashMap::new();
-    let mut names = Vec::new();
-    let mut of = Vec::with_capacity(s.node_count());
-    for n in 0..s.node_count() {
-        let next = names.len() as u32;
-        let c = *index.entry(s.class_key(n)).or_insert_with(|| {
-            names.push(s.class_name(n).into_owned());
-            next
-        });
-        of.push(c);
+/// Dense class numbers by class key (`HeapSnapshot::class_key`: below 256 a node type, above
+/// a string index), and the class names, numbered in node order.
+struct ClassIndex {
+    of_key: Vec<u32>,
+    names: Vec<String>,
+}
+
+impl ClassIndex {
+    fn new(s: &HeapSnapshot) -> ClassIndex {
+        let mut of_key = vec![u32::MAX; 256 + s.strings.len()];
+        let mut names = Vec::new();
+        for n in 0..s.node_count() {
+            let slot = &mut of_key[s.class_key(n) as usize];
+            if *slot == u32::MAX {
+                *slot = names.len() as u32;
+                names.push(s.class_name(n).into_owned());
+            }
+        }
+        ClassIndex { of_key, names }
     }
-    (of, names)
+
+    #[inline]
+    fn of(&self, s: &HeapSnapshot, n: usize) -> usize {
+        self.of_key[s.class_key(n) as usize] as usize
+    }
 }
 
 /// Visits the dominator tree depth-first, calling `visit(node, true)` before a node's children
@@ -135,9 +165,21 @@ fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, bool)) {
 
 /// The summary of an analysed snapshot.
 pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
-    let s = &a.snapshot;
+    let (classes, total_size) = class_summary(&a.snapshot, &a.dominators);
+    HeapSummary {
+        node_count: a.snapshot.node_count() as u64,
+        edge_count: a.snapshot.edge_count() as u64,
+        total_size,
+        classes,
+        largest: largest(a, top),
+    }
+}
+
+/// Every class (largest retained size first) and the sum of all self sizes.
+fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
     let n = s.node_count();
-    let (class_of, names) = class_index(s);
+    let mut index = ClassIndex::new(s);
+    let names = std::mem::take(&mut index.names);
     super::profile::mark("class index");
     let mut count = vec![0u64; names.len()];
     let mut self_size = vec![0u64; names.len()];
@@ -146,31 +188,32 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
     // DevTools leaves nodes without a size out of its summary (the synthetic root and GC root
     // categories), except native ones.
     let counted = |i: usize| s.self_size(i) > 0 || s.kind(i) == NodeKind::Native;
-    for (i, &c) in class_of.iter().enumerate() {
+    for i in 0..n {
         total += s.self_size(i);
         if !counted(i) {
             continue;
         }
-        let c = c as usize;
+        let c = index.of(s, i);
         count[c] += 1;
         self_size[c] += s.self_size(i);
     }
     // A node adds its retained size to its class unless an ancestor in the dominator tree
     // already did (DevTools' calculateClassesRetainedSize).
     let mut active = vec![false; names.len()];
-    let mut marked = vec![false; n];
-    walk_dominator_tree(&a.dominators, |i, enter| {
-        let c = class_of[i] as usize;
+    // Whether a node is the one that made its class active (one bit per node).
+    let mut marked = vec![0u64; n.div_ceil(64)];
+    walk_dominator_tree(d, |i, enter| {
+        let c = index.of(s, i);
         if !enter {
-            if marked[i] {
+            if marked[i / 64] & (1 << (i % 64)) != 0 {
                 active[c] = false;
             }
             return;
         }
         if !active[c] && counted(i) {
-            retained[c] += a.dominators.retained[i];
+            retained[c] += d.retained[i];
             active[c] = true;
-            marked[i] = true;
+            marked[i / 64] |= 1 << (i % 64);
         }
     });
     drop(marked);
@@ -193,20 +236,39 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
             .then(x.name.cmp(&y.name))
     });
 
-    let mut candidates: Vec<u32> = (0..n as u32)
-        .filter(|&i| !matches!(s.kind(i as usize), NodeKind::Synthetic | NodeKind::Hidden))
-        .collect();
-    let by_retained = |x: &u32, y: &u32| {
-        a.dominators.retained[*y as usize]
-            .cmp(&a.dominators.retained[*x as usize])
-            .then(x.cmp(y))
-    };
-    if candidates.len() > top && top > 0 {
-        candidates.select_nth_unstable_by(top - 1, by_retained);
+    (classes, total)
+}
+
+/// The `top` objects with the largest retained sizes, largest first (synthetic and `(system)`
+/// nodes left out; equal sizes by node order), with their retainer paths.
+fn largest(a: &Analysis, top: usize) -> Vec<LargeObject> {
+    use std::cmp::Reverse;
+    let s = &a.snapshot;
+    let retained = &a.dominators.retained;
+    // A min-heap of the best `top` so far, by (retained size, earlier node first).
+    let mut best: std::collections::BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
+        std::collections::BinaryHeap::new();
+    if top > 0 {
+        for (i, &size) in retained.iter().enumerate() {
+            if matches!(s.kind(i), NodeKind::Synthetic | NodeKind::Hidden) {
+                continue;
+            }
+            let key = (size, Reverse(i as u32));
+            if best.len() < top {
+                best.push(Reverse(key));
+            } else if best.peek().is_some_and(|min| key > min.0) {
+                best.pop();
+                best.push(Reverse(key));
+            }
+        }
     }
-    candidates.truncate(top);
-    candidates.sort_by(by_retained);
-    let largest = candidates
+    let mut candidates: Vec<u32> = best.into_iter().map(|Reverse((_, Reverse(i)))| i).collect();
+    candidates.sort_by(|x, y| {
+        retained[*y as usize]
+            .cmp(&retained[*x as usize])
+            .then(x.cmp(y))
+    });
+    candidates
         .into_iter()
         .map(|i| {
             let i = i as usize;
@@ -221,15 +283,7 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
                 retainers,
             }
         })
-        .collect();
-    super::profile::mark("classes, largest");
-    HeapSummary {
-        node_count: n as u64,
-        edge_count: s.edge_count() as u64,
-        total_size: total,
-        classes,
-        largest,
-    }
+        .collect()
 }
 
 /// Objects that leaked between snapshots, grouped by class and retainer path.

@@ -34,28 +34,32 @@ pub struct Dominators {
 
 impl Dominators {
     /// Computes the dominator tree and the retained sizes of `s`.
+    ///
+    /// Memory is the constraint (a snapshot of millions of nodes): the retainer index is built
+    /// after the DFS, in preorder numbers, and holds only the retainers numbered after their
+    /// target (the others only matter through their minimum, kept in `label` until the vertex
+    /// is linked). Buckets live in arrays that are free at the time: the head of `v`'s bucket
+    /// in `semi[v]` (unused until `v` is processed, and `v`'s bucket is empty by then), the
+    /// next link of `v` in `first[v + 1]` (read for the last time when `v` is processed).
     pub fn compute(s: &HeapSnapshot) -> Dominators {
         let n = s.node_count();
         let essential = |from: usize, e: usize| -> bool {
             let kind = s.edge_kind(e);
             !(kind == EdgeKind::Weak || (kind == EdgeKind::Shortcut && from != ROOT))
         };
-        // Retainers over essential edges only: the largest structure here, dropped early.
-        let (first_retainer, mut retainer_node) = retainer_index(s, essential);
-        super::profile::mark("retainer index");
-
         // 1. Preorder numbering by an iterative DFS from the root. Nodes it cannot reach hang
         // under the root: first those held only weakly (or by shortcuts), then any left.
+        let page = page_owned(s);
+        let allowed = |from: usize, e: usize| -> bool {
+            let to = s.edge_target(e);
+            essential(from, e) && !(from != ROOT && page[to] && !page[from])
+        };
+        let mut dfn = vec![UNDEF; n];
         let mut vertex: Vec<u32> = Vec::with_capacity(n);
         let mut parent: Vec<u32> = Vec::with_capacity(n);
-        let (page_pre, under_pre) = {
-            let page = page_owned(s);
-            let allowed = |from: usize, e: usize| -> bool {
-                let to = s.edge_target(e);
-                essential(from, e) && !(from != ROOT && page[to] && !page[from])
-            };
-            let mut dfn = vec![UNDEF; n];
-            let mut under_root = vec![false; n];
+        // Hung under the root, by preorder number.
+        let mut under = BitSet::new(n);
+        {
             let mut stack: Vec<(u32, u32)> = Vec::new();
             let mut dfs =
                 |start: usize, dfn: &mut Vec<u32>, vertex: &mut Vec<u32>, parent: &mut Vec<u32>| {
@@ -86,51 +90,89 @@ impl Dominators {
                 };
             dfs(ROOT, &mut dfn, &mut vertex, &mut parent);
             if vertex.len() < n {
+                // DevTools' hasOnlyWeakRetainers: no essential edge into the node at all.
+                let mut retained = BitSet::new(n);
+                for from in 0..n {
+                    for e in s.edges(from) {
+                        if essential(from, e) {
+                            retained.set(s.edge_target(e));
+                        }
+                    }
+                }
                 for pass in 0..2 {
                     for i in 0..n {
-                        let only_weak = first_retainer[i] == first_retainer[i + 1];
-                        if dfn[i] != UNDEF || (pass == 0 && !only_weak) {
+                        if dfn[i] != UNDEF || (pass == 0 && retained.get(i)) {
                             continue;
                         }
-                        under_root[i] = true;
+                        under.set(vertex.len());
                         dfs(i, &mut dfn, &mut vertex, &mut parent);
                     }
                 }
             }
-            // From here on everything is in preorder numbers.
-            for r in retainer_node.iter_mut() {
-                *r = dfn[*r as usize];
-            }
-            let page_pre: Vec<bool> = vertex.iter().map(|&v| page[v as usize]).collect();
-            let under_pre: Vec<bool> = vertex.iter().map(|&v| under_root[v as usize]).collect();
-            (page_pre, under_pre)
-        };
+        }
         super::profile::mark("page owned, DFS");
-        let allowed_pre =
-            |from: u32, to: usize| !(from != 0 && page_pre[to] && !page_pre[from as usize]);
 
-        // 2. Lengauer–Tarjan in reverse preorder: semidominators through EVAL with path
+        // 2. Retainers in preorder numbers, over the allowed edges. `label[w]` starts as the
+        // least retainer numbered before `w` (its DFS parent at most); `first`/`rev` index those
+        // numbered after it, which need EVAL.
+        let mut label: Vec<u32> = (0..n as u32).collect();
+        let mut first = vec![0u32; n + 1];
+        for from in 0..n {
+            let f = dfn[from];
+            for e in s.edges(from) {
+                if !allowed(from, e) {
+                    continue;
+                }
+                let t = dfn[s.edge_target(e)];
+                if under.get(t as usize) {
+                    continue;
+                }
+                if f > t {
+                    first[t as usize + 1] += 1;
+                } else if f < label[t as usize] {
+                    label[t as usize] = f;
+                }
+            }
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        // Fill with first[t] as the cursor, then shift the offsets back into place.
+        let mut rev = vec![0u32; first[n] as usize];
+        for from in 0..n {
+            let f = dfn[from];
+            for e in s.edges(from) {
+                if !allowed(from, e) {
+                    continue;
+                }
+                let t = dfn[s.edge_target(e)] as usize;
+                if f as usize > t && !under.get(t) {
+                    rev[first[t] as usize] = f;
+                    first[t] += 1;
+                }
+            }
+        }
+        for i in (1..=n).rev() {
+            first[i] = first[i - 1];
+        }
+        first[0] = 0;
+        drop(dfn);
+        drop(page);
+        super::profile::mark("retainer index");
+
+        // 3. Lengauer–Tarjan in reverse preorder: semidominators through EVAL with path
         // compression (iterative), then each bucket gives its members a relative dominator.
-        // `bucket_next[v]` becomes v's dominator once v leaves its bucket.
         // The forest of LINK starts as the DFS tree: `ancestor` is `parent`, and a vertex counts
         // as linked once the loop has passed it (numbers >= `t`), which saves an array.
-        let mut semi: Vec<u32> = (0..n as u32).collect();
-        let mut label: Vec<u32> = (0..n as u32).collect();
+        let mut semi = vec![UNDEF; n];
         let mut ancestor = parent;
-        let mut bucket_head = vec![UNDEF; n];
-        let mut bucket_next = vec![UNDEF; n];
         let mut path: Vec<u32> = Vec::new();
         for w in (1..n).rev() {
-            let node = vertex[w] as usize;
-            let mut sw = semi[w];
-            if under_pre[w] {
-                sw = 0;
+            let sw = if under.get(w) {
+                0
             } else {
-                let slots = first_retainer[node] as usize..first_retainer[node + 1] as usize;
-                for &from in &retainer_node[slots] {
-                    if !allowed_pre(from, w) {
-                        continue;
-                    }
+                let mut sw = label[w];
+                for &from in &rev[first[w] as usize..first[w + 1] as usize] {
                     let u = eval(
                         from,
                         w as u32 + 1,
@@ -141,17 +183,19 @@ impl Dominators {
                     );
                     sw = sw.min(semi[u as usize]);
                 }
-            }
+                sw
+            };
+            label[w] = w as u32;
+            // semi[w] held w's bucket, empty by now (its members were all linked under w).
             semi[w] = sw;
-            bucket_next[w] = bucket_head[sw as usize];
-            bucket_head[sw as usize] = w as u32;
+            first[w + 1] = std::mem::replace(&mut semi[sw as usize], w as u32);
             // LINK(parent, w): w is linked from now on (t = w).
             let p = ancestor[w];
-            let mut v = std::mem::replace(&mut bucket_head[p as usize], UNDEF);
+            let mut v = std::mem::replace(&mut semi[p as usize], UNDEF);
             while v != UNDEF {
-                let next = bucket_next[v as usize];
+                let next = first[v as usize + 1];
                 let u = eval(v, w as u32, &mut ancestor, &mut label, &semi, &mut path);
-                bucket_next[v as usize] = if semi[u as usize] < semi[v as usize] {
+                first[v as usize + 1] = if semi[u as usize] < semi[v as usize] {
                     u
                 } else {
                     p
@@ -162,13 +206,13 @@ impl Dominators {
         super::profile::mark("Lengauer-Tarjan");
         drop(label);
         drop(ancestor);
-        drop(bucket_head);
         drop(path);
-        drop(retainer_node);
-        drop(first_retainer);
-        drop(page_pre);
-        drop(under_pre);
-        let mut idom_pre = bucket_next;
+        drop(rev);
+        drop(under);
+        // first[w + 1] is w's relative dominator now.
+        let mut idom_pre = first;
+        idom_pre.copy_within(1.., 0);
+        idom_pre.truncate(n);
         idom_pre[0] = 0;
         for w in 1..n {
             if idom_pre[w] != semi[w] {
@@ -177,17 +221,17 @@ impl Dominators {
         }
         drop(semi);
 
-        // 3. Back to node ordinals; retained sizes bottom-up (everything a node dominates
+        // 4. Back to node ordinals; retained sizes bottom-up (everything a node dominates
         // comes after it in preorder).
         let mut idom = vec![ROOT as u32; n];
         for (w, &node) in vertex.iter().enumerate() {
             idom[node as usize] = vertex[idom_pre[w] as usize];
         }
+        drop(idom_pre);
         let mut retained: Vec<u64> = (0..n).map(|i| s.self_size(i)).collect();
         for w in (1..n).rev() {
             let node = vertex[w] as usize;
-            let d = vertex[idom_pre[w] as usize] as usize;
-            retained[d] += retained[node];
+            retained[idom[node] as usize] += retained[node];
         }
         super::profile::mark("idom, retained sizes");
         Dominators { idom, retained }
@@ -205,14 +249,18 @@ impl Dominators {
         for i in 0..n {
             first[i + 1] += first[i];
         }
-        let mut fill = first.clone();
+        // Fill from the back with first[d + 1] as the cursor (children stay in node order):
+        // it ends where d's children start, so the offsets shift down by one.
         let mut children = vec![0u32; n.saturating_sub(1)];
-        for (i, &d) in self.idom.iter().enumerate() {
+        for (i, &d) in self.idom.iter().enumerate().rev() {
             if i != ROOT {
-                children[fill[d as usize] as usize] = i as u32;
-                fill[d as usize] += 1;
+                let slot = &mut first[d as usize + 1];
+                *slot -= 1;
+                children[*slot as usize] = i as u32;
             }
         }
+        first.copy_within(1.., 0);
+        first[n] = children.len() as u32;
         (first, children)
     }
 }
@@ -248,40 +296,23 @@ fn eval(
     label[v as usize]
 }
 
-/// The retainers of every node over the edges `keep` accepts, as CSR: node `n` is held by
-/// `nodes[first[n]..first[n + 1]]`. A node without any is held only weakly (or by shortcuts),
-/// DevTools' `hasOnlyWeakRetainers`.
-fn retainer_index(s: &HeapSnapshot, keep: impl Fn(usize, usize) -> bool) -> (Vec<u32>, Vec<u32>) {
-    let n = s.node_count();
-    let mut first = vec![0u32; n + 1];
-    let mut total = 0usize;
-    for from in 0..n {
-        for e in s.edges(from) {
-            if keep(from, e) {
-                first[s.edge_target(e) + 1] += 1;
-                total += 1;
-            }
-        }
+/// A fixed-size set of small integers, one bit each.
+struct BitSet(Vec<u64>);
+
+impl BitSet {
+    fn new(n: usize) -> BitSet {
+        BitSet(vec![0; n.div_ceil(64)])
     }
-    for i in 0..n {
-        first[i + 1] += first[i];
+
+    #[inline]
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
     }
-    // Fill with first[to] as the cursor, then shift the offsets back into place.
-    let mut nodes = vec![0u32; total];
-    for from in 0..n {
-        for e in s.edges(from) {
-            if keep(from, e) {
-                let to = s.edge_target(e);
-                nodes[first[to] as usize] = from as u32;
-                first[to] += 1;
-            }
-        }
+
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
     }
-    for i in (1..=n).rev() {
-        first[i] = first[i - 1];
-    }
-    first[0] = 0;
-    (first, nodes)
 }
 
 /// DevTools' `markPageOwnedNodes`: everything reachable over non-weak edges from the root's

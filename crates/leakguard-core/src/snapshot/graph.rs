@@ -100,7 +100,7 @@ impl EdgeKind {
 pub(crate) struct StringTable {
     pub(crate) data: String,
     /// `ends[i]` is where string `i` ends; it starts where `i - 1` ends.
-    pub(crate) ends: Vec<usize>,
+    pub(crate) ends: Vec<u32>,
 }
 
 impl StringTable {
@@ -113,8 +113,8 @@ impl StringTable {
         if i >= self.ends.len() {
             return "";
         }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.data.get(start..self.ends[i]).unwrap_or("")
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.data.get(start..self.ends[i] as usize).unwrap_or("")
     }
 }
 

@@ -520,14 +520,16 @@ impl Document {
             return Err(r.error("\"strings\" appears twice"));
         }
         let mut data: Vec<u8> = Vec::new();
-        let mut ends: Vec<usize> = Vec::new();
+        let mut ends: Vec<u32> = Vec::new();
         r.expect(b'[')?;
         if r.peek_token("a string or ']'")? == b']' {
             r.expect(b']')?;
         } else {
             loop {
                 r.read_string_into(&mut data)?;
-                ends.push(data.len());
+                let end = u32::try_from(data.len())
+                    .map_err(|_| r.error("strings longer than 4 GiB in all are not supported"))?;
+                ends.push(end);
                 match r.peek_token("',' or ']'")? {
                     b',' => r.expect(b',')?,
                     b']' => {
