@@ -39,7 +39,206 @@ pub fn read_file(path: &Path, options: ParseOptions) -> Result<HeapSnapshot, Cor
             reason: "EISDIR: illegal operation on a directory".into(),
         });
     }
-    parse(file, Some(meta.len()), options)
+    if meta.len() >= PARALLEL_MIN_SIZE {
+        if let Some(s) = parse_parallel(&file, meta.len(), options) {
+            return Ok(s);
+        }
+    }
+    // Small files, unusual layouts, and every error (reported by the sequential parser, with
+    // its offsets) go this way.
+    parse(
+        ReadRange::new(&file, 0, meta.len()),
+        Some(meta.len()),
+        options,
+    )
+}
+
+/// Files from this size on are parsed on two threads.
+const PARALLEL_MIN_SIZE: u64 = 1 << 20;
+
+/// Positional reads (`pread`): threads read their own parts of one file.
+pub(crate) trait ReadAt: Sync {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+}
+
+impl ReadAt for File {
+    #[cfg(unix)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+
+    #[cfg(windows)]
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::windows::fs::FileExt::seek_read(self, buf, offset)
+    }
+
+    #[cfg(not(any(unix, windows)))]
+    fn read_at(&self, _buf: &mut [u8], _offset: u64) -> std::io::Result<usize> {
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
+}
+
+impl ReadAt for [u8] {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let start = (offset as usize).min(self.len());
+        let n = buf.len().min(self.len() - start);
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+}
+
+/// The bytes `pos..end` of a `ReadAt` as a `Read`.
+pub(crate) struct ReadRange<'a, F: ReadAt + ?Sized> {
+    src: &'a F,
+    pos: u64,
+    end: u64,
+}
+
+impl<'a, F: ReadAt + ?Sized> ReadRange<'a, F> {
+    pub(crate) fn new(src: &'a F, pos: u64, end: u64) -> Self {
+        ReadRange { src, pos, end }
+    }
+}
+
+impl<F: ReadAt + ?Sized> Read for ReadRange<'_, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min((self.end - self.pos) as usize);
+        if n == 0 {
+            return Ok(0);
+        }
+        let k = self.src.read_at(&mut buf[..n], self.pos)?;
+        self.pos += k as u64;
+        Ok(k)
+    }
+}
+
+/// The snapshot parsed on two threads, or `None` when anything is unusual (an error, the meta
+/// after the arrays, `strings` before them, a key twice): the caller then parses sequentially,
+/// which reports any error with its offset.
+///
+/// This thread reads the meta, parses `nodes`, skims past `edges` (numbers only: the first `]`
+/// ends it) and reads `strings` and the rest. Meanwhile a second thread skims past `nodes` and
+/// parses `edges`. Both must agree on where the arrays are.
+pub(crate) fn parse_parallel<F: ReadAt + ?Sized>(
+    src: &F,
+    len: u64,
+    options: ParseOptions,
+) -> Option<HeapSnapshot> {
+    super::profile::start();
+    let mut r = Reader::new(ReadRange::new(src, 0, len));
+    let mut doc = Document::new(options, Some(len));
+    r.expect(b'{').ok()?;
+    loop {
+        if r.peek_token("a key").ok()? != b'"' {
+            return None;
+        }
+        let key_at = r.offset();
+        let key = r.read_string().ok()?;
+        r.expect(b':').ok()?;
+        match key.as_str() {
+            "snapshot" => doc.read_meta(&mut r, key_at).ok()?,
+            "nodes" => break,
+            "edges" | "strings" => return None,
+            _ => r.skip_value(None).ok()?,
+        }
+        r.expect(b',').ok()?;
+    }
+    let meta = doc.meta.take()?;
+    r.skip_ws().ok()?;
+    let nodes_at = r.offset();
+    drop(r);
+    let node_cap = doc.capacity(meta.node_count, meta.nodes.fields);
+    let edge_cap = doc.capacity(meta.edge_count, meta.edges.fields);
+    let reader_at = |at: u64| {
+        let mut r = Reader::new(ReadRange::new(src, at, len));
+        r.set_base(at);
+        r
+    };
+    // After an array: the keys up to `edges` (true) or `strings` (false), skipping others.
+    fn next_key<R: Read>(r: &mut Reader<R>) -> Option<bool> {
+        loop {
+            r.expect(b',').ok()?;
+            if r.peek_token("a key").ok()? != b'"' {
+                return None;
+            }
+            let key = r.read_string().ok()?;
+            r.expect(b':').ok()?;
+            match key.as_str() {
+                "edges" => return Some(true),
+                "strings" => return Some(false),
+                "snapshot" | "nodes" => return None,
+                _ => r.skip_value(None).ok()?,
+            }
+        }
+    }
+    let meta_ref = &meta;
+    let outcome = std::thread::scope(|scope| {
+        let edges_job = scope.spawn(move || {
+            let mut r = reader_at(nodes_at);
+            r.skip_number_array().ok()?;
+            let nodes_end = r.offset();
+            if !next_key(&mut r)? {
+                return None;
+            }
+            r.skip_ws().ok()?;
+            let at = r.offset();
+            let edges = read_edge_array(&mut r, meta_ref, options, edge_cap).ok()?;
+            Some((edges, nodes_end, (at, r.offset())))
+        });
+        let mut r = reader_at(nodes_at);
+        let nodes = read_node_array(&mut r, meta_ref, options, node_cap).ok();
+        let nodes_end = r.offset();
+        super::profile::mark("parse nodes");
+        // Skim `edges`, then `strings` and whatever follows it.
+        let rest = (|| -> Option<(u64, u64)> {
+            if !next_key(&mut r)? {
+                return None;
+            }
+            r.skip_ws().ok()?;
+            let at = r.offset();
+            r.skip_number_array().ok()?;
+            let edges_range = (at, r.offset());
+            if next_key(&mut r)? {
+                return None;
+            }
+            if options.ids_only {
+                r.skip_value(None).ok()?;
+            } else {
+                doc.read_strings(&mut r).ok()?;
+            }
+            super::profile::mark("parse strings");
+            loop {
+                match r.peek_token("',' or '}'").ok()? {
+                    b',' => r.expect(b',').ok()?,
+                    b'}' => {
+                        r.expect(b'}').ok()?;
+                        break;
+                    }
+                    _ => return None,
+                }
+                let key = r.read_string().ok()?;
+                r.expect(b':').ok()?;
+                if matches!(key.as_str(), "snapshot" | "nodes" | "edges" | "strings") {
+                    return None;
+                }
+                r.skip_value(None).ok()?;
+            }
+            r.skip_ws().ok()?;
+            r.peek().ok()?.is_none().then_some(edges_range)
+        })();
+        let edges = edges_job.join().ok().flatten();
+        super::profile::mark("parse edges (thread)");
+        let (edges, skimmed_nodes_end, edges_range) = edges?;
+        (rest? == edges_range && skimmed_nodes_end == nodes_end).then_some((nodes?, edges))
+    });
+    let (nodes, edges) = outcome?;
+    doc.meta = Some(meta);
+    doc.nodes = Some(nodes);
+    doc.nodes_at = nodes_at;
+    doc.edges = Some(edges);
+    let s = doc.finish(len).ok();
+    super::profile::mark("parse checks, CSR");
+    s
 }
 
 /// `ENOENT: no such file or directory (os error 2)`: the code Node users know first.
@@ -149,6 +348,8 @@ struct EdgeLayout {
     to: usize,
     types: u64,
     node_fields: u64,
+    /// `ceil(2^64 / node_fields)`: divides a 32-bit `to_node` by a multiply (Lemire).
+    node_fields_magic: u64,
     node_count: Option<u64>,
 }
 
@@ -225,6 +426,7 @@ impl Meta {
             to: find(&edge_fields, "edge_fields", "to_node")?,
             types: edge_types.len() as u64,
             node_fields: node_fields.len() as u64,
+            node_fields_magic: (u64::MAX / (node_fields.len() as u64).max(1)).wrapping_add(1),
             node_count,
         };
         Ok(Meta {
@@ -256,7 +458,8 @@ struct Nodes {
 }
 
 impl Nodes {
-    #[inline]
+    /// One number; a record is stored when its last field arrives.
+    #[inline(always)]
     fn push(&mut self, l: &NodeLayout, ids_only: bool, v: u64, at: u64) -> Res<()> {
         if self.k == 0 {
             self.rec_at = at;
@@ -270,6 +473,10 @@ impl Nodes {
             return Ok(());
         }
         self.k = 0;
+        self.record(l, ids_only)
+    }
+
+    fn record(&mut self, l: &NodeLayout, ids_only: bool) -> Res<()> {
         let at = self.rec_at;
         let err = |reason: String| CoreError::Snapshot { offset: at, reason };
         let rec = &self.rec;
@@ -314,7 +521,8 @@ struct Edges {
 }
 
 impl Edges {
-    #[inline]
+    /// One number; a record is stored when its last field arrives.
+    #[inline(always)]
     fn push(&mut self, l: &EdgeLayout, ids_only: bool, v: u64, at: u64) -> Res<()> {
         if self.k == 0 {
             self.rec_at = at;
@@ -328,6 +536,10 @@ impl Edges {
             return Ok(());
         }
         self.k = 0;
+        self.record(l, ids_only)
+    }
+
+    fn record(&mut self, l: &EdgeLayout, ids_only: bool) -> Res<()> {
         self.count += 1;
         if ids_only {
             return Ok(());
@@ -343,13 +555,19 @@ impl Edges {
             )));
         }
         let to = rec[l.to];
-        if !to.is_multiple_of(l.node_fields) {
+        // to / node_fields without a division instruction (tens of cycles, per edge).
+        let (ordinal, rem) = if to <= u64::from(u32::MAX) && l.node_fields > 1 {
+            let q = ((u128::from(l.node_fields_magic) * u128::from(to)) >> 64) as u64;
+            (q, to - q * l.node_fields)
+        } else {
+            (to / l.node_fields, to % l.node_fields)
+        };
+        if rem != 0 {
             return Err(err(format!(
                 "edge to_node {to} is not a multiple of the {} node fields",
                 l.node_fields
             )));
         }
-        let ordinal = to / l.node_fields;
         if let Some(count) = l.node_count {
             if ordinal >= count {
                 return Err(err(format!(
@@ -363,6 +581,45 @@ impl Edges {
         self.to.push(to_u32(ordinal, "edge target").map_err(err)?);
         Ok(())
     }
+}
+
+/// Reads the `nodes` array (at `r`) into columns, `cap` nodes reserved.
+fn read_node_array<R: Read>(
+    r: &mut Reader<R>,
+    meta: &Meta,
+    options: ParseOptions,
+    cap: usize,
+) -> Res<Nodes> {
+    let mut nodes = Nodes::default();
+    nodes.id.reserve_exact(cap);
+    if !options.ids_only {
+        nodes.ntype.reserve_exact(cap);
+        nodes.name.reserve_exact(cap);
+        nodes.self_size.reserve_exact(cap);
+        // One more: the counts become CSR offsets with an end marker.
+        nodes.edge_count.reserve_exact(cap + 1);
+    }
+    let (layout, ids_only) = (meta.nodes, options.ids_only);
+    r.read_uint_array(|v, at| nodes.push(&layout, ids_only, v, at))?;
+    Ok(nodes)
+}
+
+/// Reads the `edges` array (at `r`) into columns, `cap` edges reserved.
+fn read_edge_array<R: Read>(
+    r: &mut Reader<R>,
+    meta: &Meta,
+    options: ParseOptions,
+    cap: usize,
+) -> Res<Edges> {
+    let mut edges = Edges::default();
+    if !options.ids_only {
+        edges.etype.reserve_exact(cap);
+        edges.name.reserve_exact(cap);
+        edges.to.reserve_exact(cap);
+    }
+    let (layout, ids_only) = (meta.edges, options.ids_only);
+    r.read_uint_array(|v, at| edges.push(&layout, ids_only, v, at))?;
+    Ok(edges)
 }
 
 fn to_u32(v: u64, what: &str) -> Result<u32, String> {
@@ -457,18 +714,7 @@ impl Document {
         match &self.meta {
             Some(meta) => {
                 let cap = self.capacity(meta.node_count, meta.nodes.fields);
-                let mut nodes = Nodes::default();
-                nodes.id.reserve(cap);
-                if !self.options.ids_only {
-                    nodes.ntype.reserve(cap);
-                    nodes.name.reserve(cap);
-                    nodes.self_size.reserve(cap);
-                    // One more: the counts become CSR offsets with an end marker.
-                    nodes.edge_count.reserve(cap + 1);
-                }
-                let (layout, ids_only) = (meta.nodes, self.options.ids_only);
-                r.read_uint_array(|v, at| nodes.push(&layout, ids_only, v, at))?;
-                self.nodes = Some(nodes);
+                self.nodes = Some(read_node_array(r, meta, self.options, cap)?);
             }
             None => {
                 let mut raw = Vec::new();
@@ -490,16 +736,8 @@ impl Document {
         }
         match &self.meta {
             Some(meta) => {
-                let mut edges = Edges::default();
-                if !self.options.ids_only {
-                    let cap = self.capacity(meta.edge_count, meta.edges.fields);
-                    edges.etype.reserve(cap);
-                    edges.name.reserve(cap);
-                    edges.to.reserve(cap);
-                }
-                let (layout, ids_only) = (meta.edges, self.options.ids_only);
-                r.read_uint_array(|v, at| edges.push(&layout, ids_only, v, at))?;
-                self.edges = Some(edges);
+                let cap = self.capacity(meta.edge_count, meta.edges.fields);
+                self.edges = Some(read_edge_array(r, meta, self.options, cap)?);
             }
             None => {
                 let mut raw = Vec::new();
@@ -851,6 +1089,70 @@ mod tests {
         assert!(reason.contains("no \"snapshot\""), "{reason}");
         let (offset, _) = err(format!("{json} x").as_bytes());
         assert_eq!(offset, json.len() as u64 + 1);
+    }
+
+    fn assert_same(a: &HeapSnapshot, b: &HeapSnapshot) {
+        assert_eq!(a.node_type, b.node_type);
+        assert_eq!(a.node_name, b.node_name);
+        assert_eq!(a.node_id, b.node_id);
+        assert_eq!(a.self_size, b.self_size);
+        assert_eq!(a.large_sizes, b.large_sizes);
+        assert_eq!(a.first_edge, b.first_edge);
+        assert_eq!(a.edge_type, b.edge_type);
+        assert_eq!(a.edge_name, b.edge_name);
+        assert_eq!(a.edge_to, b.edge_to);
+        assert_eq!(a.strings.data, b.strings.data);
+        assert_eq!(a.strings.ends, b.strings.ends);
+        assert_eq!(a.node_type_names, b.node_type_names);
+        assert_eq!(a.edge_type_names, b.edge_type_names);
+    }
+
+    /// The two-thread parser gives the sequential parser's result, or declines (`None`) and
+    /// leaves the document (and its error) to the sequential parser. It never accepts a
+    /// document the sequential parser rejects.
+    #[test]
+    fn parallel_parse_matches_sequential_or_declines() {
+        let json = sample().json();
+        let check = |text: &[u8], options: ParseOptions| {
+            let seq = parse(text, Some(text.len() as u64), options);
+            match (seq, parse_parallel(text, text.len() as u64, options)) {
+                (Ok(a), Some(b)) => assert_same(&a, &b),
+                (Err(e), Some(_)) => panic!("parallel accepted a document rejected with {e}"),
+                (_, None) => {}
+            }
+        };
+        for options in [ParseOptions::default(), ParseOptions { ids_only: true }] {
+            let whole = parse_parallel(json.as_bytes(), json.len() as u64, options);
+            assert!(
+                whole.is_some(),
+                "a V8-shaped document is parsed in parallel"
+            );
+            check(json.as_bytes(), options);
+            for cut in 0..json.len() {
+                check(&json.as_bytes()[..cut], options);
+            }
+            for (from, to) in [
+                ("3,4,28,", "3,4,700,"),
+                ("3,4,28,", "3,4,29,"),
+                ("\"node_count\":5", "\"node_count\":6"),
+                ("\"edge_count\":6", "\"edge_count\":7"),
+                ("\"nodes\":[9,", "\"nodes\":[42,"),
+                ("\"edges\":[1,", "\"edges\":[1,x"),
+                ("\"edges\":[1,", "\"edges\":[1,\"]\","),
+                ("\"edges\":[1,", "\"edges\":[[1],"),
+                ("\"nodes\":[9,", "\"nodes\":[9]]["),
+                ("\"strings\":[", "\"nodes\":[],\"strings\":["),
+                ("\"strings\":[", "\"x\":{\"edges\":[]},\"strings\":["),
+                ("\"edges\":", "\"edges\" :"),
+            ] {
+                let bad = json.replacen(from, to, 1);
+                assert_ne!(bad, json, "{from}");
+                check(bad.as_bytes(), options);
+            }
+            let tail = format!("{}, \"nodes\": []}}", json.trim_end().trim_end_matches('}'));
+            check(tail.as_bytes(), options);
+            assert!(parse_parallel(tail.as_bytes(), tail.len() as u64, options).is_none());
+        }
     }
 
     #[test]

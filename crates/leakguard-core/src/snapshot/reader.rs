@@ -39,6 +39,27 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Makes offsets count from `base`: the reader starts at that offset of a larger input.
+    pub(crate) fn set_base(&mut self, base: u64) {
+        self.base = base;
+    }
+
+    /// Skips `[ ... ]` up to the first `]`: enough for an array of numbers (the caller parses
+    /// the part for real later and fails on anything else).
+    pub(crate) fn skip_number_array(&mut self) -> Res<()> {
+        self.expect(b'[')?;
+        loop {
+            if let Some(i) = memchr::memchr(b']', &self.buf[self.pos..self.len]) {
+                self.pos += i + 1;
+                return Ok(());
+            }
+            self.pos = self.len;
+            if !self.fill()? {
+                return Err(self.error("unexpected end of file inside an array"));
+            }
+        }
+    }
+
     /// Absolute byte offset of the next unread byte.
     #[inline]
     pub(crate) fn offset(&self) -> u64 {
