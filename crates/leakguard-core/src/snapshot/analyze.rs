@@ -430,11 +430,11 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 // of sessions: `sessions['a81f']`), are blurred.
                 let name = if k == last
                     || s.edge_kind(e).is_indexed()
-                    || s.strings.get(s.edge_name[e]).parse::<u64>().is_ok()
+                    || s.strings.get(s.edge_name(e)).parse::<u64>().is_ok()
                 {
                     u32::MAX
                 } else {
-                    s.edge_name[e]
+                    s.edge_name(e)
                 };
                 (s.edge_type[e], name, s.class_key(s.edge_target(e)))
             })

@@ -95,6 +95,52 @@ impl EdgeKind {
     }
 }
 
+/// Unsigned integers of up to 32 bits, each stored in as many bits as the largest needs.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Packed {
+    /// One spare word at the end: a value may straddle two words.
+    words: Vec<u64>,
+    bits: u32,
+    len: usize,
+}
+
+impl Packed {
+    pub(crate) fn new(values: &[u32]) -> Packed {
+        let max = values.iter().copied().max().unwrap_or(0);
+        let bits = (32 - max.leading_zeros()).max(1);
+        let total = values.len() as u64 * u64::from(bits);
+        let mut words = vec![0u64; total.div_ceil(64) as usize + 1];
+        for (i, &v) in values.iter().enumerate() {
+            let bit = i as u64 * u64::from(bits);
+            let (w, off) = ((bit / 64) as usize, (bit % 64) as u32);
+            words[w] |= u64::from(v) << off;
+            if off + bits > 64 {
+                words[w + 1] |= u64::from(v) >> (64 - off);
+            }
+        }
+        Packed {
+            words,
+            bits,
+            len: values.len(),
+        }
+    }
+
+    /// Value `i`; 0 past the end.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> u32 {
+        if i >= self.len {
+            return 0;
+        }
+        let bit = i as u64 * u64::from(self.bits);
+        let (w, off) = ((bit / 64) as usize, (bit % 64) as u32);
+        let mut v = self.words[w] >> off;
+        if off + self.bits > 64 {
+            v |= self.words[w + 1] << (64 - off);
+        }
+        (v & ((1u64 << self.bits) - 1)) as u32
+    }
+}
+
 /// The `strings` table: all strings in one buffer.
 #[derive(Debug, Default)]
 pub(crate) struct StringTable {
@@ -136,7 +182,8 @@ pub struct HeapSnapshot {
     /// CSR: edges of node `n` are `first_edge[n]..first_edge[n + 1]` (length nodes + 1).
     pub(crate) first_edge: Vec<u32>,
     pub(crate) edge_type: Vec<u8>,
-    pub(crate) edge_name: Vec<u32>,
+    /// Bit-packed: read through `edge_name(e)` (needed for labels and a few filters only).
+    pub(crate) edge_name: Packed,
     /// Target node ordinal.
     pub(crate) edge_to: Vec<u32>,
     pub(crate) strings: StringTable,
@@ -222,6 +269,12 @@ impl HeapSnapshot {
         self.edge_kind_of_type[self.edge_type[e] as usize]
     }
 
+    /// The edge's `name_or_index`: a string index, or an index for element and hidden edges.
+    #[inline]
+    pub fn edge_name(&self, e: usize) -> u32 {
+        self.edge_name.get(e)
+    }
+
     /// The edge's type as the snapshot names it (`property`, `context`, ...).
     pub fn edge_type_name(&self, e: usize) -> &str {
         &self.edge_type_names[self.edge_type[e] as usize]
@@ -236,7 +289,7 @@ impl HeapSnapshot {
     /// and shortcut edges by name; a name made only of digits (V8 names the slots of hash
     /// tables that way) reads as an index too: `[42]`.
     pub fn edge_label(&self, e: usize) -> String {
-        let v = self.edge_name[e];
+        let v = self.edge_name(e);
         if self.edge_kind(e).is_indexed() {
             return format!("[{v}]");
         }
@@ -251,5 +304,40 @@ impl HeapSnapshot {
     /// The ordinal of the node with snapshot id `id`, if present (linear scan).
     pub fn find_id(&self, id: u32) -> Option<usize> {
         self.node_id.iter().position(|&x| x == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Packed;
+
+    #[test]
+    fn packed_values_read_back_at_every_width() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for bits in 0..=32u32 {
+            let values: Vec<u32> = (0..1000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    if bits == 0 {
+                        0
+                    } else {
+                        (x >> (64 - bits)) as u32
+                    }
+                })
+                .chain([if bits == 0 {
+                    0
+                } else {
+                    u32::MAX >> (32 - bits)
+                }])
+                .collect();
+            let p = Packed::new(&values);
+            for (i, &v) in values.iter().enumerate() {
+                assert_eq!(p.get(i), v, "bits {bits}, index {i}");
+            }
+            assert_eq!(p.get(values.len()), 0);
+        }
+        assert_eq!(Packed::new(&[]).get(0), 0);
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::graph::{EdgeKind, HeapSnapshot, NodeKind, StringTable};
+use super::graph::{EdgeKind, HeapSnapshot, NodeKind, Packed, StringTable};
 use super::reader::{describe, Reader, Res};
 use crate::CoreError;
 
@@ -182,7 +182,10 @@ pub(crate) fn parse_parallel<F: ReadAt + ?Sized>(
             }
             r.skip_ws().ok()?;
             let at = r.offset();
-            let edges = read_edge_array(&mut r, meta_ref, options, edge_cap).ok()?;
+            let mut edges = read_edge_array(&mut r, meta_ref, options, edge_cap).ok()?;
+            if !options.ids_only {
+                edges.pack();
+            }
             Some((edges, nodes_end, (at, r.offset())))
         });
         let mut r = reader_at(nodes_at);
@@ -455,6 +458,8 @@ struct Nodes {
     edge_count: Vec<u32>,
     /// Sum of edge_count, to check against the edges.
     edge_total: u64,
+    /// The largest name index, to check against the strings.
+    max_name: u32,
 }
 
 impl Nodes {
@@ -492,8 +497,9 @@ impl Nodes {
             )));
         }
         self.ntype.push(ty as u8);
-        self.name
-            .push(to_u32(rec[l.name], "node name index").map_err(err)?);
+        let name = to_u32(rec[l.name], "node name index").map_err(err)?;
+        self.max_name = self.max_name.max(name);
+        self.name.push(name);
         let size = rec[l.size];
         if size >= u64::from(u32::MAX) {
             self.large_sizes.insert(self.self_size.len() as u32, size);
@@ -517,6 +523,10 @@ struct Edges {
     count: u64,
     etype: Vec<u8>,
     name: Vec<u32>,
+    /// `name`, once packed.
+    packed: Option<Packed>,
+    /// The largest name per edge type, to check against the strings.
+    max_name: Vec<u32>,
     to: Vec<u32>,
 }
 
@@ -576,8 +586,13 @@ impl Edges {
             }
         }
         self.etype.push(ty as u8);
-        self.name
-            .push(to_u32(rec[l.name], "edge name or index").map_err(err)?);
+        let name = to_u32(rec[l.name], "edge name or index").map_err(err)?;
+        if self.max_name.len() != l.types as usize {
+            self.max_name.resize(l.types as usize, 0);
+        }
+        let max = &mut self.max_name[ty as usize];
+        *max = (*max).max(name);
+        self.name.push(name);
         self.to.push(to_u32(ordinal, "edge target").map_err(err)?);
         Ok(())
     }
@@ -620,6 +635,16 @@ fn read_edge_array<R: Read>(
     let (layout, ids_only) = (meta.edges, options.ids_only);
     r.read_uint_array(|v, at| edges.push(&layout, ids_only, v, at))?;
     Ok(edges)
+}
+
+impl Edges {
+    /// Packs the names (the u32 column is dropped).
+    fn pack(&mut self) {
+        if self.packed.is_none() {
+            self.packed = Some(Packed::new(&self.name));
+            self.name = Vec::new();
+        }
+    }
 }
 
 fn to_u32(v: u64, what: &str) -> Result<u32, String> {
@@ -801,7 +826,7 @@ impl Document {
         };
         let meta = self.meta.ok_or_else(|| missing("snapshot"))?;
         let nodes = self.nodes.ok_or_else(|| missing("nodes"))?;
-        let edges = self.edges.ok_or_else(|| missing("edges"))?;
+        let mut edges = self.edges.ok_or_else(|| missing("edges"))?;
         let at_nodes = |reason: String| CoreError::Snapshot {
             offset: self.nodes_at,
             reason,
@@ -861,12 +886,13 @@ impl Document {
             )));
         }
         let strings = self.strings.ok_or_else(|| missing("strings"))?;
-        if let Some((i, &bad)) = nodes
-            .name
-            .iter()
-            .enumerate()
-            .find(|(_, &s)| s as usize >= strings.len())
-        {
+        if nodes.max_name as usize >= strings.len() {
+            let (i, &bad) = nodes
+                .name
+                .iter()
+                .enumerate()
+                .find(|(_, &s)| s as usize >= strings.len())
+                .unwrap_or((0, &0));
             return Err(at_nodes(format!(
                 "node {i} (id {}) names string {bad} but there are only {} strings",
                 nodes.id[i],
@@ -878,17 +904,33 @@ impl Document {
             .iter()
             .map(|t| EdgeKind::from_name(t))
             .collect();
-        for (i, (&t, &name)) in edges.etype.iter().zip(&edges.name).enumerate() {
-            if !edge_kind_of_type[t as usize].is_indexed() && name as usize >= strings.len() {
-                return Err(at_edges(format!(
-                    "edge {i} names string {name} but there are only {} strings",
-                    strings.len()
-                )));
+        edges.pack();
+        let names = edges.packed.unwrap_or_default();
+        let named_past_end =
+            edges.max_name.iter().enumerate().any(|(t, &max)| {
+                !edge_kind_of_type[t].is_indexed() && max as usize >= strings.len()
+            });
+        if named_past_end {
+            for (i, &t) in edges.etype.iter().enumerate() {
+                let name = names.get(i);
+                if !edge_kind_of_type[t as usize].is_indexed() && name as usize >= strings.len() {
+                    return Err(at_edges(format!(
+                        "edge {i} names string {name} but there are only {} strings",
+                        strings.len()
+                    )));
+                }
             }
         }
+        // Targets were checked against snapshot.node_count while parsing, when it is given.
+        let unchecked = if meta.node_count.is_none() {
+            usize::MAX
+        } else {
+            0
+        };
         if let Some((i, &to)) = edges
             .to
             .iter()
+            .take(unchecked)
             .enumerate()
             .find(|(_, &to)| to as usize >= node_count)
         {
@@ -923,7 +965,7 @@ impl Document {
             large_sizes: nodes.large_sizes,
             first_edge,
             edge_type: edges.etype,
-            edge_name: edges.name,
+            edge_name: names,
             edge_to: edges.to,
             strings,
         })

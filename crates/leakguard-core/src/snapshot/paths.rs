@@ -67,15 +67,15 @@ impl DistanceFilter {
             NodeKind::Hidden
                 if self.native_context == Some(s.node_name[from])
                     && !kind.is_indexed()
-                    && self.sloppy_function_map == Some(s.edge_name[e]) =>
+                    && self.sloppy_function_map == Some(s.edge_name(e)) =>
             {
                 false
             }
             NodeKind::Array if self.map_descriptors == Some(s.node_name[from]) => {
                 let index = if kind.is_indexed() {
-                    Some(u64::from(s.edge_name[e]))
+                    Some(u64::from(s.edge_name(e)))
                 } else {
-                    s.strings.get(s.edge_name[e]).parse::<u64>().ok()
+                    s.strings.get(s.edge_name(e)).parse::<u64>().ok()
                 };
                 match index {
                     Some(i) => i < 2 || i % 3 != 1,
