@@ -436,7 +436,11 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 } else {
                     s.edge_name(e)
                 };
-                (s.edge_type[e], name, s.class_key(s.edge_target(e)))
+                (
+                    s.edge_type_index(e) as u8,
+                    name,
+                    s.class_key(s.edge_target(e)),
+                )
             })
             .collect();
         let g = groups

@@ -52,44 +52,41 @@ impl Dominators {
         let page = page_owned(s);
         let allowed = |from: usize, e: usize| -> bool {
             let to = s.edge_target(e);
-            essential(from, e) && !(from != ROOT && page[to] && !page[from])
+            essential(from, e) && !(from != ROOT && page.get(to) && !page.get(from))
         };
+        // Preorder number of each node; turned into its inverse (`vertex`) in place later.
         let mut dfn = vec![UNDEF; n];
-        let mut vertex: Vec<u32> = Vec::with_capacity(n);
         let mut parent: Vec<u32> = Vec::with_capacity(n);
         // Hung under the root, by preorder number.
         let mut under = BitSet::new(n);
         {
             let mut stack: Vec<(u32, u32)> = Vec::new();
-            let mut dfs =
-                |start: usize, dfn: &mut Vec<u32>, vertex: &mut Vec<u32>, parent: &mut Vec<u32>| {
-                    dfn[start] = vertex.len() as u32;
-                    vertex.push(start as u32);
-                    parent.push(0);
-                    stack.push((start as u32, s.first_edge[start]));
-                    while let Some(top) = stack.last_mut() {
-                        let node = top.0 as usize;
-                        let e = top.1 as usize;
-                        if e < s.first_edge[node + 1] as usize {
-                            top.1 += 1;
-                            if !allowed(node, e) {
-                                continue;
-                            }
-                            let child = s.edge_target(e);
-                            if dfn[child] != UNDEF {
-                                continue;
-                            }
-                            dfn[child] = vertex.len() as u32;
-                            vertex.push(child as u32);
-                            parent.push(dfn[node]);
-                            stack.push((child as u32, s.first_edge[child]));
-                        } else {
-                            stack.pop();
+            let mut dfs = |start: usize, dfn: &mut Vec<u32>, parent: &mut Vec<u32>| {
+                dfn[start] = parent.len() as u32;
+                parent.push(0);
+                stack.push((start as u32, s.first_edge[start]));
+                while let Some(top) = stack.last_mut() {
+                    let node = top.0 as usize;
+                    let e = top.1 as usize;
+                    if e < s.first_edge[node + 1] as usize {
+                        top.1 += 1;
+                        if !allowed(node, e) {
+                            continue;
                         }
+                        let child = s.edge_target(e);
+                        if dfn[child] != UNDEF {
+                            continue;
+                        }
+                        dfn[child] = parent.len() as u32;
+                        parent.push(dfn[node]);
+                        stack.push((child as u32, s.first_edge[child]));
+                    } else {
+                        stack.pop();
                     }
-                };
-            dfs(ROOT, &mut dfn, &mut vertex, &mut parent);
-            if vertex.len() < n {
+                }
+            };
+            dfs(ROOT, &mut dfn, &mut parent);
+            if parent.len() < n {
                 // DevTools' hasOnlyWeakRetainers: no essential edge into the node at all.
                 let mut retained = BitSet::new(n);
                 for from in 0..n {
@@ -104,8 +101,8 @@ impl Dominators {
                         if dfn[i] != UNDEF || (pass == 0 && retained.get(i)) {
                             continue;
                         }
-                        under.set(vertex.len());
-                        dfs(i, &mut dfn, &mut vertex, &mut parent);
+                        under.set(parent.len());
+                        dfs(i, &mut dfn, &mut parent);
                     }
                 }
             }
@@ -156,8 +153,8 @@ impl Dominators {
             first[i] = first[i - 1];
         }
         first[0] = 0;
-        drop(dfn);
         drop(page);
+        let vertex = invert(dfn);
         super::profile::mark("retainer index");
 
         // 3. Lengauer–Tarjan in reverse preorder: semidominators through EVAL with path
@@ -296,6 +293,17 @@ fn eval(
     label[v as usize]
 }
 
+/// The inverse of a permutation of `0..n`. (In place, by following cycles, it took 130 ms
+/// more on 2.9M nodes: a cache miss per step. The copy costs no more peak memory: `semi` is
+/// not allocated yet.)
+fn invert(p: Vec<u32>) -> Vec<u32> {
+    let mut q = vec![0u32; p.len()];
+    for (i, &v) in p.iter().enumerate() {
+        q[v as usize] = i as u32;
+    }
+    q
+}
+
 /// A fixed-size set of small integers, one bit each.
 struct BitSet(Vec<u64>);
 
@@ -317,9 +325,9 @@ impl BitSet {
 
 /// DevTools' `markPageOwnedNodes`: everything reachable over non-weak edges from the root's
 /// shortcut targets (global objects) and from `(Document DOM trees)`.
-fn page_owned(s: &HeapSnapshot) -> Vec<bool> {
+fn page_owned(s: &HeapSnapshot) -> BitSet {
     let n = s.node_count();
-    let mut page = vec![false; n];
+    let mut page = BitSet::new(n);
     let mut stack: Vec<u32> = Vec::new();
     for e in s.edges(ROOT) {
         let to = s.edge_target(e);
@@ -330,18 +338,18 @@ fn page_owned(s: &HeapSnapshot) -> Vec<bool> {
             EdgeKind::Shortcut => true,
             _ => false,
         };
-        if entry && !page[to] {
-            page[to] = true;
+        if entry && !page.get(to) {
+            page.set(to);
             stack.push(to as u32);
         }
     }
     while let Some(node) = stack.pop() {
         for e in s.edges(node as usize) {
             let to = s.edge_target(e);
-            if page[to] || s.edge_kind(e) == EdgeKind::Weak {
+            if page.get(to) || s.edge_kind(e) == EdgeKind::Weak {
                 continue;
             }
-            page[to] = true;
+            page.set(to);
             stack.push(to as u32);
         }
     }
@@ -382,7 +390,7 @@ mod tests {
             let to = s.edge_target(e);
             kind != EdgeKind::Weak
                 && (kind != EdgeKind::Shortcut || from == ROOT)
-                && !(from != ROOT && page[to] && !page[from])
+                && !(from != ROOT && page.get(to) && !page.get(from))
         };
         let reach = |extra: &[usize], removed: usize| -> Vec<bool> {
             let mut seen = vec![false; n];
@@ -536,6 +544,24 @@ mod tests {
         assert_eq!(d.idom[2 * n], 0);
         assert_eq!(d.idom[2 * n - 1] as usize, 2 * n - 3);
         assert_eq!(d.retained[1], n as u64);
+    }
+
+    #[test]
+    fn permutations_invert() {
+        let mut x: u64 = 88172645463325252;
+        for n in [0usize, 1, 2, 3, 10, 1000] {
+            let mut p: Vec<u32> = (0..n as u32).collect();
+            for i in (1..n).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                p.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let q = invert(p.clone());
+            for (i, &v) in p.iter().enumerate() {
+                assert_eq!(q[v as usize], i as u32);
+            }
+        }
     }
 
     #[test]

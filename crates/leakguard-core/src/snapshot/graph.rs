@@ -181,11 +181,12 @@ pub struct HeapSnapshot {
     pub(crate) large_sizes: std::collections::HashMap<u32, u64>,
     /// CSR: edges of node `n` are `first_edge[n]..first_edge[n + 1]` (length nodes + 1).
     pub(crate) first_edge: Vec<u32>,
-    pub(crate) edge_type: Vec<u8>,
     /// Bit-packed: read through `edge_name(e)` (needed for labels and a few filters only).
     pub(crate) edge_name: Packed,
-    /// Target node ordinal.
-    pub(crate) edge_to: Vec<u32>,
+    /// Per edge: target node ordinal `<< edge_type_bits`, or'd with the type index.
+    pub(crate) edge_to_type: Vec<u32>,
+    /// Bits of the type index in `edge_to_type` (enough for every type in the meta).
+    pub(crate) edge_type_bits: u32,
     pub(crate) strings: StringTable,
 }
 
@@ -197,7 +198,7 @@ impl HeapSnapshot {
 
     /// Number of edges (references) in the snapshot.
     pub fn edge_count(&self) -> usize {
-        self.edge_to.len()
+        self.edge_to_type.len()
     }
 
     /// The snapshot id of a node (stable across snapshots of one process).
@@ -266,7 +267,13 @@ impl HeapSnapshot {
 
     #[inline]
     pub fn edge_kind(&self, e: usize) -> EdgeKind {
-        self.edge_kind_of_type[self.edge_type[e] as usize]
+        self.edge_kind_of_type[self.edge_type_index(e)]
+    }
+
+    /// The edge's type: an index into `meta.edge_types`.
+    #[inline]
+    pub(crate) fn edge_type_index(&self, e: usize) -> usize {
+        (self.edge_to_type[e] & ((1 << self.edge_type_bits) - 1)) as usize
     }
 
     /// The edge's `name_or_index`: a string index, or an index for element and hidden edges.
@@ -277,12 +284,12 @@ impl HeapSnapshot {
 
     /// The edge's type as the snapshot names it (`property`, `context`, ...).
     pub fn edge_type_name(&self, e: usize) -> &str {
-        &self.edge_type_names[self.edge_type[e] as usize]
+        &self.edge_type_names[self.edge_type_index(e)]
     }
 
     #[inline]
     pub fn edge_target(&self, e: usize) -> usize {
-        self.edge_to[e] as usize
+        (self.edge_to_type[e] >> self.edge_type_bits) as usize
     }
 
     /// The edge's label: element and hidden edges as `[index]`, property, context, internal

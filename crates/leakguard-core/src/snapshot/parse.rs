@@ -350,6 +350,8 @@ struct EdgeLayout {
     name: usize,
     to: usize,
     types: u64,
+    /// Bits for a type index next to the target in `Edges::to_type`.
+    type_bits: u32,
     node_fields: u64,
     /// `ceil(2^64 / node_fields)`: divides a 32-bit `to_node` by a multiply (Lemire).
     node_fields_magic: u64,
@@ -428,6 +430,7 @@ impl Meta {
             name: find(&edge_fields, "edge_fields", "name_or_index")?,
             to: find(&edge_fields, "edge_fields", "to_node")?,
             types: edge_types.len() as u64,
+            type_bits: 64 - (edge_types.len().max(1) as u64 - 1).leading_zeros(),
             node_fields: node_fields.len() as u64,
             node_fields_magic: (u64::MAX / (node_fields.len() as u64).max(1)).wrapping_add(1),
             node_count,
@@ -521,13 +524,13 @@ struct Edges {
     k: usize,
     rec_at: u64,
     count: u64,
-    etype: Vec<u8>,
+    /// Target ordinal << `type_bits` | type index (see `HeapSnapshot::edge_to_type`).
+    to_type: Vec<u32>,
     name: Vec<u32>,
     /// `name`, once packed.
     packed: Option<Packed>,
     /// The largest name per edge type, to check against the strings.
     max_name: Vec<u32>,
-    to: Vec<u32>,
 }
 
 impl Edges {
@@ -585,7 +588,6 @@ impl Edges {
                 )));
             }
         }
-        self.etype.push(ty as u8);
         let name = to_u32(rec[l.name], "edge name or index").map_err(err)?;
         if self.max_name.len() != l.types as usize {
             self.max_name.resize(l.types as usize, 0);
@@ -593,7 +595,14 @@ impl Edges {
         let max = &mut self.max_name[ty as usize];
         *max = (*max).max(name);
         self.name.push(name);
-        self.to.push(to_u32(ordinal, "edge target").map_err(err)?);
+        if ordinal >= 1 << (32 - l.type_bits) {
+            return Err(err(format!(
+                "edge to_node {to}: more than {} nodes are not supported",
+                1u64 << (32 - l.type_bits)
+            )));
+        }
+        self.to_type
+            .push(((ordinal as u32) << l.type_bits) | ty as u32);
         Ok(())
     }
 }
@@ -628,9 +637,8 @@ fn read_edge_array<R: Read>(
 ) -> Res<Edges> {
     let mut edges = Edges::default();
     if !options.ids_only {
-        edges.etype.reserve_exact(cap);
+        edges.to_type.reserve_exact(cap);
         edges.name.reserve_exact(cap);
-        edges.to.reserve_exact(cap);
     }
     let (layout, ids_only) = (meta.edges, options.ids_only);
     r.read_uint_array(|v, at| edges.push(&layout, ids_only, v, at))?;
@@ -911,8 +919,9 @@ impl Document {
                 !edge_kind_of_type[t].is_indexed() && max as usize >= strings.len()
             });
         if named_past_end {
-            for (i, &t) in edges.etype.iter().enumerate() {
+            for (i, &v) in edges.to_type.iter().enumerate() {
                 let name = names.get(i);
+                let t = v & ((1 << meta.edges.type_bits) - 1);
                 if !edge_kind_of_type[t as usize].is_indexed() && name as usize >= strings.len() {
                     return Err(at_edges(format!(
                         "edge {i} names string {name} but there are only {} strings",
@@ -927,12 +936,13 @@ impl Document {
         } else {
             0
         };
-        if let Some((i, &to)) = edges
-            .to
+        if let Some((i, to)) = edges
+            .to_type
             .iter()
             .take(unchecked)
+            .map(|&v| v >> meta.edges.type_bits)
             .enumerate()
-            .find(|(_, &to)| to as usize >= node_count)
+            .find(|&(_, to)| to as usize >= node_count)
         {
             return Err(at_edges(format!(
                 "edge {i} points to node {to} but there are only {node_count} nodes"
@@ -964,9 +974,10 @@ impl Document {
             self_size: nodes.self_size,
             large_sizes: nodes.large_sizes,
             first_edge,
-            edge_type: edges.etype,
+
             edge_name: names,
-            edge_to: edges.to,
+            edge_to_type: edges.to_type,
+            edge_type_bits: meta.edges.type_bits,
             strings,
         })
     }
@@ -1140,9 +1151,9 @@ mod tests {
         assert_eq!(a.self_size, b.self_size);
         assert_eq!(a.large_sizes, b.large_sizes);
         assert_eq!(a.first_edge, b.first_edge);
-        assert_eq!(a.edge_type, b.edge_type);
+        assert_eq!(a.edge_to_type, b.edge_to_type);
+        assert_eq!(a.edge_type_bits, b.edge_type_bits);
         assert_eq!(a.edge_name, b.edge_name);
-        assert_eq!(a.edge_to, b.edge_to);
         assert_eq!(a.strings.data, b.strings.data);
         assert_eq!(a.strings.ends, b.strings.ends);
         assert_eq!(a.node_type_names, b.node_type_names);
