@@ -18,6 +18,8 @@
 //! recursion: heaps are millions deep), in preorder numbers. The dominator tree is unique, so
 //! the result is the one DevTools computes. Retained sizes are `u64`, summed bottom-up.
 
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind};
 
 const ROOT: usize = 0;
@@ -59,6 +61,8 @@ impl Dominators {
         let mut parent: Vec<u32> = Vec::with_capacity(n);
         // Hung under the root, by preorder number.
         let mut under = BitSet::new(n);
+        // The edges `allowed` accepts, noted as the DFS goes over each edge once.
+        let mut ok = BitSet::new(s.edge_count());
         {
             let mut stack: Vec<(u32, u32)> = Vec::new();
             let mut dfs = |start: usize, dfn: &mut Vec<u32>, parent: &mut Vec<u32>| {
@@ -73,6 +77,7 @@ impl Dominators {
                         if !allowed(node, e) {
                             continue;
                         }
+                        ok.set(e);
                         let child = s.edge_target(e);
                         if dfn[child] != UNDEF {
                             continue;
@@ -112,47 +117,72 @@ impl Dominators {
         // 2. Retainers in preorder numbers, over the allowed edges. `label[w]` starts as the
         // least retainer numbered before `w` (its DFS parent at most); `first`/`rev` index those
         // numbered after it, which need EVAL.
-        let mut label: Vec<u32> = (0..n as u32).collect();
+        // Two threads, each over the retainers in half of the edges (by source node): counts
+        // per target into its own array, then fills its own slots of each target's range.
+        let label: Vec<AtomicU32> = (0..n as u32).map(AtomicU32::new).collect();
+        let mid = s
+            .first_edge
+            .partition_point(|&f| (f as usize) < s.edge_count() / 2);
+        let mid = mid.min(n);
+        let count = |sources: std::ops::Range<usize>, counts: &mut [u32]| {
+            for from in sources {
+                let f = dfn[from];
+                for e in s.edges(from) {
+                    if !ok.get(e) {
+                        continue;
+                    }
+                    let t = dfn[s.edge_target(e)];
+                    if under.get(t as usize) {
+                        continue;
+                    }
+                    if f > t {
+                        counts[t as usize + 1] += 1;
+                    } else if f < label[t as usize].load(Relaxed) {
+                        label[t as usize].fetch_min(f, Relaxed);
+                    }
+                }
+            }
+        };
         let mut first = vec![0u32; n + 1];
-        for from in 0..n {
-            let f = dfn[from];
-            for e in s.edges(from) {
-                if !allowed(from, e) {
-                    continue;
-                }
-                let t = dfn[s.edge_target(e)];
-                if under.get(t as usize) {
-                    continue;
-                }
-                if f > t {
-                    first[t as usize + 1] += 1;
-                } else if f < label[t as usize] {
-                    label[t as usize] = f;
+        let mut upper = vec![0u32; n + 1];
+        std::thread::scope(|scope| {
+            scope.spawn(|| count(mid..n, &mut upper));
+            count(0..mid, &mut first);
+        });
+        // first[t] becomes where t's retainers start (the lower half's cursor), upper[t] where
+        // the upper half's start.
+        for t in 0..n {
+            let (a, b) = (first[t + 1], upper[t + 1]);
+            upper[t] = first[t] + a;
+            first[t + 1] = first[t] + a + b;
+        }
+        let rev: Vec<AtomicU32> = (0..first[n]).map(|_| AtomicU32::new(0)).collect();
+        let fill = |sources: std::ops::Range<usize>, cursor: &mut [u32]| {
+            for from in sources {
+                let f = dfn[from];
+                for e in s.edges(from) {
+                    if !ok.get(e) {
+                        continue;
+                    }
+                    let t = dfn[s.edge_target(e)] as usize;
+                    if f as usize > t && !under.get(t) {
+                        rev[cursor[t] as usize].store(f, Relaxed);
+                        cursor[t] += 1;
+                    }
                 }
             }
-        }
-        for i in 0..n {
-            first[i + 1] += first[i];
-        }
-        // Fill with first[t] as the cursor, then shift the offsets back into place.
-        let mut rev = vec![0u32; first[n] as usize];
-        for from in 0..n {
-            let f = dfn[from];
-            for e in s.edges(from) {
-                if !allowed(from, e) {
-                    continue;
-                }
-                let t = dfn[s.edge_target(e)] as usize;
-                if f as usize > t && !under.get(t) {
-                    rev[first[t] as usize] = f;
-                    first[t] += 1;
-                }
-            }
-        }
-        for i in (1..=n).rev() {
-            first[i] = first[i - 1];
-        }
+        };
+        std::thread::scope(|scope| {
+            scope.spawn(|| fill(mid..n, &mut upper));
+            fill(0..mid, &mut first);
+        });
+        // The upper half's cursor stopped where the next target starts.
+        drop(first);
+        let mut first = upper;
+        first.copy_within(0..n, 1);
         first[0] = 0;
+        let rev: Vec<u32> = rev.into_iter().map(AtomicU32::into_inner).collect();
+        let mut label: Vec<u32> = label.into_iter().map(AtomicU32::into_inner).collect();
         drop(page);
         let vertex = invert(dfn);
         super::profile::mark("retainer index");

@@ -148,13 +148,26 @@ impl<R: Read> Reader<R> {
 
     /// Consumes `expected` (after whitespace) or fails saying what was found instead.
     pub(crate) fn expect(&mut self, expected: u8) -> Res<()> {
-        let what = format!("'{}'", expected as char);
-        let b = self.peek_token(&what)?;
-        if b == expected {
+        // The common case first: no message built (this runs for every string and comma).
+        if self.pos < self.len && self.buf[self.pos] == expected {
             self.bump();
-            Ok(())
-        } else {
-            Err(self.error(format!("expected {what}, found {}", describe(b))))
+            return Ok(());
+        }
+        self.skip_ws()?;
+        match self.peek()? {
+            Some(b) if b == expected => {
+                self.bump();
+                Ok(())
+            }
+            Some(b) => Err(self.error(format!(
+                "expected '{}', found {}",
+                expected as char,
+                describe(b)
+            ))),
+            None => Err(self.error(format!(
+                "unexpected end of file, expected '{}'",
+                expected as char
+            ))),
         }
     }
 
