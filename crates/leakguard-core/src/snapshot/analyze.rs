@@ -199,24 +199,36 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
     }
     // A node adds its retained size to its class unless an ancestor in the dominator tree
     // already did (DevTools' calculateClassesRetainedSize).
+    // Depth-first over the dominator tree; each stack entry keeps the class its node made
+    // active (u32::MAX: none), to clear on the way out.
     let mut active = vec![false; names.len()];
-    // Whether a node is the one that made its class active (one bit per node).
-    let mut marked = vec![0u64; n.div_ceil(64)];
-    walk_dominator_tree(d, |i, enter| {
+    let enter = |i: usize, active: &mut [bool], retained: &mut [u64]| -> u32 {
         let c = index.of(s, i);
-        if !enter {
-            if marked[i / 64] & (1 << (i % 64)) != 0 {
-                active[c] = false;
-            }
-            return;
-        }
         if !active[c] && counted(i) {
             retained[c] += d.retained[i];
             active[c] = true;
-            marked[i / 64] |= 1 << (i % 64);
+            c as u32
+        } else {
+            u32::MAX
         }
-    });
-    drop(marked);
+    };
+    let (first, children) = d.children();
+    let mut stack: Vec<(u32, u32, u32)> = vec![(0, first[0], enter(0, &mut active, &mut retained))];
+    while let Some(top) = stack.last_mut() {
+        let node = top.0 as usize;
+        if top.1 < first[node + 1] {
+            let child = children[top.1 as usize];
+            top.1 += 1;
+            let activated = enter(child as usize, &mut active, &mut retained);
+            stack.push((child, first[child as usize], activated));
+        } else {
+            if top.2 != u32::MAX {
+                active[top.2 as usize] = false;
+            }
+            stack.pop();
+        }
+    }
+    drop((first, children, stack));
     super::profile::mark("class retained sizes");
     let mut classes: Vec<ClassSummary> = names
         .into_iter()

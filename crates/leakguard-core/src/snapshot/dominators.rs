@@ -145,10 +145,10 @@ impl Dominators {
         };
         let mut first = vec![0u32; n + 1];
         let mut upper = vec![0u32; n + 1];
-        std::thread::scope(|scope| {
-            scope.spawn(|| count(mid..n, &mut upper));
+        if !in_two(|| count(mid..n, &mut upper), || count(0..mid, &mut first)) {
+            count(mid..n, &mut upper);
             count(0..mid, &mut first);
-        });
+        }
         // first[t] becomes where t's retainers start (the lower half's cursor), upper[t] where
         // the upper half's start.
         for t in 0..n {
@@ -172,10 +172,10 @@ impl Dominators {
                 }
             }
         };
-        std::thread::scope(|scope| {
-            scope.spawn(|| fill(mid..n, &mut upper));
+        if !in_two(|| fill(mid..n, &mut upper), || fill(0..mid, &mut first)) {
+            fill(mid..n, &mut upper);
             fill(0..mid, &mut first);
-        });
+        }
         // The upper half's cursor stopped where the next target starts.
         drop(first);
         let mut first = upper;
@@ -290,6 +290,20 @@ impl Dominators {
         first[n] = children.len() as u32;
         (first, children)
     }
+}
+
+/// Runs `a` on a new thread and `b` on this one; `false` (neither ran) when the OS refuses a
+/// thread, so the caller can run both itself.
+fn in_two(a: impl FnOnce() + Send, b: impl FnOnce()) -> bool {
+    std::thread::scope(
+        |scope| match std::thread::Builder::new().spawn_scoped(scope, a) {
+            Ok(_) => {
+                b();
+                true
+            }
+            Err(_) => false,
+        },
+    )
 }
 
 /// Lengauer–Tarjan's EVAL: the vertex of minimum semidominator on the forest path from `v` up to

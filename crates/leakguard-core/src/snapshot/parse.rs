@@ -173,21 +173,24 @@ pub(crate) fn parse_parallel<F: ReadAt + ?Sized>(
     }
     let meta_ref = &meta;
     let outcome = std::thread::scope(|scope| {
-        let edges_job = scope.spawn(move || {
-            let mut r = reader_at(nodes_at);
-            r.skip_number_array().ok()?;
-            let nodes_end = r.offset();
-            if !next_key(&mut r)? {
-                return None;
-            }
-            r.skip_ws().ok()?;
-            let at = r.offset();
-            let mut edges = read_edge_array(&mut r, meta_ref, options, edge_cap).ok()?;
-            if !options.ids_only {
-                edges.pack();
-            }
-            Some((edges, nodes_end, (at, r.offset())))
-        });
+        // No second thread (the OS refused one): the sequential parser does it all.
+        let edges_job = std::thread::Builder::new()
+            .spawn_scoped(scope, move || {
+                let mut r = reader_at(nodes_at);
+                r.skip_number_array().ok()?;
+                let nodes_end = r.offset();
+                if !next_key(&mut r)? {
+                    return None;
+                }
+                r.skip_ws().ok()?;
+                let at = r.offset();
+                let mut edges = read_edge_array(&mut r, meta_ref, options, edge_cap).ok()?;
+                if !options.ids_only {
+                    edges.pack();
+                }
+                Some((edges, nodes_end, (at, r.offset())))
+            })
+            .ok()?;
         let mut r = reader_at(nodes_at);
         let nodes = read_node_array(&mut r, meta_ref, options, node_cap).ok();
         let nodes_end = r.offset();
