@@ -52,6 +52,7 @@ impl Dominators {
         // 1. Preorder numbering by an iterative DFS from the root. Nodes it cannot reach hang
         // under the root: first those held only weakly (or by shortcuts), then any left.
         let page = page_owned(s);
+        super::profile::mark("page owned");
         let allowed = |from: usize, e: usize| -> bool {
             let to = s.edge_target(e);
             essential(from, e) && !(from != ROOT && page.get(to) && !page.get(from))
@@ -112,7 +113,7 @@ impl Dominators {
                 }
             }
         }
-        super::profile::mark("page owned, DFS");
+        super::profile::mark("DFS");
 
         // 2. Retainers in preorder numbers, over the allowed edges. `label[w]` starts as the
         // least retainer numbered before `w` (its DFS parent at most); `first`/`rev` index those
