@@ -11,11 +11,11 @@ const leakyFile = path.join(fixture, 'suite', 'leaky.test.js')
 const matchersFile = path.join(fixture, 'suite', 'matchers.test.js')
 const jestBin = require.resolve('jest/bin/jest')
 
-function runFixture(config, extraArgs = []) {
+function runFixture(config, extraArgs = [], globals = null) {
   const r = spawnSync(process.execPath, [jestBin, '--config', path.join(fixture, 'jest.config.js'), '--json', '--ci', ...extraArgs], {
     cwd: path.join(__dirname, '..'),
     encoding: 'utf8',
-    env: { ...process.env, LEAKGUARD_JEST_FIXTURE_CONFIG: config ? JSON.stringify(config) : '' },
+    env: { ...process.env, LEAKGUARD_JEST_FIXTURE_CONFIG: config ? JSON.stringify(config) : '', LEAKGUARD_JEST_FIXTURE_GLOBALS: globals ? JSON.stringify(globals) : '' },
     timeout: 120000,
   })
   const report = JSON.parse(r.stdout)
@@ -116,6 +116,18 @@ test('ignore rules by event, emitter and add-site; kinds selection', () => {
   expect(run.tests['leaves an accidental global'].status).toBe('passed') // 'global' not selected
   const bySite = runFixture({ ignore: { sites: ['leaky\\.test\\.js'] }, kinds: ['listeners'] }, ['--runInBand', 'leaky|clean'])
   expect(Object.values(bySite.tests).every((t) => t.status === 'passed')).toBe(true)
+})
+
+test('options through the jest config key globals.leakguard, RegExps as "/.../" strings', () => {
+  const run = runFixture(null, ['--runInBand', 'leaky'], { ignore: { events: ['/^SIGUSR/'] }, kinds: ['listeners'] })
+  expect(run.tests['leaks a SIGUSR2 listener on process'].status).toBe('passed')
+  expect(run.tests['leaks a listener on a module-level emitter after an await'].status).toBe('failed')
+  const report = runFixture(null, ['--runInBand', 'leaky'], { report: true })
+  expect(report.status).toBe(0)
+  expect(report.stderr).toContain("leaked 1 listener for 'SIGUSR2' on process")
+  const bad = runFixture(null, ['--runInBand', 'clean'], { kinds: ['sockets'] })
+  expect(bad.status).toBe(1)
+  expect(JSON.stringify(bad)).toContain("the jest config's globals.leakguard is invalid")
 })
 
 test('configure() rejects bad options', () => {

@@ -41,7 +41,14 @@ async function netRun({ leaky }) {
   const port = await listen(server)
   await netChurn(port, N)
   while (closed < N) await new Promise((r) => setTimeout(r, 20))
-  const leaks = await leakguard.check()
+  let leaks = await leakguard.check()
+  // A dropped client socket can outlive the first GC on a loaded machine (its handle is
+  // released on a later tick): look again, briefly, before counting what is retained.
+  const retained = () => leaks.find((l) => l.kind === 'retained')?.count ?? 0
+  for (let i = 0; i < 5 && retained() > N; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    leaks = await leakguard.check()
+  }
   await closeServer(server)
   return leaks
 }

@@ -94,11 +94,29 @@ function startServer(guarded) {
   })
 }
 
+/** utime + stime of a live process in ms (Linux /proc; null elsewhere). */
+function serverCpuMs(pid) {
+  try {
+    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // USER_HZ is 100 on Linux
+  } catch {
+    return null
+  }
+}
+
 async function load(guarded, seconds) {
   const { child, port } = await startServer(guarded)
   try {
     const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 32, duration: seconds, pipelining: 1 })
-    return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx }
+    const cpuMs = serverCpuMs(child.pid)
+    return {
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      errors: result.errors + result.non2xx,
+      // the server's CPU time per request answered: steadier than req/s on a shared machine,
+      // where the load generator and other processes take the second core in turns
+      cpuUs: cpuMs === null ? null : (cpuMs * 1000) / result.requests.total,
+    }
   } finally {
     child.kill()
   }
@@ -119,13 +137,21 @@ async function benchHttp() {
       plain.push(await load(false, HTTP_SECONDS))
     }
   }
-  const p = { rps: median(plain.map((x) => x.rps)), p99: median(plain.map((x) => x.p99)) }
-  const g = { rps: median(guarded.map((x) => x.rps)), p99: median(guarded.map((x) => x.p99)) }
+  const summary = (runs) => ({
+    rps: median(runs.map((x) => x.rps)),
+    p99: median(runs.map((x) => x.p99)),
+    cpuUs: runs.some((x) => x.cpuUs === null) ? null : median(runs.map((x) => x.cpuUs)),
+  })
+  const p = summary(plain)
+  const g = summary(guarded)
   const errors = [...plain, ...guarded].reduce((s, x) => s + x.errors, 0)
   console.log(`\nhttp server, listener added+removed per request, autocannon 32 connections, median of ${HTTP_ROUNDS} interleaved ${HTTP_SECONDS}s runs`)
   console.log('configuration        req/s   vs plain     p99 ms   vs plain')
   console.log(`plain            ${p.rps.toFixed(0).padStart(9)}     1.000x   ${String(p.p99).padStart(8)}     1.000x`)
   console.log(`-r guard         ${g.rps.toFixed(0).padStart(9)}     ${ratio(g.rps, p.rps)}   ${String(g.p99).padStart(8)}     ${ratio(g.p99, p.p99)}   (target: >= 0.99x req/s, p99 unchanged)`)
+  if (p.cpuUs !== null && g.cpuUs !== null) {
+    console.log(`server CPU per request: plain ${p.cpuUs.toFixed(2)} us, guard ${g.cpuUs.toFixed(2)} us   ${ratio(g.cpuUs, p.cpuUs)}`)
+  }
   console.log(`all runs individually: plain ${plain.map((x) => x.rps.toFixed(0)).join(' ')}; guard ${guarded.map((x) => x.rps.toFixed(0)).join(' ')}; errors ${errors}`)
 }
 

@@ -57,6 +57,35 @@ function configure(options) {
   }
 }
 
+const REGEXP_STRING = /^\/(.+)\/([dgimsuvy]*)$/
+
+/**
+ * Options from the jest config: `globals: { leakguard: { ... } }`. jest hands `globals` to the
+ * workers as JSON, so a RegExp in an ignore list is written as a string '/.../flags'.
+ */
+function configureFromGlobals(g) {
+  const o = g.leakguard
+  if (o === undefined) return
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw v.typeError('globals.leakguard', 'an object', o)
+  const options = { ...o }
+  if (o.ignore !== null && typeof o.ignore === 'object') {
+    options.ignore = { ...o.ignore }
+    for (const [key, list] of Object.entries(o.ignore)) {
+      if (!Array.isArray(list)) continue
+      options.ignore[key] = list.map((p) => {
+        const m = typeof p === 'string' ? REGEXP_STRING.exec(p) : null
+        return m ? new RegExp(m[1], m[2]) : p
+      })
+    }
+  }
+  try {
+    configure(options)
+  } catch (err) {
+    err.message = `leakguard: the jest config's globals.leakguard is invalid: ${err.message}`
+    throw err
+  }
+}
+
 const matches = (list, value) =>
   typeof value === 'string' && list.some((p) => (typeof p === 'string' ? p === value : p.test(value)))
 
@@ -164,6 +193,7 @@ const matchers = {
 
 /** Registers the hooks and the matchers with jest's globals; called by `leakguard/jest`. */
 function register(g = globalThis) {
+  configureFromGlobals(g)
   if (g.expect && typeof g.expect.extend === 'function') g.expect.extend(matchers)
   g.beforeAll(() => leakguard.start(TEST_START_OPTIONS))
   g.beforeEach(() => leakguard.baseline())
