@@ -165,18 +165,28 @@ function buildParserBaseline() {
   return { bin: path.join(dir, 'target', 'release', 'v8-heap-parser-bench') }
 }
 
+// Node count and per-class count/self size must agree (the same file, read by three parsers): a
+// difference there fails the benchmark. Retained sizes depend on each tool's dominator rules
+// (which edges count, what is a root), so they are compared and reported, not required equal.
 function compare(reference, other, label, { retained = false } = {}) {
   const problems = []
+  const differences = []
+  let equal = 0
   if (other.nodeCount !== reference.nodeCount) problems.push(`node count ${other.nodeCount} vs ${reference.nodeCount}`)
   const byName = new Map(other.classes.map((c) => [c.name, c]))
   for (const c of reference.classes.slice(0, TOP)) {
     const o = byName.get(c.name)
     if (!o) problems.push(`class ${c.name} missing`)
     else if (o.count !== c.count || o.selfSize !== c.selfSize) problems.push(`${c.name}: count ${o.count} vs ${c.count}, self ${o.selfSize} vs ${c.selfSize}`)
-    else if (retained && o.retainedSize !== c.retainedSize) problems.push(`${c.name}: retained ${o.retainedSize} vs ${c.retainedSize}`)
+    else if (retained && o.retainedSize === c.retainedSize) equal++
+    else if (retained) differences.push({ name: c.name, other: o.retainedSize, ours: c.retainedSize, rel: Math.abs(o.retainedSize - c.retainedSize) / Math.max(1, c.retainedSize) })
   }
-  const what = retained ? 'count/self/retained size' : 'count/self size'
-  console.log(`  ${label} agrees with leakguard on node count and ${what} of the top ${TOP} classes: ${problems.length === 0 ? 'yes' : `NO (${problems.join('; ')})`}`)
+  console.log(`  ${label} agrees with leakguard on node count and count/self size of the top ${TOP} classes: ${problems.length === 0 ? 'yes' : `NO (${problems.join('; ')})`}`)
+  if (retained) {
+    differences.sort((a, b) => b.rel - a.rel)
+    const worst = differences.slice(0, 3).map((d) => `${d.name} ${d.other} vs ${d.ours} (${(100 * d.rel).toFixed(3)}%)`)
+    console.log(`  retained size of the top ${TOP} classes: ${equal} equal${differences.length ? `, ${differences.length} differ (${label}'s vs leakguard's; largest: ${worst.join('; ')})` : ''}`)
+  }
   return problems.length === 0
 }
 
