@@ -6,7 +6,8 @@
 //   the major GC that collected it, reads v8.getHeapStatistics() and arms the next sentinel. At
 //   most one reading per interval, and nothing at all on the GC path. (A perf_hooks 'gc'
 //   PerformanceObserver sees every GC but costs every GC: a bare one measured +0.4 us of CPU per
-//   request, ~4%, in the http server of bench/guard.bench.js, with ~200 scavenges/s. In an app so
+//   request, ~4%, in one run with the http server of bench/guard.bench.js at ~200 scavenges/s;
+//   the end-to-end figure did not move measurably when it went, so part of that was noise. In an app so
 //   idle that the sentinel is not promoted within an interval, a scavenge may collect it: that
 //   reading then includes old-generation garbage, which the trend's rising-floor rule takes as
 //   noise.)
