@@ -200,7 +200,7 @@ export interface GuardOptions {
   window?: number
   /** Minimum rise over the window of a listener count (or closed members / retained objects) (`LEAKGUARD_THRESHOLD`). @default 10 */
   threshold?: number
-  /** Watch heap used after GC (GC events through perf_hooks; GC is never forced) (`LEAKGUARD_HEAP`). @default true */
+  /** Watch heap used after GC (read when a sentinel object dies in a major GC; GC is never forced) (`LEAKGUARD_HEAP`). @default true */
   heap?: boolean
   /** Minimum rise of heap used after GC over the window, in bytes (`LEAKGUARD_HEAP_THRESHOLD`). @default 33554432 (32 MiB) */
   heapThreshold?: number
