@@ -80,7 +80,14 @@ test('without explain: no snapshot, no retainers; the fixed server has nothing t
   try {
     await churn(fixed.port, { count: 10, batch: 10 })
     await drained(fixed.server)
-    expect(retained(await leakguard.check({ explain: true }))).toEqual([])
+    // a client socket whose close has not finished yet (its native handle still holds it) can
+    // outlive the first GC on a loaded machine: look again briefly, as leakguard/jest does
+    let leaks = retained(await leakguard.check({ explain: true }))
+    for (let i = 0; i < 5 && leaks.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      leaks = retained(await leakguard.check({ explain: true }))
+    }
+    expect(leaks).toEqual([])
     expect(explainFiles()).toEqual([])
   } finally {
     await fixed.close()
