@@ -67,18 +67,18 @@ function configureFromGlobals(g) {
   const o = g.leakguard
   if (o === undefined) return
   if (o === null || typeof o !== 'object' || Array.isArray(o)) throw v.typeError('globals.leakguard', 'an object', o)
-  const options = { ...o }
-  if (o.ignore !== null && typeof o.ignore === 'object') {
-    options.ignore = { ...o.ignore }
-    for (const [key, list] of Object.entries(o.ignore)) {
-      if (!Array.isArray(list)) continue
-      options.ignore[key] = list.map((p) => {
-        const m = typeof p === 'string' ? REGEXP_STRING.exec(p) : null
-        return m ? new RegExp(m[1], m[2]) : p
-      })
-    }
-  }
   try {
+    const options = { ...o }
+    if (o.ignore !== null && typeof o.ignore === 'object') {
+      options.ignore = { ...o.ignore }
+      for (const [key, list] of Object.entries(o.ignore)) {
+        if (!Array.isArray(list)) continue
+        options.ignore[key] = list.map((p) => {
+          const m = typeof p === 'string' ? REGEXP_STRING.exec(p) : null
+          return m ? new RegExp(m[1], m[2]) : p // a bad pattern is a SyntaxError, named below
+        })
+      }
+    }
     configure(options)
   } catch (err) {
     err.message = `leakguard: the jest config's globals.leakguard is invalid: ${err.message}`
