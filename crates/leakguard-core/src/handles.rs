@@ -2,7 +2,7 @@
 //! the baseline (they keep the process, and everything their handlers reach, alive).
 
 use crate::leak::{Leak, LeakKind};
-use crate::site::display_site;
+use crate::site::site_phrase;
 
 /// Open handles of one kind, address and creation site.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,10 +35,7 @@ pub fn handle_leaks(groups: &[HandleGroup], cwd: &str) -> Vec<Leak> {
                 Some(a) => format!("{} {prep} {a}", g.label),
                 None => g.label.clone(),
             };
-            let at = match &g.site {
-                Some(site) => format!("{verb} at {}", display_site(site, cwd)),
-                None => "creation site not captured".to_string(),
-            };
+            let at = site_phrase(verb, g.site.as_deref(), cwd);
             let message = format!(
                 "left {} {what}{plural} {state} ({described}), {at}",
                 g.count

@@ -16,6 +16,15 @@ pub fn display_site(site: &str, cwd: &str) -> String {
     path.to_string()
 }
 
+/// `"<verb> at <site>"` with the site shown as [`display_site`] does, or `"creation site not
+/// captured"` when there is none: the tail of the handles' and timers' messages.
+pub fn site_phrase(verb: &str, site: Option<&str>, cwd: &str) -> String {
+    match site {
+        Some(site) => format!("{verb} at {}", display_site(site, cwd)),
+        None => "creation site not captured".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

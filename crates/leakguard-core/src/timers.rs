@@ -2,7 +2,7 @@
 //! the baseline (a test that leaves them keeps closures, and often the process, alive).
 
 use crate::leak::{Leak, LeakKind};
-use crate::site::display_site;
+use crate::site::site_phrase;
 
 /// Live timers of one kind, delay and creation site.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,10 +29,7 @@ pub fn timer_leaks(groups: &[TimerGroup], cwd: &str) -> Vec<Leak> {
                 (false, true) => ("timeout", "pending", ""),
                 (false, false) => ("timeouts", "pending", ""),
             };
-            let at = match &g.site {
-                Some(site) => format!("created at {}", display_site(site, cwd)),
-                None => "creation site not captured".to_string(),
-            };
+            let at = site_phrase("created", g.site.as_deref(), cwd);
             let message = format!(
                 "left {} {what} {state} ({every}{} ms), {at}",
                 g.count, g.delay_ms

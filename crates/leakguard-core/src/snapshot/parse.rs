@@ -752,14 +752,7 @@ impl Document {
                 let cap = self.capacity(meta.node_count, meta.nodes.fields);
                 self.nodes = Some(read_node_array(r, meta, self.options, cap)?);
             }
-            None => {
-                let mut raw = Vec::new();
-                r.read_uint_array(|v, _| {
-                    raw.push(v);
-                    Ok(())
-                })?;
-                self.raw_nodes = Some(raw);
-            }
+            None => self.raw_nodes = Some(read_raw_array(r)?),
         }
         Ok(())
     }
@@ -775,14 +768,7 @@ impl Document {
                 let cap = self.capacity(meta.edge_count, meta.edges.fields);
                 self.edges = Some(read_edge_array(r, meta, self.options, cap)?);
             }
-            None => {
-                let mut raw = Vec::new();
-                r.read_uint_array(|v, _| {
-                    raw.push(v);
-                    Ok(())
-                })?;
-                self.raw_edges = Some(raw);
-            }
+            None => self.raw_edges = Some(read_raw_array(r)?),
         }
         Ok(())
     }
@@ -984,6 +970,16 @@ impl Document {
             strings,
         })
     }
+}
+
+/// A numeric array kept as it is, for `nodes`/`edges` met before the `meta` that says how to read them.
+fn read_raw_array<R: Read>(r: &mut Reader<R>) -> Res<Vec<u64>> {
+    let mut raw = Vec::new();
+    r.read_uint_array(|v, _| {
+        raw.push(v);
+        Ok(())
+    })?;
+    Ok(raw)
 }
 
 #[cfg(test)]
