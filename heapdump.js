@@ -4,7 +4,7 @@
 // is called synchronously, and without a callback it returns true / false. Unlike heapdump the
 // file is 0600 and appears complete or not at all (see leakguard.writeSnapshot).
 
-const { writeSnapshot: write } = require('./lib/snapshot')
+const { writeSnapshot: write } = require('./lib/snapshot/write')
 const v = require('./lib/validate')
 
 /**

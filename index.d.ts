@@ -1,61 +1,51 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
-/** The leak taxonomy: what leaks. */
-export type LeakKind = 'listeners' | 'collection' | 'retained' | 'global' | 'heap' | 'timers' | 'handles'
+import type { Leak as NativeLeak } from './types/leak'
+import type { HeapDiff, HeapSummary, RetainerPath, RetainerStep } from './binding'
 
-/** A finding. Fields beyond `kind`, `code`, `message` and `count` depend on the kind. */
-export interface Leak {
-  kind: LeakKind
-  /** `LEAKGUARD_<KIND>`, also the `code` of the `LeakWarning`. */
-  code: string
-  /** A sentence a person acts on: what leaked, how many, added where. */
-  message: string
-  /** How many things leaked. */
-  count: number
-  /** `listeners`: a label for the emitter: `'process'`, the constructor name (`'Server'`, `'AbortSignal'`, ...). */
-  emitter?: string
-  /** `listeners`: the event name (`Symbol(name)` for symbols). */
-  event?: string
-  /** `file:line:column` of the user's code that added the listener (null when no stack was captured). */
-  site?: string | null
-  /** `listeners`: removals seen on this emitter and event since the baseline. */
-  removed?: number
-  /** `collection`: the name given to `trackSet`; `global`: the property name. */
-  name?: string
-  /** `collection`: current size; `global`: elements / length / own keys of the value. */
-  size?: number
-  /** `retained`: the description given to `watch()`, or `'closed Socket'`, `'closed TLSSocket'`, `'closed WebSocket'` for automatic watching. */
-  description?: string
-  /** `global`: the type of the value: `'Array'`, `'Map'`, `'Set'`, `'object'`, `'string'`, a class name, ... */
-  valueType?: string
-  /** Growth findings (`collection`, `global`, and every guard-mode finding): growth per minute over the trend window (bytes for `heap`). */
-  ratePerMinute?: number
-  /** `listeners`: true when they were added with `once()` / `{ once: true }` and never fired. */
-  once?: boolean
-  /** Guard mode: the value at the start of the trend window (listeners, objects or heap bytes). */
-  from?: number
-  /** Guard mode: true when this finding was warned before and now grows markedly faster. */
-  repeat?: boolean
-  /** `heap`: heap used after the latest GC, in bytes. */
-  heapUsed?: number
-  /** `heap` (guard mode with `heapProfile`): the functions (`site`: where they are defined; allocations inside builtins count for their caller) holding the most sampled live memory, largest growth first. */
-  allocations?: Array<{ site: string; functionName: string; bytes: number; growth: number }>
-  /** Guard mode with `snapshotDir`: the heap snapshot written for this finding. */
-  snapshot?: string
-  /** Guard mode with `snapshotDir`: why no snapshot was written for this finding. */
-  snapshotSkipped?: string
-  /** `retained` with `check({ explain: true })`: the retainer path of one of the objects, step by step from a GC root to the object. */
+// The finding model is generated from the Rust types (crates/leakguard-core/src/leak.rs):
+// `Leak` is a union discriminated by `kind`; narrow it with `if (leak.kind === 'listeners')`.
+export type {
+  LeakKind,
+  LeakDetail,
+  ListenersDetail,
+  CollectionDetail,
+  RetainedDetail,
+  GlobalDetail,
+  HeapDetail,
+  Allocation,
+  TimersDetail,
+  HandlesDetail,
+} from './types/leak'
+export type { HeapClass, HeapDiff, HeapObject, HeapSummary, LeakGroup, RetainerPath, RetainerStep } from './binding'
+
+/** What `check({ explain: true })` adds to a `retained` finding. */
+export interface ExplainFields {
+  /** The retainer path of one of the objects, step by step from a GC root to the object. */
   retainers?: RetainerStep[]
-  /** `retained` with `explain`: the same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
+  /** The same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
   retainersText?: string
-  /** `retained` with `explain`: the variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
+  /** The variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
   heldBy?: string | null
-  /** `retained` with `explain`: how many of the finding's objects (at most 8 are kept) were found in the snapshot. */
+  /** How many of the finding's objects (at most 8 are kept) were found in the snapshot. */
   explained?: number
-  /** `retained` with `explain`: why it could not be explained (the finding is still reported). */
+  /** Why it could not be explained (the finding is still reported). */
   explainError?: string
-  [field: string]: unknown
 }
+
+/** What guard mode with `snapshotDir` adds to a finding. */
+export interface SnapshotFields {
+  /** The heap snapshot written for this finding. */
+  snapshot?: string
+  /** Why no snapshot was written for this finding. */
+  snapshotSkipped?: string
+}
+
+/**
+ * A finding: `{ kind, code, message, count }` and what its kind knows (`emitter`, `event`, `site`
+ * for listeners; `name`, `size` for collections; `description` for retained objects; ...).
+ */
+export type Leak = (Exclude<NativeLeak, { kind: 'retained' }> | (Extract<NativeLeak, { kind: 'retained' }> & ExplainFields)) & SnapshotFields
 
 /** Options of `start()`. */
 export interface StartOptions {
@@ -194,7 +184,7 @@ export interface GuardOptions {
   warn?: boolean
   /** Fraction of listener adds tracked at all, in (0, 1] (`LEAKGUARD_SAMPLE_RATE`). @default 0.002 */
   sampleRate?: number
-  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.05 *
+  /** Fraction of tracked adds that pay for an add-site stack, in (0, 1] (`LEAKGUARD_STACK_SAMPLE_RATE`). While a finding waits for its site, every tracked add does. @default 0.05 */
   stackSampleRate?: number
   /** Samples judged by the trend engine: a finding needs rising floors over this many samples (`LEAKGUARD_WINDOW`). @default 12 */
   window?: number
@@ -245,103 +235,15 @@ export function guard(options?: GuardOptions): Guard
 export class LeakWarning extends Error {
   name: 'LeakWarning'
   code: string
-  kind: LeakKind
+  kind: import('./types/leak').LeakKind
   count: number
   constructor(leak: Leak)
-}
-
-/**
- * One step of a retainer path from a GC root to an object; the first step is the root side.
- * `edge` is the reference from the previous step into this node.
- */
-export interface RetainerStep {
-  /** A property or variable name (`sessionRegistry`), `[3]` for an element or a hash-table slot, an internal name (`table`, `context`). */
-  edge: string
-  /** `'property' | 'context' | 'element' | 'internal' | 'hidden' | 'shortcut'`. */
-  edgeType: string
-  /** The node as a person reads it: a constructor name (`Map`), `name()` for a function, a quoted string, `system / Context`, `(GC roots)`. */
-  node: string
-  /** The snapshot's node type: `'object' | 'closure' | 'string' | 'hidden' | 'array' | 'synthetic' | ...`. */
-  nodeType: string
-  /** The node's snapshot id (stable across snapshots of one process). */
-  id: number
-}
-
-/** One class of objects in a heap summary. */
-export interface HeapClass {
-  /** As DevTools names it: the constructor name for objects, `(string)`, `(closure)`, `(array)`, `(system)`, `(compiled code)`, ... */
-  name: string
-  count: number
-  /** Sum of the objects' own sizes, in bytes. */
-  selfSize: number
-  /** Bytes freed if every object of the class went away (objects nested in another object of the same class count once). */
-  retainedSize: number
-}
-
-/** One of the largest objects of a heap summary. */
-export interface HeapObject {
-  /** Snapshot node id. */
-  id: number
-  /** The node's name: a constructor name, a function name, a string's text. */
-  name: string
-  className: string
-  selfSize: number
-  /** Bytes this object keeps alive: itself and everything only reachable through it. */
-  retainedSize: number
-  /** Shortest retainer path as text, e.g. `(GC roots) → … → cache (Map) → table`. */
-  path: string
-  retainers: RetainerStep[]
-}
-
-/** The result of `analyze()`. */
-export interface HeapSummary {
-  nodeCount: number
-  edgeCount: number
-  /** Sum of every object's own size, in bytes. */
-  totalSize: number
-  /** Every class, largest retained size first. */
-  classes: HeapClass[]
-  /** The `top` objects with the largest retained sizes (synthetic and `(system)` nodes left out), largest first. */
-  largest: HeapObject[]
 }
 
 /** Options of `analyze()`. */
 export interface AnalyzeOptions {
   /** How many of the largest objects to list in `largest`. @default 20 */
   top?: number
-}
-
-/** Leaked objects of one class held through one retainer path. */
-export interface LeakGroup {
-  className: string
-  /** Leaked objects in the group (objects held inside another leaked object count in its retained size, not here). */
-  count: number
-  selfSize: number
-  /** Bytes freed by fixing this leak. */
-  retainedSize: number
-  /** Snapshot id of the group's largest object (in the final snapshot). */
-  exampleId: number
-  /** Its shortest retainer path: `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`. */
-  path: string
-  retainers: RetainerStep[]
-}
-
-/** The result of `diff()`. */
-export interface HeapDiff {
-  /** Largest retained size first. */
-  groups: LeakGroup[]
-  /** Objects allocated between baseline and target still alive at the end (system internals left out), including those inside the groups' objects. */
-  newObjects: number
-}
-
-/** The retainer path of one requested id. */
-export interface RetainerPath {
-  id: number
-  /** False when the id is not in the snapshot or not reachable from a GC root. */
-  found: boolean
-  /** Empty when not found. */
-  path: string
-  retainers: RetainerStep[]
 }
 
 /**

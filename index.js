@@ -1,23 +1,16 @@
 'use strict'
-// The public facade: re-exports the binding and lib/. See index.d.ts and the README.
+// The public facade: re-exports lib/ and the binding. See index.d.ts and the README.
 
-const binding = require('./binding')
-require('./lib/listeners') // registers the listeners detector
-require('./lib/collections') // the collection detector
-require('./lib/watch') // the retained detector
-require('./lib/globals') // the global detector
-require('./lib/timers') // the timers detector (off unless start({ timers: true }))
-require('./lib/handles') // the handles detector (off unless start({ handles: true }))
-require('./lib/explain') // check({ explain: true }): retainer paths for retained findings
+const binding = require('./lib/native')
 const session = require('./lib/session')
-const { listeners } = require('./lib/listeners')
-const { LeakWarning } = require('./lib/report')
-const { assertNoLeaks } = require('./lib/assert')
-const { trackSet } = require('./lib/collections')
-const { watch } = require('./lib/watch')
+const { listeners } = require('./lib/detectors/listeners')
+const { trackSet } = require('./lib/detectors/collection')
+const { watch } = require('./lib/detectors/retained')
+const { LeakWarning } = require('./lib/findings/report')
+const { assertNoLeaks } = require('./lib/testing/assert')
 const { guard } = require('./lib/guard')
-const { writeSnapshot } = require('./lib/snapshot')
-const analysis = require('./lib/analysis')
+const { writeSnapshot } = require('./lib/snapshot/write')
+const analysis = require('./lib/snapshot/analysis')
 
 module.exports = {
   start: session.start,

@@ -131,7 +131,7 @@ test('options through the jest config key globals.leakguard, RegExps as "/.../" 
 })
 
 test('configure() rejects bad options', () => {
-  const { configure } = require('../lib/jest') // ../jest would register hooks inside this test
+  const { configure } = require('../lib/testing/jest') // ../jest would register hooks inside this test
   expect(() => configure({ kinds: ['sockets'] })).toThrow(/"options.kinds\[0\]" argument must be one of/)
   expect(() => configure({ report: 'yes' })).toThrow(TypeError)
   expect(() => configure({ ignore: { events: 'SIGUSR2' } })).toThrow(/"options.ignore.events" argument must be an array/)

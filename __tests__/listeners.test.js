@@ -309,19 +309,21 @@ describe('bad arguments', () => {
 })
 
 describe('trend engine from JavaScript', () => {
-  test('steady growth is reported once; a sawtooth never', () => {
+  test('steady growth is reported once, again only when it grows markedly faster; a sawtooth never', () => {
     const engine = new leakguard.TrendEngine()
     const reports = []
     for (let i = 0; i < 30; i++) {
-      const keys = new Uint32Array([1, 2])
-      const values = new Float64Array([10 + i, (i % 4) * 10])
+      const keys = new Uint32Array([1, 2, 3])
+      // 3: steady for 15 samples, then four times as fast
+      const values = new Float64Array([10 + i, (i % 4) * 10, i < 15 ? i : 15 + (i - 15) * 4])
       reports.push(...engine.observe(i * 10_000, keys, values))
     }
     expect(reports.map((r) => [r.key, r.repeat])).toEqual([
       [1, false],
-      [1, true],
+      [3, false],
+      [3, true],
     ])
     expect(reports[0]).toMatchObject({ from: 10, to: 15, ratePerMinute: 6 })
-    expect(engine.size).toBe(2)
+    expect(engine.size).toBe(3)
   })
 })

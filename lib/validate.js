@@ -2,12 +2,21 @@
 // Argument validation in the style of Node core's internal/validators: a TypeError/RangeError
 // whose message names the argument, what was expected and what was received, with a `code`.
 
+/** The constructor name of `value`, or `fallback` (a Proxy or a getter may throw: never rethrown). */
+function constructorName(value, fallback) {
+  try {
+    const name = value.constructor && value.constructor.name
+    if (typeof name === 'string' && name !== '') return name
+  } catch {}
+  return fallback
+}
+
 function describe(value) {
   if (value === null) return 'null'
   if (value === undefined) return 'undefined'
   if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`
   if (typeof value === 'object') {
-    const name = value.constructor && value.constructor.name
+    const name = constructorName(value, null)
     return name ? `an instance of ${name}` : 'an object'
   }
   let shown = String(value)
@@ -77,7 +86,34 @@ function validateOneOf(value, name, allowed) {
   }
 }
 
+/** A fraction in (0, 1]. */
+function validateRate(value, name) {
+  validateNumber(value, name, 0, 1)
+  if (value === 0) throw rangeError(name, '> 0 && <= 1', value)
+}
+
+/**
+ * Validates an options bag against `table` (`{ name: { default, validate(value, argName) } }`):
+ * unknown keys are a TypeError, every known one is validated or defaulted. Returns a new object.
+ */
+function normalizeOptions(options, argName, table) {
+  const given = validateOptions(options, argName, Object.keys(table))
+  const out = {}
+  for (const [name, spec] of Object.entries(table)) {
+    const value = given[name]
+    if (value === undefined) out[name] = spec.default
+    else {
+      spec.validate(value, `${argName}.${name}`)
+      out[name] = value
+    }
+  }
+  return out
+}
+
 module.exports = {
+  normalizeOptions,
+  validateRate,
+  constructorName,
   describe,
   typeError,
   rangeError,

@@ -1,6 +1,7 @@
-//! The one conversion from core errors to JavaScript errors.
+//! The conversions from core errors to JavaScript errors.
 
 use leakguard_core::CoreError;
+use napi::Env;
 
 /// Wrapper so the orphan rule lets us implement `From` for `napi::Error`.
 pub struct JsError(pub CoreError);
@@ -25,4 +26,16 @@ impl From<JsError> for napi::Error {
 /// Shorthand used by every exported function.
 pub fn to_napi(e: CoreError) -> napi::Error {
     JsError(e).into()
+}
+
+/// Throws a `TypeError` with `code` now; the returned error tells napi-rs one is pending.
+pub fn throw_type_error(env: &Env, message: &str, code: &str) -> napi::Error {
+    let _ = env.throw_type_error(message, Some(code));
+    napi::Error::new(napi::Status::PendingException, message.to_string())
+}
+
+/// Throws a `RangeError` with `code` now; the returned error tells napi-rs one is pending.
+pub fn throw_range_error(env: &Env, message: &str, code: &str) -> napi::Error {
+    let _ = env.throw_range_error(message, Some(code));
+    napi::Error::new(napi::Status::PendingException, message.to_string())
 }

@@ -4,7 +4,7 @@ use leakguard_core::trend::{self, TrendConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::error::to_napi;
+use crate::error::throw_range_error;
 
 /// Options of `TrendEngine`. See the README's "trend engine" section.
 #[napi(object)]
@@ -48,9 +48,9 @@ pub struct JsTrendEngine {
 
 #[napi]
 impl JsTrendEngine {
-    /// A new engine; a knob out of range is a `RangeError`-like `InvalidArg` error naming it.
+    /// A new engine; a knob out of range is a `RangeError` (`ERR_OUT_OF_RANGE`) naming it.
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: Option<TrendOptions>) -> Result<Self> {
+    pub fn new(env: Env, options: Option<TrendOptions>) -> Result<Self> {
         let d = TrendConfig::default();
         let config = match options {
             None => d,
@@ -63,7 +63,8 @@ impl JsTrendEngine {
                 max_drop: o.max_drop,
             },
         };
-        let inner = trend::TrendEngine::new(config).map_err(to_napi)?;
+        let inner = trend::TrendEngine::new(config)
+            .map_err(|e| throw_range_error(&env, &e.to_string(), "ERR_OUT_OF_RANGE"))?;
         Ok(JsTrendEngine { inner })
     }
 

@@ -1,12 +1,17 @@
 //! The `collection` rule: a registered Set / Map / Array that still holds closed members
 //! (sockets, WebSockets, http2 sessions, or whatever `isClosed` says), or that only grows.
 
-use crate::leak::{Leak, LeakKind};
+use serde::Deserialize;
+
+use crate::leak::{CollectionDetail, Keyed, Leak, LeakDetail};
 use crate::site::display_site;
 
 /// One registered collection, as inspected at one check.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CollectionObservation {
+    /// The registration's id (identifies one finding across checks).
+    pub id: u64,
     /// The name given to `trackSet`.
     pub name: String,
     /// `Set`, `Map` or `Array`.
@@ -20,9 +25,15 @@ pub struct CollectionObservation {
     /// How many of the inspected members are closed.
     pub closed: u64,
     /// What the closed members are, in plural (`sockets`, `WebSockets`, `members`).
+    #[serde(default = "members")]
     pub member_label: String,
     /// Growth per minute when the trend engine says the size keeps rising.
+    #[serde(default)]
     pub growth_per_minute: Option<f64>,
+}
+
+fn members() -> String {
+    "members".to_string()
 }
 
 /// Estimated number of closed members: exact when every member was inspected, scaled from the
@@ -36,26 +47,22 @@ pub fn estimated_closed(o: &CollectionObservation) -> u64 {
 }
 
 /// Findings for the registered collections: closed members still held first, then growth.
-pub fn collection_leaks(observations: &[CollectionObservation], cwd: &str) -> Vec<Leak> {
+pub fn collection_leaks(observations: &[CollectionObservation], cwd: &str) -> Vec<Keyed> {
     let mut out = Vec::new();
     for o in observations {
-        let at = match &o.site {
-            Some(s) => format!(" (registered at {})", display_site(s, cwd)),
-            None => String::new(),
+        let at = registered_at(o, cwd);
+        let detail = || {
+            LeakDetail::Collection(CollectionDetail {
+                name: o.name.clone(),
+                size: o.size as f64,
+                site: o.site.clone(),
+            })
         };
         let closed = estimated_closed(o);
         if closed > 0 {
-            let approx = if o.inspected < o.size { "about " } else { "" };
-            let message = format!(
-                "{} '{}' holds {approx}{closed} closed {} (of {}){at}: remove members when they \
-                 close (e.g. delete them in a 'close' handler)",
-                o.collection_type, o.name, o.member_label, o.size
-            );
-            out.push(Leak {
-                name: Some(o.name.clone()),
-                size: Some(o.size),
-                site: o.site.clone(),
-                ..Leak::new(LeakKind::Collection, message, closed)
+            out.push(Keyed {
+                key: format!("collection|{}|closed", o.id),
+                leak: Leak::new(detail(), closed_message(o, closed, &at), closed as f64),
             });
         } else if let Some(rate) = o.growth_per_minute {
             let message = format!(
@@ -63,17 +70,39 @@ pub fn collection_leaks(observations: &[CollectionObservation], cwd: &str) -> Ve
                  what it adds",
                 o.collection_type, o.name, o.size, rate
             );
-            out.push(Leak {
-                name: Some(o.name.clone()),
-                size: Some(o.size),
-                site: o.site.clone(),
-                rate_per_minute: Some(rate),
-                ..Leak::new(LeakKind::Collection, message, o.size)
+            let mut leak = Leak::new(detail(), message, o.size as f64);
+            leak.rate_per_minute = Some(rate);
+            out.push(Keyed {
+                key: format!("collection|{}|growth", o.id),
+                leak,
             });
         }
     }
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    out.sort_by(|a, b| {
+        b.leak
+            .count
+            .total_cmp(&a.leak.count)
+            .then_with(|| a.key.cmp(&b.key))
+    });
     out
+}
+
+/// `Set 'connections' holds 120 closed sockets (of 120) (registered at ...): remove members ...`
+pub(crate) fn closed_message(o: &CollectionObservation, closed: u64, at: &str) -> String {
+    let approx = if o.inspected < o.size { "about " } else { "" };
+    format!(
+        "{} '{}' holds {approx}{closed} closed {} (of {}){at}: remove members when they \
+         close (e.g. delete them in a 'close' handler)",
+        o.collection_type, o.name, o.member_label, o.size
+    )
+}
+
+/// ` (registered at file:line)` or nothing.
+pub(crate) fn registered_at(o: &CollectionObservation, cwd: &str) -> String {
+    match &o.site {
+        Some(s) => format!(" (registered at {})", display_site(s, cwd)),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]
@@ -82,6 +111,7 @@ mod tests {
 
     fn obs(size: u64, inspected: u64, closed: u64) -> CollectionObservation {
         CollectionObservation {
+            id: 7,
             name: "connections".into(),
             collection_type: "Set".into(),
             site: Some("/app/server.js:2:21".into()),
@@ -97,15 +127,17 @@ mod tests {
     fn closed_members_are_named_and_counted() {
         let leaks = collection_leaks(&[obs(120, 120, 120)], "/app");
         assert_eq!(leaks.len(), 1);
-        assert_eq!(leaks[0].kind, LeakKind::Collection);
-        assert_eq!(leaks[0].count, 120);
-        assert_eq!(leaks[0].size, Some(120));
+        assert_eq!(leaks[0].leak.kind(), crate::leak::LeakKind::Collection);
+        assert_eq!(leaks[0].key, "collection|7|closed");
+        assert_eq!(leaks[0].leak.count, 120.0);
+
         assert!(
             leaks[0]
+                .leak
                 .message
                 .starts_with("Set 'connections' holds 120 closed sockets (of 120) (registered at server.js:2:21)"),
             "{}",
-            leaks[0].message
+            leaks[0].leak.message
         );
     }
 
@@ -114,7 +146,7 @@ mod tests {
         let o = obs(10_000, 1_000, 500);
         assert_eq!(estimated_closed(&o), 5_000);
         let leaks = collection_leaks(&[o], "");
-        assert!(leaks[0].message.contains("holds about 5000 closed"));
+        assert!(leaks[0].leak.message.contains("holds about 5000 closed"));
     }
 
     #[test]
@@ -128,8 +160,10 @@ mod tests {
         let mut o = obs(600, 600, 0);
         o.growth_per_minute = Some(120.0);
         let leaks = collection_leaks(&[o], "");
-        assert_eq!(leaks[0].count, 600);
+        assert_eq!(leaks[0].leak.count, 600.0);
+        assert_eq!(leaks[0].leak.rate_per_minute, Some(120.0));
         assert!(leaks[0]
+            .leak
             .message
             .contains("keeps growing: 600 members now, +120.0 per minute"));
     }

@@ -1,10 +1,13 @@
 //! The `global` rule: properties added to `globalThis` since the baseline, and global
 //! collections whose size keeps growing (the trend engine decides "keeps growing").
 
-use crate::leak::{Leak, LeakKind};
+use serde::Deserialize;
+
+use crate::leak::{GlobalDetail, Keyed, Leak, LeakDetail};
 
 /// One property of `globalThis` worth judging.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GlobalObservation {
     /// The property name.
     pub name: String,
@@ -15,11 +18,12 @@ pub struct GlobalObservation {
     /// True when the property did not exist at the baseline.
     pub added: bool,
     /// Growth per minute when the trend engine says the size keeps rising.
+    #[serde(default)]
     pub growth_per_minute: Option<f64>,
 }
 
 /// One finding per added property and per growing global collection.
-pub fn global_leaks(observations: &[GlobalObservation]) -> Vec<Leak> {
+pub fn global_leaks(observations: &[GlobalObservation]) -> Vec<Keyed> {
     let mut out = Vec::new();
     for o in observations {
         let message = match (o.added, o.growth_per_minute) {
@@ -35,15 +39,24 @@ pub fn global_leaks(observations: &[GlobalObservation]) -> Vec<Leak> {
             ),
             (false, None) => continue,
         };
-        out.push(Leak {
-            name: Some(o.name.clone()),
-            size: Some(o.size),
-            value_type: Some(o.value_type.clone()),
-            rate_per_minute: o.growth_per_minute,
-            ..Leak::new(LeakKind::Global, message, 1)
+        let detail = LeakDetail::Global(GlobalDetail {
+            name: o.name.clone(),
+            value_type: o.value_type.clone(),
+            size: o.size as f64,
+        });
+        let mut leak = Leak::new(detail, message, 1.0);
+        leak.rate_per_minute = o.growth_per_minute;
+        let what = if o.growth_per_minute.is_some() {
+            "growth"
+        } else {
+            "added"
+        };
+        out.push(Keyed {
+            key: format!("global|{}|{what}", o.name),
+            leak,
         });
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort_by(|a, b| a.key.cmp(&b.key));
     out
 }
 
@@ -65,9 +78,10 @@ mod tests {
     fn added_globals_are_named_with_type_and_size() {
         let leaks = global_leaks(&[o("cache", true, None)]);
         assert_eq!(leaks.len(), 1);
-        assert_eq!(leaks[0].kind, LeakKind::Global);
-        assert_eq!(leaks[0].value_type.as_deref(), Some("Array"));
+        assert_eq!(leaks[0].leak.kind(), crate::leak::LeakKind::Global);
+        assert!(matches!(&leaks[0].leak.detail, LeakDetail::Global(d) if d.value_type == "Array"));
         assert!(leaks[0]
+            .leak
             .message
             .starts_with("global 'cache' was added since the baseline (Array, size 40)"));
     }
@@ -77,8 +91,9 @@ mod tests {
         let leaks = global_leaks(&[o("old", false, None), o("items", false, Some(60.0))]);
         assert_eq!(leaks.len(), 1);
         assert!(leaks[0]
+            .leak
             .message
             .contains("keeps growing: 40 elements now, +60.0 per minute"));
-        assert_eq!(leaks[0].rate_per_minute, Some(60.0));
+        assert_eq!(leaks[0].leak.rate_per_minute, Some(60.0));
     }
 }

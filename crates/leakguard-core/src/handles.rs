@@ -1,11 +1,14 @@
 //! The `handles` rule: servers still listening and sockets still open that a test created since
 //! the baseline (they keep the process, and everything their handlers reach, alive).
 
-use crate::leak::{Leak, LeakKind};
+use serde::Deserialize;
+
+use crate::leak::{HandlesDetail, Keyed, Leak, LeakDetail};
 use crate::site::site_phrase;
 
 /// Open handles of one kind, address and creation site.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct HandleGroup {
     /// A listening server (true) or an open client socket (false).
     pub server: bool,
@@ -20,8 +23,8 @@ pub struct HandleGroup {
 }
 
 /// One finding per group, largest first.
-pub fn handle_leaks(groups: &[HandleGroup], cwd: &str) -> Vec<Leak> {
-    let mut out: Vec<Leak> = groups
+pub fn handle_leaks(groups: &[HandleGroup], cwd: &str) -> Vec<Keyed> {
+    let mut out: Vec<Keyed> = groups
         .iter()
         .filter(|g| g.count > 0)
         .map(|g| {
@@ -40,14 +43,22 @@ pub fn handle_leaks(groups: &[HandleGroup], cwd: &str) -> Vec<Leak> {
                 "left {} {what}{plural} {state} ({described}), {at}",
                 g.count
             );
-            Leak {
+            let detail = LeakDetail::Handles(HandlesDetail {
                 site: g.site.clone(),
-                description: Some(described),
-                ..Leak::new(LeakKind::Handles, message, g.count)
+                description: described,
+            });
+            Keyed {
+                key: format!("handles|{message}"),
+                leak: Leak::new(detail, message, g.count as f64),
             }
         })
         .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.site.cmp(&b.site)));
+    out.sort_by(|a, b| {
+        b.leak
+            .count
+            .total_cmp(&a.leak.count)
+            .then_with(|| a.leak.site().cmp(&b.leak.site()))
+    });
     out
 }
 
@@ -75,18 +86,18 @@ mod tests {
         ];
         let leaks = handle_leaks(&groups, "/app");
         assert_eq!(
-            leaks[0].message,
+            leaks[0].leak.message,
             "left 3 sockets open (Socket to 127.0.0.1:4242), creation site not captured"
         );
         assert_eq!(
-            leaks[1].message,
+            leaks[1].leak.message,
             "left 1 server listening (Server on 127.0.0.1:4242), listen() called at __tests__/a.test.js:7:12"
         );
-        assert_eq!(
-            leaks[1].description.as_deref(),
-            Some("Server on 127.0.0.1:4242")
-        );
-        assert!(leaks.iter().all(|l| l.kind.code() == "LEAKGUARD_HANDLES"));
+        assert!(matches!(
+            &leaks[1].leak.detail,
+            LeakDetail::Handles(d) if d.description == "Server on 127.0.0.1:4242"
+        ));
+        assert!(leaks.iter().all(|l| l.leak.code == "LEAKGUARD_HANDLES"));
     }
 
     #[test]

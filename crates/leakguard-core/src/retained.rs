@@ -2,10 +2,13 @@
 //! or sockets watched automatically from their `close`) and are still alive after a GC and a
 //! grace period. Findings are grouped by description.
 
-use crate::leak::{Leak, LeakKind};
+use serde::Deserialize;
+
+use crate::leak::{doubling_bucket, Keyed, Leak, LeakDetail, RetainedDetail};
 
 /// Objects of one description still alive after the grace period.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RetainedGroup {
     /// What they are (the `watch()` description, or e.g. `closed net.Socket`).
     pub description: String,
@@ -18,30 +21,42 @@ pub struct RetainedGroup {
 }
 
 /// One finding per description with at least `threshold` objects still alive, largest first.
-pub fn retained_leaks(groups: &[RetainedGroup], threshold: u64) -> Vec<Leak> {
-    let mut out: Vec<Leak> = groups
+pub fn retained_leaks(groups: &[RetainedGroup], threshold: u64) -> Vec<Keyed> {
+    let mut kept: Vec<&RetainedGroup> = groups
         .iter()
         .filter(|g| g.count > 0 && g.count >= threshold)
-        .map(|g| {
-            let plural = if g.count == 1 { "object" } else { "objects" };
-            let secs = (g.oldest_ms / 1000.0).floor() as u64;
-            let message = format!(
-                "{} {plural} '{}' still reachable after a GC, up to {secs}s after they should \
-                 have become garbage ({} others did): something still holds them",
-                g.count, g.description, g.collected
-            );
-            Leak {
-                description: Some(g.description.clone()),
-                ..Leak::new(LeakKind::Retained, message, g.count)
-            }
-        })
         .collect();
-    out.sort_by(|a, b| {
+    kept.sort_by(|a, b| {
         b.count
             .cmp(&a.count)
             .then_with(|| a.description.cmp(&b.description))
     });
-    out
+    kept.into_iter()
+        .map(|g| Keyed {
+            // one finding per description; warned again only when it doubled
+            key: format!(
+                "retained|{}|{}",
+                g.description,
+                doubling_bucket(g.count as f64)
+            ),
+            leak: retained_leak(g),
+        })
+        .collect()
+}
+
+/// `N objects 'closed Socket' still reachable after a GC, ...: something still holds them`.
+pub(crate) fn retained_leak(g: &RetainedGroup) -> Leak {
+    let plural = if g.count == 1 { "object" } else { "objects" };
+    let secs = (g.oldest_ms / 1000.0).floor() as u64;
+    let message = format!(
+        "{} {plural} '{}' still reachable after a GC, up to {secs}s after they should \
+         have become garbage ({} others did): something still holds them",
+        g.count, g.description, g.collected
+    );
+    let detail = LeakDetail::Retained(RetainedDetail {
+        description: g.description.clone(),
+    });
+    Leak::new(detail, message, g.count as f64)
 }
 
 #[cfg(test)]
@@ -61,10 +76,10 @@ mod tests {
     fn groups_become_findings_largest_first() {
         let leaks = retained_leaks(&[g("closed net.Socket", 2), g("closed WebSocket", 300)], 1);
         assert_eq!(leaks.len(), 2);
-        assert_eq!(leaks[0].count, 300);
-        assert_eq!(leaks[0].description.as_deref(), Some("closed WebSocket"));
+        assert_eq!(leaks[0].leak.count, 300.0);
+        assert!(leaks[0].key.starts_with("retained|closed WebSocket|"));
         assert_eq!(
-            leaks[0].message,
+            leaks[0].leak.message,
             "300 objects 'closed WebSocket' still reachable after a GC, up to 2s after they \
              should have become garbage (3 others did): something still holds them"
         );
@@ -75,7 +90,11 @@ mod tests {
         assert!(retained_leaks(&[g("x", 4)], 5).is_empty());
         assert!(retained_leaks(&[g("x", 0)], 0).is_empty());
         assert_eq!(
-            retained_leaks(&[g("x", 1)], 1)[0].message.split(' ').nth(1),
+            retained_leaks(&[g("x", 1)], 1)[0]
+                .leak
+                .message
+                .split(' ')
+                .nth(1),
             Some("object")
         );
     }

@@ -1,11 +1,14 @@
 //! The `timers` rule: timeouts still pending and intervals still running that were created since
 //! the baseline (a test that leaves them keeps closures, and often the process, alive).
 
-use crate::leak::{Leak, LeakKind};
+use serde::Deserialize;
+
+use crate::leak::{Keyed, Leak, LeakDetail, TimersDetail};
 use crate::site::site_phrase;
 
 /// Live timers of one kind, delay and creation site.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TimerGroup {
     /// `setInterval` (true) or `setTimeout` (false).
     pub interval: bool,
@@ -18,8 +21,8 @@ pub struct TimerGroup {
 }
 
 /// One finding per group, largest first.
-pub fn timer_leaks(groups: &[TimerGroup], cwd: &str) -> Vec<Leak> {
-    let mut out: Vec<Leak> = groups
+pub fn timer_leaks(groups: &[TimerGroup], cwd: &str) -> Vec<Keyed> {
+    let mut out: Vec<Keyed> = groups
         .iter()
         .filter(|g| g.count > 0)
         .map(|g| {
@@ -34,13 +37,21 @@ pub fn timer_leaks(groups: &[TimerGroup], cwd: &str) -> Vec<Leak> {
                 "left {} {what} {state} ({every}{} ms), {at}",
                 g.count, g.delay_ms
             );
-            Leak {
+            let detail = LeakDetail::Timers(TimersDetail {
                 site: g.site.clone(),
-                ..Leak::new(LeakKind::Timers, message, g.count)
+            });
+            Keyed {
+                key: format!("timers|{message}"),
+                leak: Leak::new(detail, message, g.count as f64),
             }
         })
         .collect();
-    out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.site.cmp(&b.site)));
+    out.sort_by(|a, b| {
+        b.leak
+            .count
+            .total_cmp(&a.leak.count)
+            .then_with(|| a.leak.site().cmp(&b.leak.site()))
+    });
     out
 }
 
@@ -66,14 +77,14 @@ mod tests {
         ];
         let leaks = timer_leaks(&groups, "/app");
         assert_eq!(
-            leaks[0].message,
+            leaks[0].leak.message,
             "left 2 timeouts pending (500 ms), creation site not captured"
         );
         assert_eq!(
-            leaks[1].message,
+            leaks[1].leak.message,
             "left 1 interval running (every 1000 ms), created at t.test.js:3:5"
         );
-        assert!(leaks.iter().all(|l| l.kind.code() == "LEAKGUARD_TIMERS"));
+        assert!(leaks.iter().all(|l| l.leak.code == "LEAKGUARD_TIMERS"));
     }
 
     #[test]

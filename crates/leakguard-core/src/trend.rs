@@ -15,8 +15,9 @@
 //! - bursts that are released: the floors stay at the base → not a leak; bursts that accumulate
 //!   (a staircase) raise every floor → leak.
 //!
-//! A series is reported once when it first qualifies, then again only when it has grown by
-//! `regrow_factor` since the last report, so a steady leak warns once, not every sample.
+//! A series is reported once when it first qualifies, then again only when it grows markedly
+//! faster: its growth rate reached `regrow_factor` times the rate of the last report. A steady
+//! leak warns once, not every sample; one that speeds up is told again.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -31,7 +32,7 @@ pub struct TrendConfig {
     pub segments: usize,
     /// Minimum rise of the floor from the first to the last part. @default 1
     pub min_growth: f64,
-    /// A reported series is reported again once its value reaches `regrow_factor` times the value
+    /// A reported series is reported again once its growth rate reaches `regrow_factor` times the rate
     /// at the last report (and it is still growing). @default 2
     pub regrow_factor: f64,
     /// At most this many series are kept; the least recently observed are dropped first.
@@ -101,7 +102,8 @@ impl TrendConfig {
 }
 
 /// Sustained growth seen in one series.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Growth {
     /// Value at the start of the judged window.
     pub from: f64,
@@ -109,7 +111,7 @@ pub struct Growth {
     pub to: f64,
     /// Growth per minute over the window, from the sample times.
     pub rate_per_minute: f64,
-    /// True when this series was reported before and has grown by `regrow_factor` since.
+    /// True when this series was reported before and now grows `regrow_factor` times faster.
     pub repeat: bool,
 }
 
@@ -131,7 +133,8 @@ pub enum Verdict {
 #[derive(Debug, Default)]
 struct Series {
     samples: VecDeque<(f64, f64)>,
-    reported_at: Option<f64>,
+    /// (value, rate per minute) at the last report.
+    reported_at: Option<(f64, f64)>,
     last_tick: u64,
 }
 
@@ -171,8 +174,8 @@ impl TrendEngine {
 
     /// Records one sample of every observed series taken at `time_ms`, drops the series that were
     /// not in this batch (their emitter or collection is gone) and returns the series that are
-    /// *newly* reportable: growing and never reported, or grown by `regrow_factor` since their
-    /// last report.
+    /// *newly* reportable: growing and never reported, or growing `regrow_factor` times faster than
+    /// at their last report.
     pub fn observe_batch(&mut self, time_ms: f64, batch: &[(u64, f64)]) -> Vec<(u64, Growth)> {
         self.tick += 1;
         let tick = self.tick;
@@ -229,10 +232,14 @@ impl TrendEngine {
             } => {
                 let repeat = match series.reported_at {
                     None => false,
-                    Some(at) if to >= at * self.config.regrow_factor && to > at => true,
+                    Some((at, rate))
+                        if to > at && rate_per_minute >= rate * self.config.regrow_factor =>
+                    {
+                        true
+                    }
                     Some(_) => return None,
                 };
-                series.reported_at = Some(to);
+                series.reported_at = Some((to, rate_per_minute));
                 Some(Growth {
                     from,
                     to,
@@ -338,8 +345,10 @@ mod tests {
     }
 
     #[test]
-    fn steady_growth_is_reported_once_then_on_doubling() {
-        let series: Vec<f64> = (0..40).map(|i| 10.0 + i as f64).collect();
+    fn steady_growth_is_reported_once_then_when_it_speeds_up() {
+        let mut series: Vec<f64> = (0..40).map(|i| 10.0 + i as f64).collect();
+        // then three times as fast
+        series.extend((1..=20).map(|i| 49.0 + 3.0 * i as f64));
         let r = reports(&series);
         // first report as soon as the window (6 samples) is full
         assert_eq!(r[0].0, 5);
@@ -348,10 +357,11 @@ mod tests {
         assert_eq!(r[0].1.to, 15.0);
         // 5 per 50 s = 6 per minute
         assert!((r[0].1.rate_per_minute - 6.0).abs() < 1e-9);
-        // then only when the value doubled: 15 → 30 → 60 (not reached: ends at 49)
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[1].1.to, 30.0);
+        // a steady leak is one report; once it grows twice as fast (here 3×), one more
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r[1].0 > 40, "{r:?}");
         assert!(r[1].1.repeat);
+        assert!(r[1].1.rate_per_minute >= 12.0);
     }
 
     #[test]

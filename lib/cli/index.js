@@ -1,0 +1,226 @@
+'use strict'
+// `npx leakguard analyze|diff ...`: the command line over leakguard.analyze / leakguard.diff.
+// main(argv, io) returns the exit code: 0 done, 1 the work failed (missing / corrupt file, ...),
+// 2 usage error. Reports go to stdout (human, or JSON with --json); errors and the progress
+// line go to stderr, the progress line only when stderr is a terminal and the work takes more
+// than a moment.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { parseArgs } = require('node:util')
+
+const USAGE = `Usage:
+  leakguard analyze <file.heapsnapshot> [--top N] [--json]
+  leakguard diff <baseline> <target> [final] [--top N] [--json]
+  leakguard --help | --version
+
+Commands:
+  analyze   classes by retained size, and the largest single objects with their retainer path
+  diff      objects allocated between <baseline> and <target> that are still alive in [final]
+            (default: <target>), grouped by class and retainer path: the leak suspects
+
+Options:
+  --top N   how many classes / objects / groups to show (default 20)
+  --json    print the result as JSON (for machines) instead of the report
+  -h, --help
+  -v, --version
+
+Exit codes: 0 done, 1 the analysis failed (missing, truncated or corrupt file), 2 usage error.
+Write snapshots with leakguard.writeSnapshot(), require('leakguard/heapdump'), or DevTools.`
+
+const SHORT_USAGE = USAGE.split('\n\n')[0]
+
+const OPTIONS = {
+  top: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+}
+
+class UsageError extends Error {}
+
+/** `12.3 MB`: decimal units, as Chrome DevTools shows sizes. */
+function humanSize(bytes) {
+  const n = Number(bytes)
+  if (!Number.isFinite(n)) return String(bytes)
+  if (n < 1000) return `${n} B`
+  const units = ['kB', 'MB', 'GB', 'TB']
+  let value = n / 1000
+  let i = 0
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000
+    i++
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[i]}`
+}
+
+const count = (n) => Number(n).toLocaleString('en-US')
+
+function table(rows, aligns) {
+  const widths = aligns.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)))
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => {
+          const s = String(cell)
+          if (c === r.length - 1) return s
+          return aligns[c] === 'right' ? s.padStart(widths[c]) : s.padEnd(widths[c])
+        })
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}
+
+function parse(argv) {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (err) {
+    throw new UsageError(err.message)
+  }
+  const { values, positionals } = parsed
+  let top = 20
+  if (values.top !== undefined) {
+    top = Number(values.top)
+    if (!/^\d+$/.test(values.top) || top < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`)
+  }
+  return { command: positionals[0], files: positionals.slice(1), top, json: values.json, help: values.help, version: values.version }
+}
+
+/** A spinner with the elapsed time on stderr, shown only on a terminal after `delayMs`. */
+function progress(stderr, label, { delayMs = 300 } = {}) {
+  if (!stderr.isTTY) return () => {}
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
+  const started = Date.now()
+  let frame = 0
+  let shown = false
+  const timer = setInterval(() => {
+    const elapsed = Date.now() - started
+    if (elapsed < delayMs) return
+    shown = true
+    stderr.write(`\r${frames[frame++ % frames.length]} ${label} ${(elapsed / 1000).toFixed(1)} s`)
+  }, 100)
+  return () => {
+    clearInterval(timer)
+    if (shown) stderr.write('\r\x1b[K')
+  }
+}
+
+function describeFile(file) {
+  try {
+    return `${path.basename(file)} (${humanSize(fs.statSync(file).size)})`
+  } catch {
+    return path.basename(file)
+  }
+}
+
+/** `Map`, `handler() (closure)`, `"some text…" (string)`: a node as a person reads it. */
+function describeObject(o) {
+  if (!o.name || o.name === o.className) return o.className
+  let name = o.name.length > 60 ? `${o.name.slice(0, 57)}…` : o.name
+  if (o.className === '(closure)') name = `${name}()`
+  else if (o.className.startsWith('(')) name = JSON.stringify(name)
+  return `${name} ${o.className}`
+}
+
+function renderAnalysis(file, r, top, seconds) {
+  const out = []
+  out.push(`${file}: ${count(r.nodeCount)} nodes, ${count(r.edgeCount)} edges, ${humanSize(r.totalSize)} total (analysed in ${seconds.toFixed(2)} s)`)
+  const classes = r.classes.slice(0, top)
+  out.push('', `Classes by retained size (top ${classes.length} of ${count(r.classes.length)})`)
+  const rows = [['retained', 'self', 'count', 'class']]
+  for (const c of classes) rows.push([humanSize(c.retainedSize), humanSize(c.selfSize), count(c.count), c.name])
+  out.push(indent(table(rows, ['right', 'right', 'right', 'left'])))
+  const largest = (r.largest || []).slice(0, top)
+  if (largest.length > 0) {
+    out.push('', `Largest objects by retained size (top ${largest.length})`)
+    for (const o of largest) {
+      out.push(`  ${humanSize(o.retainedSize).padStart(8)}  ${describeObject(o)} @${o.id}`)
+      if (o.path) out.push(`            ${o.path}`)
+    }
+  }
+  return out.join('\n')
+}
+
+function renderDiff(files, r, top, seconds) {
+  const [a, b, c] = files
+  const out = []
+  const where = c === undefined ? `still alive in ${b}` : `still alive in ${c}`
+  out.push(`Objects allocated between ${a} and ${b}, ${where}: ${count(r.newObjects)} (compared in ${seconds.toFixed(2)} s)`)
+  const groups = r.groups.slice(0, top)
+  if (groups.length === 0) {
+    out.push('', 'No leak groups: nothing allocated in between is still alive.')
+    return out.join('\n')
+  }
+  out.push('', `Leak groups by retained size (top ${groups.length} of ${count(r.groups.length)})`)
+  groups.forEach((g, i) => {
+    out.push('', `${String(i + 1).padStart(3)}. ${g.className} ×${count(g.count)}  retained ${humanSize(g.retainedSize)} (self ${humanSize(g.selfSize)}), e.g. @${g.exampleId}`)
+    out.push(`     ${g.path || '(no path from a GC root)'}`)
+  })
+  return out.join('\n')
+}
+
+const indent = (text) =>
+  text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n')
+
+/** Runs the command line; resolves to the exit code. `io`: { stdout, stderr } (default: the process's). */
+async function main(argv, io = {}) {
+  const stdout = io.stdout || process.stdout
+  const stderr = io.stderr || process.stderr
+  const usageError = (message) => {
+    stderr.write(`leakguard: ${message}\n\n${SHORT_USAGE}\n(leakguard --help for the options)\n`)
+    return 2
+  }
+  let args
+  try {
+    args = parse(argv)
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(err.message)
+    throw err
+  }
+  if (args.help) {
+    stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  if (args.version) {
+    stdout.write(`${require('../../package.json').version}\n`)
+    return 0
+  }
+  if (args.command === undefined) return usageError('a command is required: analyze or diff')
+  if (args.command === 'analyze') {
+    if (args.files.length !== 1) return usageError(`analyze takes one snapshot file, got ${args.files.length}`)
+  } else if (args.command === 'diff') {
+    if (args.files.length < 2 || args.files.length > 3) return usageError(`diff takes two or three snapshot files (baseline, target, final), got ${args.files.length}`)
+  } else {
+    return usageError(`unknown command '${args.command}'`)
+  }
+
+  const api = require('../snapshot/analysis')
+  const files = args.files.map((f) => path.resolve(f))
+  const label = args.command === 'analyze' ? `analysing ${describeFile(files[0])}` : `comparing ${files.map(describeFile).join(', ')}`
+  const done = progress(stderr, label)
+  const started = process.hrtime.bigint()
+  let result
+  try {
+    result = args.command === 'analyze' ? await api.analyze(files[0], { top: args.top }) : await api.diff(...files)
+  } catch (err) {
+    done()
+    stderr.write(`leakguard: ${args.command} failed: ${err && err.message ? err.message : err}\n`)
+    return 1
+  }
+  done()
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9
+  if (args.json) {
+    const doc = args.command === 'analyze' ? { file: files[0], ...result } : { files, ...result }
+    stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+  } else {
+    stdout.write(`${args.command === 'analyze' ? renderAnalysis(args.files[0], result, args.top, seconds) : renderDiff(args.files, result, args.top, seconds)}\n`)
+  }
+  return 0
+}
+
+module.exports = { main, humanSize, USAGE }

@@ -1,0 +1,127 @@
+'use strict'
+// The `global` detector: properties added to globalThis since start() / baseline(), and
+// global collections (Arrays, Maps, Sets that are globalThis properties) whose size keeps
+// growing (judged by the trend engine, so only after `window` samples).
+
+const binding = require('../native')
+const { fromNative } = require('../findings/report')
+
+/** At most this many global properties are looked at per check. */
+const MAX_GLOBALS = 5000
+
+const state = {
+  known: null, // Set of property names present at the baseline
+  ids: new Map(), // name -> trend key
+  nextId: 1,
+  trend: null,
+}
+
+function names() {
+  return Reflect.ownKeys(globalThis).filter((k) => typeof k === 'string').slice(0, MAX_GLOBALS)
+}
+
+function describeValue(value) {
+  if (value === null) return { type: 'null', size: 0, collection: false }
+  if (Array.isArray(value)) return { type: 'Array', size: value.length, collection: true }
+  if (value instanceof Map) return { type: 'Map', size: value.size, collection: true }
+  if (value instanceof Set) return { type: 'Set', size: value.size, collection: true }
+  if (typeof value === 'string') return { type: 'string', size: value.length, collection: false }
+  if (typeof value === 'object') {
+    let size = 0
+    try {
+      size = Object.keys(value).length
+    } catch {
+      size = 0 // a Proxy may throw
+    }
+    const ctor = value.constructor && typeof value.constructor.name === 'string' ? value.constructor.name : 'object'
+    return { type: ctor === 'Object' ? 'object' : ctor, size, collection: false }
+  }
+  return { type: typeof value, size: 0, collection: false }
+}
+
+function readGlobal(name) {
+  const d = Object.getOwnPropertyDescriptor(globalThis, name)
+  if (!d || !('value' in d)) return undefined // accessors are Node's lazy globals: never call them
+  return d
+}
+
+function takeBaseline() {
+  state.known = new Set(names())
+  state.ids = new Map()
+  state.trend = null
+}
+
+/** Globals added since the baseline, and every global collection: `[{ name, added, type, size, collection }]`. */
+function readGlobals() {
+  if (state.known === null) takeBaseline()
+  const rows = []
+  for (const name of names()) {
+    const d = readGlobal(name)
+    if (d === undefined) continue
+    const added = !state.known.has(name)
+    const info = describeValue(d.value)
+    if (!added && !info.collection) continue
+    rows.push({ name, added, ...info })
+  }
+  return rows
+}
+
+/** Findings for globals now; feeds one sample of global collection sizes to check()'s trend engine. */
+function globalLeaks({ now = Date.now() } = {}) {
+  const rows = readGlobals()
+  const series = rows.filter((r) => r.collection)
+  for (const r of series) if (!state.ids.has(r.name)) state.ids.set(r.name, state.nextId++)
+  if (state.trend === null) state.trend = new binding.TrendEngine()
+  const keys = Uint32Array.from(series, (r) => state.ids.get(r.name))
+  const values = Float64Array.from(series, (r) => r.size)
+  const grown = new Map(state.trend.observe(now, keys, values).map((g) => [g.key, g.ratePerMinute]))
+  const globals = rows
+    .map((r) => ({
+      name: r.name,
+      valueType: r.type,
+      size: r.size,
+      added: r.added,
+      growthPerMinute: r.collection ? grown.get(state.ids.get(r.name)) : undefined,
+    }))
+    .filter((r) => r.added || r.growthPerMinute !== undefined)
+  if (globals.length === 0) return []
+  return fromNative(binding.evaluate({ kind: 'global', globals }, ''))
+}
+
+const detector = {
+  kind: 'global',
+  start() {
+    if (state.known === null) takeBaseline()
+  },
+  stop() {
+    state.known = null
+    state.ids = new Map()
+    state.trend = null
+  },
+  baseline() {
+    takeBaseline()
+  },
+  enterScope() {
+    if (state.known === null) takeBaseline()
+    const outer = state.known
+    state.known = new Set(names())
+    return outer
+  },
+  exitScope(outer) {
+    // the outer scope keeps counting what it counted, not what the block added
+    const known = new Set(outer)
+    for (const name of names()) if (!state.known.has(name)) known.add(name)
+    state.known = known
+  },
+  check() {
+    return globalLeaks()
+  },
+  /** The size of every Array, Map and Set that is a property of globalThis. */
+  sample() {
+    return readGlobals()
+      .filter((r) => r.collection)
+      .map((r) => ({ key: r.name, value: r.size, meta: { series: 'global', name: r.name, valueType: r.type } }))
+  },
+}
+
+module.exports = detector

@@ -1,0 +1,139 @@
+'use strict'
+// The `handles` detector: servers still listening and client sockets still open that were
+// created since the baseline. Off unless `start({ handles: true })` (an app keeps its server
+// open; a test that does leaks it); leakguard/jest and assertNoLeaks turn it on.
+// Servers: net.Server.prototype.listen (http, https, tls, http2 and ws servers inherit it) is
+// wrapped while on and restored exactly by stop(). Client sockets: the `net.client.socket`
+// diagnostics channel. Both are held by WeakRef; a server is open while `listening`, a socket
+// until it is destroyed.
+
+const dc = require('node:diagnostics_channel')
+const net = require('node:net')
+const binding = require('../native')
+const { Epochs } = require('../session/epochs')
+const { fromNative } = require('../findings/report')
+const { captureSite } = require('../instrument/site')
+const v = require('../validate')
+
+/** At most this many handles are remembered at once (later ones are not tracked). */
+const MAX_HANDLES = 10000
+/** Frames looked at for the creation site (servers are often started through a library). */
+const SITE_DEPTH = 24
+
+const state = { original: null, wrapper: null, live: new Set(), seen: new WeakSet(), registry: null, epochs: new Epochs(), subscribed: false }
+
+function track(handle, server, skip) {
+  if (state.live.size >= MAX_HANDLES || state.seen.has(handle)) return
+  state.seen.add(handle)
+  const record = { ref: new WeakRef(handle), server, site: captureSite(skip, SITE_DEPTH, true), epoch: state.epochs.epoch }
+  state.live.add(record)
+  state.registry.register(handle, record)
+}
+
+function onClientSocket(message) {
+  const socket = message && message.socket
+  if (socket && typeof socket === 'object') track(socket, false, onClientSocket)
+}
+
+function install() {
+  if (state.original !== null) return
+  state.registry = new FinalizationRegistry((record) => state.live.delete(record))
+  const original = net.Server.prototype.listen
+  const wrapper = function listen(...args) {
+    const result = original.apply(this, args)
+    track(this, true, wrapper)
+    return result
+  }
+  Object.defineProperty(wrapper, 'name', { value: original.name })
+  Object.defineProperty(wrapper, 'length', { value: original.length })
+  state.original = original
+  state.wrapper = wrapper
+  net.Server.prototype.listen = wrapper
+  dc.subscribe('net.client.socket', onClientSocket)
+  state.subscribed = true
+}
+
+function uninstall() {
+  if (state.original === null) return
+  if (net.Server.prototype.listen === state.wrapper) net.Server.prototype.listen = state.original
+  state.original = null
+  state.wrapper = null
+  if (state.subscribed) dc.unsubscribe('net.client.socket', onClientSocket)
+  state.subscribed = false
+  state.live = new Set()
+  state.seen = new WeakSet()
+}
+
+function isOpen(handle, server) {
+  if (handle === undefined) return false
+  return server ? handle.listening === true : handle.destroyed !== true
+}
+
+function addressOf(handle, server) {
+  try {
+    if (server) {
+      const a = handle.address()
+      if (typeof a === 'string') return a
+      if (a && typeof a === 'object') return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`
+      return undefined
+    }
+    if (typeof handle.remoteAddress === 'string') return `${handle.remoteAddress}:${handle.remotePort}`
+    if (handle._host) return String(handle._host)
+  } catch {}
+  return undefined
+}
+
+
+/** Findings for servers still listening and sockets still open, created since the baseline. */
+function handleLeaks({ cwd }) {
+  const groups = new Map()
+  for (const record of state.live) {
+    const handle = record.ref.deref()
+    if (!isOpen(handle, record.server)) {
+      state.live.delete(record)
+      continue
+    }
+    if (!state.epochs.counts(record.epoch)) continue // created in a block checked on its own
+    const label = v.constructorName(handle, 'handle')
+    const address = addressOf(handle, record.server)
+    const key = `${record.server}|${label}|${address}|${record.site}`
+    const g = groups.get(key)
+    if (g) g.count++
+    else groups.set(key, { server: record.server, label, address, site: record.site || undefined, count: 1 })
+  }
+  if (groups.size === 0) return []
+  return fromNative(binding.evaluate({ kind: 'handles', groups: [...groups.values()] }, cwd))
+}
+
+const detector = {
+  kind: 'handles',
+  startOptions: { handles: { default: false, validate: (x, n) => v.validateBoolean(x, n) } },
+  start(options) {
+    if (options.handles) install()
+    else uninstall()
+  },
+  stop() {
+    uninstall()
+  },
+  baseline() {
+    state.epochs.baseline()
+    state.live = new Set()
+    state.seen = new WeakSet()
+  },
+  enterScope() {
+    return state.epochs.enter()
+  },
+  exitScope(token) {
+    state.epochs.exit(token)
+  },
+  check({ cwd }) {
+    return state.original === null ? [] : handleLeaks({ cwd })
+  },
+  /** Listening servers and open sockets are normal in a running app: guard mode judges none (a test's leftovers are check()'s). */
+  sample() {
+    return []
+  },
+}
+
+module.exports = detector
+module.exports.handleLeaks = handleLeaks

@@ -1,0 +1,198 @@
+'use strict'
+// Guard mode's view of the heap, without ever forcing a GC:
+// - heap used after GC, read when a sentinel object dies: the sentinel is held strongly for one
+//   sample interval (long enough to be promoted to the old generation, which only a major GC
+//   collects), then only a FinalizationRegistry knows it; its cleanup callback, run shortly after
+//   the major GC that collected it, reads v8.getHeapStatistics() and arms the next sentinel. At
+//   most one reading per interval, and nothing at all on the GC path. (A perf_hooks 'gc'
+//   PerformanceObserver sees every GC but costs every GC: a bare one measured +0.4 us of CPU per
+//   request, ~4%, in one run with the http server of bench/guard.bench.js at ~200 scavenges/s;
+//   the end-to-end figure did not move measurably when it went, so part of that was noise. In an app so
+//   idle that the sentinel is not promoted within an interval, a scavenge may collect it: that
+//   reading then includes old-generation garbage, which the trend's rising-floor rule takes as
+//   noise.)
+// - V8's sampling heap profiler (HeapProfiler.startSampling through an in-process inspector
+//   session): a statistical sample of the allocations still alive, by allocation site, cheap
+//   to leave on in a heap that grows, but not free (a few % of throughput in an allocation-heavy
+//   http server, measured in bench/guard.bench.js). So it is armed only once heap used after GC
+//   rose by `armAt` bytes above its lowest reading, and stays on from then: the sites it then
+//   names are those allocating what stays alive while the heap grows.
+
+const path = require('node:path')
+const v8 = require('node:v8')
+
+/** At most this many allocation sites are remembered between profiles (for the growth). */
+const MAX_SITES = 500
+
+const ownDir = path.join(__dirname, '..', path.sep) // lib/
+
+/** `file:line:column` (1-based) where the function of a CDP call frame is defined, or null for native, Node's and leakguard's frames. */
+function frameSite(frame) {
+  const url = frame.url
+  if (typeof url !== 'string' || url === '' || url.startsWith('node:')) return null
+  const file = url.startsWith('file://') ? url.slice(7) : url
+  if (file.startsWith(ownDir)) return null
+  return `${file}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`
+}
+
+/**
+ * Live sampled bytes per allocation site of a sampling heap profile. Memory allocated inside a
+ * builtin or Node's internals (`Array.prototype.map`, `JSON.parse`, ...) counts for the nearest
+ * caller in user code: that is the line a person changes.
+ */
+function sitesOf(profile) {
+  const sites = new Map()
+  const stack = profile && profile.head ? [[profile.head, null]] : []
+  while (stack.length > 0) {
+    const [node, inherited] = stack.pop()
+    const own = frameSite(node.callFrame)
+    const at = own !== null ? { site: own, functionName: node.callFrame.functionName || '(anonymous)' } : inherited
+    if (node.selfSize > 0 && at !== null) {
+      const s = sites.get(at.site)
+      if (s === undefined) sites.set(at.site, { site: at.site, functionName: at.functionName, bytes: node.selfSize })
+      else s.bytes += node.selfSize
+    }
+    if (Array.isArray(node.children)) for (const c of node.children) stack.push([c, at])
+  }
+  return sites
+}
+
+class HeapWatcher {
+  /**
+   * @param {{ profile: boolean, samplingInterval: number, armAt: number }} options `profile`: run
+   * the sampling heap profiler once heap used after GC rose by `armAt` bytes above its lowest
+   * reading; `samplingInterval`: its mean bytes between samples.
+   */
+  constructor({ profile, samplingInterval, armAt }) {
+    this.profile = profile
+    this.samplingInterval = samplingInterval
+    this.armAt = armAt
+    this.lowest = Infinity
+    this.floor = Infinity // heap used after the major GC seen since the last take()
+    this.gcs = 0
+    this.last = null
+    this.previousSites = new Map()
+    this.session = null
+    this.stopped = false
+    this.sentinel = {} // held strongly until the next take(), then left to the GC
+    // (the watcher lives as long as guard mode; after stop() a late callback does nothing)
+    this.registry = new FinalizationRegistry(() => this.onMajorGC())
+  }
+
+  onMajorGC() {
+    if (this.stopped) return
+    const used = v8.getHeapStatistics().used_heap_size
+    if (used < this.floor) this.floor = used
+    this.gcs++
+    this.sentinel = {}
+  }
+
+  /** Lets the sentinel held since the last interval go: the next major GC collects it. */
+  releaseSentinel() {
+    if (this.sentinel === null) return
+    this.registry.register(this.sentinel, 0)
+    this.sentinel = null
+  }
+
+  /** True once the sampling heap profiler runs. */
+  get profiling() {
+    return this.session !== null
+  }
+
+  startProfiler(samplingInterval) {
+    try {
+      const inspector = require('node:inspector')
+      const session = new inspector.Session()
+      session.connect()
+      session.post('HeapProfiler.startSampling', { samplingInterval })
+      this.session = session
+    } catch {
+      this.session = null // no inspector in this build, or another tool owns it: heap trend only
+    }
+  }
+
+  /** The heap-used-after-GC reading since the last call (null when no major GC happened). */
+  take() {
+    this.releaseSentinel()
+    if (this.gcs === 0) return null
+    const reading = { usedAfterGC: this.floor, gcs: this.gcs }
+    this.floor = Infinity
+    this.gcs = 0
+    this.last = reading.usedAfterGC
+    if (reading.usedAfterGC < this.lowest) this.lowest = reading.usedAfterGC
+    if (this.profile && this.session === null && reading.usedAfterGC - this.lowest >= this.armAt) {
+      this.profile = false // one attempt
+      this.startProfiler(this.samplingInterval)
+    }
+    return reading
+  }
+
+  /**
+   * The allocation sites (functions, at their definition) holding the most sampled live memory, with the growth since the
+   * previous call: `[{ site, functionName, bytes, growth }]`, largest growth first. Empty when
+   * the profiler is not running.
+   */
+  topSites(n = 5) {
+    if (this.session === null) return []
+    let profile = null
+    this.session.post('HeapProfiler.getSamplingProfile', (err, result) => {
+      if (!err && result) profile = result.profile
+    })
+    if (profile === null) return [] // the in-process session answers synchronously
+    const sites = sitesOf(profile)
+    const rows = [...sites.values()].map((s) => ({ ...s, growth: s.bytes - (this.previousSites.get(s.site) || 0) }))
+    rows.sort((a, b) => b.growth - a.growth || b.bytes - a.bytes)
+    this.previousSites = new Map(rows.slice(0, MAX_SITES).map((r) => [r.site, r.bytes]))
+    return rows.slice(0, n)
+  }
+
+  stop() {
+    this.stopped = true
+    this.sentinel = null
+    if (this.session !== null) {
+      try {
+        this.session.post('HeapProfiler.stopSampling')
+        this.session.disconnect()
+      } catch {}
+      this.session = null
+    }
+  }
+}
+
+/** At most this many allocation sites are attached to a heap finding. */
+const TOP_SITES = 5
+
+let watcher = null
+
+const detector = {
+  kind: 'heap',
+  /** A point-in-time check cannot judge heap growth: only guard mode's trend over samples can. */
+  check() {
+    return []
+  },
+  startSampling(options) {
+    if (!options.heap) return
+    watcher = new HeapWatcher({ profile: options.heapProfile, samplingInterval: options.heapSamplingInterval, armAt: options.heapThreshold / 4 })
+  },
+  stopSampling() {
+    if (watcher !== null) watcher.stop()
+    watcher = null
+  },
+  /** Heap used after the major GCs since the last sample (nothing when none ran). */
+  sample() {
+    const reading = watcher === null ? null : watcher.take()
+    return reading === null ? [] : [{ key: 'heap', value: reading.usedAfterGC, meta: { series: 'heap' } }]
+  },
+  /** The sampling heap profiler's top allocation sites, when it runs. */
+  growing(meta) {
+    return { ...meta, allocations: watcher === null ? [] : watcher.topSites(TOP_SITES) }
+  },
+  /** The latest heap-used-after-GC reading, or null. */
+  last() {
+    return watcher === null ? null : watcher.last
+  },
+}
+
+module.exports = detector
+module.exports.HeapWatcher = HeapWatcher
+module.exports.sitesOf = sitesOf

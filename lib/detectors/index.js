@@ -1,0 +1,37 @@
+'use strict'
+// The detector registry: one detector per leak kind, in the order findings are reported. The
+// session (check(), assertNoLeaks, the test integrations) and guard mode (periodic sampling)
+// are two drivers over this one list. A detector is:
+//
+//   {
+//     kind: 'listeners',                 // the Leak kind it reports
+//     startOptions, checkOptions,        // optional: its own options { name: { default, validate } }
+//     start(options) {}, stop() {},      // optional: install / drop instrumentation
+//     baseline() {},                     // optional: "from now on"
+//     enterScope() -> token,             // optional: a nested block counted on its own
+//     exitScope(token),                  //   (lib/session/epochs.js); without them a block is a baseline()
+//     needsGC: true,                     // optional: check() is meaningful only after a GC
+//     check(context) -> Leak[],          // findings now; context: { options, checkOptions, cwd }
+//     sample(now, context) -> [{ key, value, meta }],
+//                                        // guard mode: one point per series (key: a string,
+//                                        // value: a number; meta: what Rust needs to describe
+//                                        // the series when it grows, see growth.rs)
+//     growing(meta, context) -> meta | null,
+//                                        // optional: called for a series that grew, before its
+//                                        // finding is made (adds what is costly to know: an
+//                                        // add-site, allocation sites); null: ask again next sample
+//     startSampling(options), stopSampling(),
+//                                        // optional: guard mode's own resources (heap profiler)
+//   }
+
+const detectors = [
+  require('./listeners'),
+  require('./collection'),
+  require('./retained'),
+  require('./global'),
+  require('./timers'),
+  require('./handles'),
+  require('./heap'),
+]
+
+module.exports = { detectors }

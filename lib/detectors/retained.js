@@ -1,0 +1,199 @@
+'use strict'
+// watch() and the `retained` detector: objects expected to become garbage are held by a
+// WeakRef; after a forced GC and a grace period, those still alive are findings, grouped by
+// description. Closed sockets are watched automatically from their 'close': server and client
+// sockets through diagnostics_channel (`net.server.socket` / `net.client.socket`), and the ws
+// WebSocket attached to a socket (found by ws's own `Symbol(websocket)`, so ws is never required).
+
+const dc = require('node:diagnostics_channel')
+const { EventEmitter } = require('node:events')
+const binding = require('../native')
+const { fromNative } = require('../findings/report')
+const { notStarted } = require('../errors')
+const v = require('../validate')
+const { Epochs } = require('../session/epochs')
+
+const kTargets = Symbol.for('leakguard.targets')
+/** At most this many objects are watched at once; later ones are not watched. */
+const MAX_WATCHED = 200000
+const MAX_TARGETS = 8
+// Captured before any instrumentation patches the prototype: our own 'close' listeners are
+// not the user's, so they bypass the listeners detector. (prependOnceListener would not: it
+// calls `this.prependListener`, the patched one.) 'close' is emitted once per socket.
+const prepend = EventEmitter.prototype.prependListener
+
+const state = {
+  generation: 0,
+  active: false,
+  graceMs: 1000,
+  watched: new Set(), // entries { ref, description, time, epoch }
+  epochs: new Epochs(),
+  collected: new Map(), // description -> count that became garbage
+  registry: null,
+  subscribed: false,
+}
+
+function onFinalized(entry) {
+  if (!state.watched.delete(entry)) return
+  state.collected.set(entry.description, (state.collected.get(entry.description) || 0) + 1)
+  if (state.collected.size > 1000) state.collected.delete(state.collected.keys().next().value)
+}
+
+function add(object, description) {
+  if (state.watched.size >= MAX_WATCHED) return
+  if (state.registry === null) state.registry = new FinalizationRegistry(onFinalized)
+  const entry = { ref: new WeakRef(object), description, time: Date.now(), epoch: state.epochs.epoch }
+  state.watched.add(entry)
+  state.registry.register(object, entry)
+}
+
+/**
+ * Watches `object`, which is expected to become garbage soon: if it is still alive at a check
+ * after the grace period and a GC, it is a `retained` finding under `description`.
+ */
+function watch(object, description) {
+  if (object === null || (typeof object !== 'object' && typeof object !== 'function')) {
+    throw v.typeError('object', 'of type object or function', object)
+  }
+  v.validateString(description, 'description')
+  if (!state.active) throw notStarted('watch')
+  add(object, description)
+}
+
+function findWebSocket(socket) {
+  for (const s of Object.getOwnPropertySymbols(socket)) {
+    if (s.description === 'websocket') {
+      const ws = socket[s]
+      return ws !== null && typeof ws === 'object' ? ws : null
+    }
+  }
+  return null
+}
+
+function onSocket(message) {
+  if (!state.active) return
+  const socket = message && message.socket
+  if (!socket || typeof socket.on !== 'function') return
+  const generation = state.generation
+  let seen = false
+  prepend.call(socket, 'close', function leakguardWatchClosed() {
+    if (seen || !state.active || state.generation !== generation) return
+    seen = true
+    // runs before ws's own socket 'close' handler, while the WebSocket is still attached
+    const ws = findWebSocket(this)
+    add(this, `closed ${this.constructor.name}`)
+    if (ws !== null) add(ws, 'closed WebSocket')
+  })
+}
+
+function subscribe() {
+  if (state.subscribed) return
+  dc.subscribe('net.server.socket', onSocket)
+  dc.subscribe('net.client.socket', onSocket)
+  state.subscribed = true
+}
+
+function unsubscribe() {
+  if (!state.subscribed) return
+  dc.unsubscribe('net.server.socket', onSocket)
+  dc.unsubscribe('net.client.socket', onSocket)
+  state.subscribed = false
+}
+
+function reset() {
+  state.epochs.baseline()
+  state.watched = new Set()
+  state.collected = new Map()
+  state.registry = null // entries of the old registry find nothing to delete
+}
+
+/**
+ * Watched objects still alive past `graceMs`, by description: `[{ group, targets }]` where
+ * `group` is what Rust knows (core's RetainedGroup) and `targets` up to MAX_TARGETS WeakRefs.
+ */
+function aliveGroups({ graceMs, now = Date.now() }) {
+  const groups = new Map()
+  for (const entry of state.watched) {
+    const target = entry.ref.deref()
+    if (target === undefined) {
+      onFinalized(entry)
+      continue
+    }
+    if (!state.epochs.counts(entry.epoch)) continue // watched in a block checked on its own
+    const age = now - entry.time
+    if (age < graceMs) continue
+    let g = groups.get(entry.description)
+    if (!g) {
+      g = { group: { description: entry.description, count: 0, collected: 0, oldestMs: 0 }, targets: [] }
+      groups.set(entry.description, g)
+    }
+    g.group.count++
+    if (age > g.group.oldestMs) g.group.oldestMs = age
+    if (g.targets.length < MAX_TARGETS) g.targets.push(entry.ref)
+  }
+  for (const g of groups.values()) g.group.collected = state.collected.get(g.group.description) || 0
+  return [...groups.values()]
+}
+
+/** Findings for watched objects still alive after the grace period (call after a GC). */
+function retainedLeaks({ graceMs, now }) {
+  const alive = aliveGroups({ graceMs, now })
+  if (alive.length === 0) return []
+  const targets = new Map(alive.map((g) => [g.group.description, g.targets]))
+  const leaks = fromNative(binding.evaluate({ kind: 'retained', threshold: 1, groups: alive.map((g) => g.group) }, ''))
+  for (const leak of leaks) Object.defineProperty(leak, kTargets, { value: targets.get(leak.description), enumerable: false })
+  return leaks
+}
+
+const graceSpec = { validate: (x, n) => v.validateNumber(x, n, 0, 2 ** 31 - 1) }
+
+const detector = {
+  kind: 'retained',
+  needsGC: true,
+  startOptions: { graceMs: { default: 1000, ...graceSpec } },
+  checkOptions: { graceMs: { default: undefined, ...graceSpec } },
+  start(options) {
+    if (!state.active) {
+      state.generation++
+      reset()
+    }
+    state.active = true
+    state.graceMs = options.graceMs
+    subscribe()
+  },
+  stop() {
+    unsubscribe()
+    state.active = false
+    state.generation++
+    reset()
+  },
+  baseline() {
+    reset()
+  },
+  enterScope() {
+    return state.epochs.enter()
+  },
+  exitScope(token) {
+    state.epochs.exit(token)
+  },
+  check({ checkOptions }) {
+    const graceMs = checkOptions.graceMs === undefined ? state.graceMs : checkOptions.graceMs
+    return retainedLeaks({ graceMs })
+  },
+  /**
+   * Objects still alive a whole sampling interval past their death, by description. Guard mode
+   * never forces a GC: one that a major GC has not reached yet counts too, so only a count that
+   * keeps rising over the trend window is a finding.
+   */
+  sample(now, { options }) {
+    return aliveGroups({ graceMs: options.interval, now }).map((g) => ({
+      key: g.group.description,
+      value: g.group.count,
+      meta: { series: 'retained', group: g.group },
+    }))
+  },
+}
+
+module.exports = detector
+module.exports.watch = watch
+module.exports.kTargets = kTargets

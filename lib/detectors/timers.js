@@ -1,0 +1,105 @@
+'use strict'
+// The `timers` detector: timeouts still pending and intervals still running that were created
+// since the baseline. Off unless `start({ timers: true })` (pending timers are normal in an app;
+// a test that leaves them leaks); leakguard/jest and assertNoLeaks turn it on.
+// globalThis.setTimeout / setInterval are wrapped while on and restored exactly by stop(). Timers
+// are held by WeakRef; a fired or cleared Node Timeout reads `_destroyed`.
+
+const binding = require('../native')
+const { fromNative } = require('../findings/report')
+const { captureSite } = require('../instrument/site')
+const v = require('../validate')
+const { Epochs } = require('../session/epochs')
+
+const MAX_TIMERS = 10000
+
+const state = { on: false, originals: null, live: new Set(), registry: null, epochs: new Epochs() }
+
+function running(timer) {
+  if (timer === null || typeof timer !== 'object') return false
+  return timer._destroyed !== true && timer._idleTimeout !== -1
+}
+
+function wrap(name, interval) {
+  const original = globalThis[name]
+  const wrapper = {
+    [name](callback, delay, ...args) {
+      const timer = original.call(this, callback, delay, ...args)
+      if (state.on && state.live.size < MAX_TIMERS && timer !== null && typeof timer === 'object') {
+        const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site: captureSite(wrapper), epoch: state.epochs.epoch }
+        state.live.add(record)
+        state.registry.register(timer, record)
+      }
+      return timer
+    },
+  }[name]
+  return [name, original, wrapper]
+}
+
+function install() {
+  if (state.originals !== null) return
+  state.registry = new FinalizationRegistry((record) => state.live.delete(record))
+  state.originals = [wrap('setTimeout', false), wrap('setInterval', true)]
+  for (const [name, , wrapper] of state.originals) globalThis[name] = wrapper
+}
+
+function uninstall() {
+  if (state.originals === null) return
+  for (const [name, original, wrapper] of state.originals) if (globalThis[name] === wrapper) globalThis[name] = original
+  state.originals = null
+  state.live = new Set()
+  state.on = false
+}
+
+/** Findings for timers created since the baseline that are still pending or running. */
+function timerLeaks({ cwd }) {
+  const groups = new Map()
+  for (const record of state.live) {
+    const timer = record.ref.deref()
+    if (!running(timer)) {
+      state.live.delete(record)
+      continue
+    }
+    if (!state.epochs.counts(record.epoch)) continue // created in a block checked on its own
+    const key = `${record.interval}|${record.delay}|${record.site}`
+    const g = groups.get(key)
+    if (g) g.count++
+    else groups.set(key, { interval: record.interval, delayMs: record.delay, site: record.site || undefined, count: 1 })
+  }
+  if (groups.size === 0) return []
+  return fromNative(binding.evaluate({ kind: 'timers', groups: [...groups.values()] }, cwd))
+}
+
+const detector = {
+  kind: 'timers',
+  startOptions: { timers: { default: false, validate: (x, n) => v.validateBoolean(x, n) } },
+  start(options) {
+    if (options.timers) {
+      install()
+      state.on = true
+    } else uninstall()
+  },
+  stop() {
+    uninstall()
+  },
+  baseline() {
+    state.epochs.baseline()
+    state.live = new Set()
+  },
+  enterScope() {
+    return state.epochs.enter()
+  },
+  exitScope(token) {
+    state.epochs.exit(token)
+  },
+  check({ cwd }) {
+    return state.originals === null ? [] : timerLeaks({ cwd })
+  },
+  /** Pending timers are normal in a running app: guard mode judges none (a test's leftovers are check()'s). */
+  sample() {
+    return []
+  },
+}
+
+module.exports = detector
+module.exports.timerLeaks = timerLeaks

@@ -1,0 +1,277 @@
+'use strict'
+// Guard mode: always-on leak detection for production, the second driver over the detector
+// registry (the session is the first). Every `interval` each detector's sample() gives one point
+// per series (listener totals, collection sizes and closed members, objects alive past their
+// death, global collections, heap used after GC); guard's own trend engines (built from its own
+// options) judge them, rising floors over a window, so bursts, plateaus and a sawtooth are not
+// leaks. A series that grows becomes a finding made in Rust (crates/leakguard-core/src/growth.rs),
+// warned once, and again only when it grows markedly faster. Instrumentation is sampled; nothing
+// here forces a GC, blocks, or keeps memory unbounded.
+
+const binding = require('../native')
+const session = require('../session')
+const emitters = require('../instrument/emitters')
+const { detectors } = require('../detectors')
+const { Reporter, fromNative } = require('../findings/report')
+const { internalWarning } = require('../errors')
+const { SnapshotPolicy } = require('./snapshots')
+const { Metrics } = require('./metrics')
+const { normalize, optionsFromEnv, GUARD_OPTIONS, ENV } = require('./options')
+
+/** At most this many series are followed per trend engine (and as many keys remembered). */
+const MAX_KEYS = 10000
+/** A window that fell by more than this fraction of its range is a sawtooth, not a leak. */
+const MAX_DROP = 0.5
+
+/** The least rise over a window that counts, per series type. */
+const MIN_GROWTH = {
+  listeners: (o) => o.threshold,
+  collectionSize: (o) => o.threshold,
+  collectionClosed: () => 1,
+  retained: () => 1,
+  global: (o) => o.threshold,
+  heap: (o) => o.heapThreshold,
+}
+
+function guardWarning(message) {
+  internalWarning(message, 'LEAKGUARD_GUARD')
+}
+
+/** A trend engine over string-keyed series (the engine itself takes u32 keys). */
+class Trend {
+  constructor(config) {
+    this.engine = new binding.TrendEngine(config)
+    this.keys = new Map() // series key -> u32
+    this.names = new Map() // u32 -> series key
+    this.next = 1
+  }
+
+  /** One sample of `points` (every live series); returns `[{ key, growth }]` newly reportable. */
+  observe(now, points) {
+    const keys = []
+    const values = []
+    const live = new Set()
+    for (const p of points) {
+      let k = this.keys.get(p.key)
+      if (k === undefined) {
+        if (this.keys.size >= MAX_KEYS) continue
+        k = this.next++ >>> 0
+        this.keys.set(p.key, k)
+        this.names.set(k, p.key)
+      }
+      live.add(k)
+      keys.push(k)
+      values.push(p.value)
+    }
+    // forget series that are gone (bounded by what is alive now)
+    for (const [key, k] of this.keys) {
+      if (!live.has(k)) {
+        this.keys.delete(key)
+        this.names.delete(k)
+      }
+    }
+    return this.engine.observe(now, Uint32Array.from(keys), Float64Array.from(values)).map((g) => ({ key: this.names.get(g.key), growth: g }))
+  }
+}
+
+let active = null
+
+class Guard {
+  constructor(options) {
+    this.options = options
+    this.cwd = process.cwd()
+    this.reporter = new Reporter()
+    this.metrics = new Metrics()
+    this.stopped = false
+    this.failures = new Map() // detector kind -> failed samples
+    this.trends = new Map() // series type -> Trend
+    this.pending = new Map() // `${type}|${key}` -> { detector, meta, growth, waited }
+    this.boosted = false
+    this.snapshots = null
+    this.ownsSession = false
+
+    if (!session.isStarted()) {
+      session.start({ sampleRate: options.sampleRate, stacks: 'sampled', stackSampleRate: options.stackSampleRate, warn: false })
+      this.ownsSession = true
+    }
+    try {
+      for (const d of detectors) if (d.startSampling) d.startSampling(options)
+      if (options.snapshotDir !== undefined) {
+        this.snapshots = new SnapshotPolicy({
+          dir: options.snapshotDir,
+          cooldownMs: options.snapshotCooldown,
+          maxCount: options.maxSnapshots,
+          maxBytes: options.maxSnapshotBytes,
+          memoryFactor: options.snapshotMemoryFactor,
+          writer: options.writeSnapshot,
+        })
+      }
+      if (options.metricsPort !== undefined) {
+        this.metrics.listen(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${options.metricsPort}: ${err.message}`))
+      }
+    } catch (err) {
+      this.stop()
+      throw err
+    }
+    this.timer = setInterval(() => this.sample(), options.interval)
+    this.timer.unref()
+  }
+
+  trendOf(type) {
+    let t = this.trends.get(type)
+    if (t === undefined) {
+      const o = this.options
+      t = new Trend({ window: o.window, segments: 3, minGrowth: MIN_GROWTH[type](o), maxSeries: MAX_KEYS, maxDrop: MAX_DROP })
+      this.trends.set(type, t)
+    }
+    return t
+  }
+
+  /** A detector's failure becomes (at most) a warning; the other detectors' samples go on. */
+  failed(kind, err) {
+    const n = (this.failures.get(kind) || 0) + 1
+    this.failures.set(kind, n)
+    if (n === 1 || n % 100 === 0) {
+      guardWarning(`leakguard guard: sampling '${kind}' failed (${n} so far), guard mode keeps running: ${err && err.stack ? err.stack : err}`)
+    }
+  }
+
+  /** One sample of every detector; never throws into the host. */
+  sample() {
+    if (this.stopped) return
+    try {
+      this.sampleNow(Date.now())
+    } catch (err) {
+      this.failed('guard', err)
+    }
+  }
+
+  sampleNow(now) {
+    const context = { options: this.options, cwd: this.cwd }
+    const all = []
+    const byType = new Map() // series type -> { detector, points }
+    for (const d of detectors) {
+      let points
+      try {
+        points = d.sample(now, context)
+      } catch (err) {
+        this.failed(d.kind, err)
+        continue
+      }
+      for (const p of points) {
+        all.push(p)
+        const t = byType.get(p.meta.series)
+        if (t === undefined) byType.set(p.meta.series, { detector: d, points: [p] })
+        else t.points.push(p)
+      }
+    }
+    // a type with no point now is observed empty: its series are gone
+    for (const type of this.trends.keys()) if (!byType.has(type)) byType.set(type, { detector: null, points: [] })
+    for (const [type, { detector, points }] of byType) {
+      const metaOf = new Map(points.map((p) => [p.key, p.meta]))
+      for (const { key, growth } of this.trendOf(type).observe(now, points)) {
+        this.pending.set(`${type}|${key}`, { detector, meta: metaOf.get(key), growth, waited: 0 })
+      }
+      for (const id of this.pending.keys()) {
+        if (id.startsWith(`${type}|`) && !metaOf.has(id.slice(type.length + 1))) this.pending.delete(id)
+      }
+    }
+    this.metrics.update(all, this.heapReading())
+    const series = this.ready()
+    if (series.length > 0) this.report(fromNative(binding.evaluate({ kind: 'growth', series }, this.cwd)), now)
+  }
+
+  /** The growing series whose detectors have said what they know of them. */
+  ready() {
+    let boost = false
+    const sampling = { boost: () => (boost = true) }
+    const series = []
+    for (const [id, p] of this.pending) {
+      let meta = p.meta
+      if (p.detector.growing) {
+        try {
+          meta = p.detector.growing(meta, { waited: p.waited, repeat: p.growth.repeat, sampling })
+        } catch (err) {
+          this.failed(p.detector.kind, err)
+          this.pending.delete(id)
+          continue
+        }
+        if (meta === null) {
+          p.waited++
+          continue
+        }
+      }
+      this.pending.delete(id)
+      series.push({ ...meta, growth: p.growth })
+    }
+    this.boostStacks(boost)
+    return series
+  }
+
+  heapReading() {
+    const heap = detectors.find((d) => d.kind === 'heap')
+    return heap ? heap.last() : null
+  }
+
+  /** While a listener finding waits for its add-site, every sampled add pays for a stack. */
+  boostStacks(on) {
+    if (!this.ownsSession || on === this.boosted || !emitters.isInstalled()) return
+    this.boosted = on
+    const o = this.options
+    emitters.install({ sampleRate: o.sampleRate, stacks: 'sampled', stackSampleRate: on ? 1 : o.stackSampleRate })
+  }
+
+  report(leaks, now) {
+    const o = this.options
+    if (this.snapshots !== null) {
+      for (const leak of leaks) {
+        if (leak.repeat) continue
+        const r = this.snapshots.take(now)
+        if (r.path) {
+          leak.snapshot = r.path
+          leak.message += `; heap snapshot: ${r.path}`
+          this.metrics.snapshot()
+        } else {
+          leak.snapshotSkipped = r.skipped
+          if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
+        }
+      }
+    }
+    // the trend engines report a series once, then only when it grows markedly faster
+    for (const leak of this.reporter.emit(leaks, { onLeak: o.onLeak, warn: o.warn, dedupe: false })) this.metrics.finding(leak.kind)
+  }
+
+  /** Gauges in Prometheus text format (serve it from your own /metrics if you like). */
+  prometheus() {
+    return this.metrics.prometheus()
+  }
+
+  stop() {
+    if (this.stopped) return
+    this.stopped = true
+    if (this.timer) clearInterval(this.timer)
+    for (const d of detectors) if (d.stopSampling) d.stopSampling()
+    this.metrics.close()
+    if (this.ownsSession) session.stop()
+    else this.boostStacks(false)
+    if (active === this) active = null
+  }
+}
+
+/**
+ * Starts guard mode: sampled instrumentation, one sample every `interval` ms into the trend
+ * engines, a LeakWarning (or `onLeak`) per sustained leak. Returns `{ stop(), metrics() }`;
+ * `stop()` restores everything. A second call replaces the running guard.
+ */
+function guard(options) {
+  const normalized = normalize(options)
+  if (active !== null) active.stop()
+  const g = new Guard(normalized)
+  active = g
+  return {
+    stop: () => g.stop(),
+    metrics: () => g.prometheus(),
+  }
+}
+
+module.exports = { guard, optionsFromEnv, guardWarning, GUARD_OPTIONS, ENV }

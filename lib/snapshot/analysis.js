@@ -1,0 +1,83 @@
+'use strict'
+// Heap snapshot analysis, in Rust (src/snapshot.rs → crates/leakguard-core/src/snapshot):
+// analyze, diff (memlab's three-snapshot method) and retainer paths. This file only checks the
+// arguments, so that a TypeError/RangeError comes from the caller's realm (the binding's own
+// errors are created in Node's main context, which `instanceof` misses under jest's vm), then
+// forwards. The async forms run on libuv's thread pool and reject on bad arguments; the Sync
+// forms block the event loop and throw.
+
+const binding = require('../native')
+const { typeError, rangeError, validateOptions, validateString } = require('../validate')
+
+const MAX_TOP = 1e6
+const MAX_ID = 2 ** 32 - 1
+
+function checkInteger(value, name, max) {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw typeError(name, 'of type number', value)
+  if (!Number.isInteger(value)) throw rangeError(name, 'an integer', value)
+  if (value < 0 || value > max) throw rangeError(name, `>= 0 && <= ${max}`, value)
+}
+
+function analyzeArgs(path, options) {
+  validateString(path, 'path')
+  if (options === null) options = undefined
+  const { top } = validateOptions(options, 'options', ['top'])
+  if (top !== undefined) checkInteger(top, 'options.top', MAX_TOP)
+  return top === undefined ? undefined : { top }
+}
+
+function diffArgs(baseline, target, final) {
+  validateString(baseline, 'baseline')
+  validateString(target, 'target')
+  if (final !== undefined && final !== null) validateString(final, 'final')
+  return final === undefined ? null : final
+}
+
+function idsArgs(path, ids) {
+  validateString(path, 'path')
+  if (!Array.isArray(ids)) throw typeError('ids', 'an instance of Array', ids)
+  ids.forEach((id, i) => checkInteger(id, `ids[${i}]`, MAX_ID))
+}
+
+/**
+ * Summary of a `.heapsnapshot`: counts, total size, every class (count, self and retained
+ * size; largest retained first) and the `top` (default 20) largest objects with their
+ * retainer paths. Off the main thread.
+ */
+async function analyze(path, options) {
+  const opts = analyzeArgs(path, options)
+  return binding.analyze(path, opts)
+}
+
+/** Blocking twin of `analyze`. */
+function analyzeSync(path, options) {
+  return binding.analyzeSync(path, analyzeArgs(path, options))
+}
+
+/**
+ * Objects allocated after `baseline`, present in `target` and still alive in `final` (or in
+ * `target` when no `final`), grouped by class and retainer path. Off the main thread.
+ */
+async function diff(baseline, target, final) {
+  const last = diffArgs(baseline, target, final)
+  return binding.diff(baseline, target, last)
+}
+
+/** Blocking twin of `diff`. */
+function diffSync(baseline, target, final) {
+  return binding.diffSync(baseline, target, diffArgs(baseline, target, final))
+}
+
+/** Shortest retainer path from a GC root of each snapshot node id in `ids`. Off the main thread. */
+async function retainerPaths(path, ids) {
+  idsArgs(path, ids)
+  return binding.retainerPaths(path, ids)
+}
+
+/** Blocking twin of `retainerPaths`. */
+function retainerPathsSync(path, ids) {
+  idsArgs(path, ids)
+  return binding.retainerPathsSync(path, ids)
+}
+
+module.exports = { analyze, analyzeSync, diff, diffSync, retainerPaths, retainerPathsSync }
