@@ -31,8 +31,10 @@ function track(handle, server, skip) {
 }
 
 function onClientSocket(message) {
-  const socket = message && message.socket
-  if (socket && typeof socket === 'object') track(socket, false, onClientSocket)
+  try {
+    const socket = message && message.socket
+    if (socket && typeof socket === 'object') track(socket, false, onClientSocket)
+  } catch {} // a subscriber that throws would be rethrown to the app by diagnostics_channel
 }
 
 function install() {
@@ -41,7 +43,9 @@ function install() {
   const original = net.Server.prototype.listen
   const wrapper = function listen(...args) {
     const result = original.apply(this, args)
-    track(this, true, wrapper)
+    try {
+      track(this, true, wrapper)
+    } catch {} // bookkeeping never throws into the app
     return result
   }
   Object.defineProperty(wrapper, 'name', { value: original.name })

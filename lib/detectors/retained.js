@@ -71,19 +71,24 @@ function findWebSocket(socket) {
 }
 
 function onSocket(message) {
-  if (!state.active) return
-  const socket = message && message.socket
-  if (!socket || typeof socket.on !== 'function') return
-  const generation = state.generation
-  let seen = false
-  prepend.call(socket, 'close', function leakguardWatchClosed() {
-    if (seen || !state.active || state.generation !== generation) return
-    seen = true
-    // runs before ws's own socket 'close' handler, while the WebSocket is still attached
-    const ws = findWebSocket(this)
-    add(this, `closed ${this.constructor.name}`)
-    if (ws !== null) add(ws, 'closed WebSocket')
-  })
+  // never throws: diagnostics_channel would rethrow a subscriber's error to the app
+  try {
+    if (!state.active) return
+    const socket = message && message.socket
+    if (!socket || typeof socket.on !== 'function') return
+    const generation = state.generation
+    let seen = false
+    prepend.call(socket, 'close', function leakguardWatchClosed() {
+      if (seen || !state.active || state.generation !== generation) return
+      seen = true
+      try {
+        // runs before ws's own socket 'close' handler, while the WebSocket is still attached
+        const ws = findWebSocket(this)
+        add(this, `closed ${v.constructorName(this, 'Socket')}`)
+        if (ws !== null) add(ws, 'closed WebSocket')
+      } catch {} // the app's own 'close' handlers run whatever happens here
+    })
+  } catch {}
 }
 
 function subscribe() {

@@ -26,9 +26,11 @@ function wrap(name, interval) {
     [name](callback, delay, ...args) {
       const timer = original.call(this, callback, delay, ...args)
       if (state.on && state.live.size < MAX_TIMERS && timer !== null && typeof timer === 'object') {
-        const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site: captureSite(wrapper), epoch: state.epochs.epoch }
-        state.live.add(record)
-        state.registry.register(timer, record)
+        try {
+          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site: captureSite(wrapper), epoch: state.epochs.epoch }
+          state.live.add(record)
+          state.registry.register(timer, record)
+        } catch {} // bookkeeping never throws into the app (`delay` may be an object whose valueOf throws)
       }
       return timer
     },

@@ -109,7 +109,11 @@ function wrapEEAdd(state, original) {
   const wrapper = {
     [original.name](type, listener) {
       const result = original.call(this, type, listener)
-      if (--state.countdown <= 0) onAdd(state, this, type, listener, KIND_EE, wrapper)
+      if (--state.countdown <= 0) {
+        try {
+          onAdd(state, this, type, listener, KIND_EE, wrapper)
+        } catch {} // bookkeeping never throws into the app (the listener is added)
+      }
       return result
     },
   }[original.name]
@@ -135,9 +139,12 @@ function wrapETAdd(state, original) {
   const wrapper = function addEventListener(type, listener, options) {
     const result = original.call(this, type, listener, options)
     if (--state.countdown <= 0) {
-      state.pendingOnce = options !== null && typeof options === 'object' && options.once === true
       try {
+        // `options.once` may be a getter or a Proxy trap that throws: inside the try too
+        state.pendingOnce = options !== null && typeof options === 'object' && options.once === true
         onAdd(state, this, type, listener, KIND_ET, wrapper)
+      } catch {
+        // bookkeeping never throws into the app (the listener is added)
       } finally {
         state.pendingOnce = false
       }

@@ -5,8 +5,9 @@
 //
 // When a source mapping is in force (jest's transform and source-map-support install
 // Error.prepareStackTrace; `node --enable-source-maps` sets process.sourceMapsEnabled), the
-// formatted `.stack` is parsed, so the site is the line the user wrote. Otherwise structured
-// CallSites are read directly, which skips formatting (about half the cost).
+// formatted `.stack` is parsed, so the site is the line the user wrote. Otherwise (and when the
+// app's formatting throws or is not V8's format) structured CallSites are read directly, which
+// also skips formatting (about half the cost).
 
 const path = require('node:path')
 
@@ -55,32 +56,77 @@ function firstUserCallSite(callSites, app = false) {
   return null
 }
 
+// Stacks are captured through the Error of a private realm (a vm context of leakguard's own), so
+// the app's Error is never written: V8 takes the frame limit from the realm whose
+// captureStackTrace runs, and Node formats a stack with the Error.prepareStackTrace of the realm
+// that made the holder object. Hence CallSites come from a holder of the private realm, whose
+// prepareStackTrace returns them as they are, whatever the app did to its own Error (frozen it,
+// `--frozen-intrinsics`, a formatter that throws or returns its own text, a setter that throws).
+// A holder of the app's realm gets the app's formatting (source maps: jest's transform,
+// source-map-support, --enable-source-maps).
+let realm = null
+
+function privateRealm() {
+  if (realm === null) {
+    const vm = require('node:vm')
+    const context = vm.createContext({})
+    const RealmError = vm.runInContext('Error', context)
+    RealmError.prepareStackTrace = structured
+    realm = { Error: RealmError, holder: vm.runInContext('() => ({})', context) }
+  }
+  return realm
+}
+
+/** Whether the app formats stacks itself or maps them (then its formatted text is preferred). */
+function appFormats() {
+  try {
+    return Error.prepareStackTrace !== undefined || process.sourceMapsEnabled === true
+  } catch {
+    return false // a getter that throws: read CallSites instead
+  }
+}
+
+/** The first user frame of the app's own formatting; undefined when it gave nothing usable. */
+function fromAppFormat(r, skip, app) {
+  const holder = {}
+  r.Error.captureStackTrace(holder, skip)
+  let stack
+  try {
+    stack = holder.stack // runs the app's Error.prepareStackTrace, which may throw
+  } catch {
+    return undefined
+  }
+  let site = null
+  if (typeof stack === 'string') site = (app && firstUserFrame(stack, true)) || firstUserFrame(stack)
+  else if (Array.isArray(stack) && stack.every((f) => f !== null && typeof f === 'object' && typeof f.getFileName === 'function')) {
+    site = (app && firstUserCallSite(stack, true)) || firstUserCallSite(stack)
+  }
+  return site === null ? undefined : site // not V8's format (or no user frame): read CallSites
+}
+
 /**
  * Returns the first user frame above `skip` (a function on the stack) as `file:line:column`,
  * or null when there is none (e.g. everything came from Node internals). With `app`, frames in
  * node_modules are passed over too when a frame of the application is on the stack (a server a
- * test starts through a library is named by the test's line).
+ * test starts through a library is named by the test's line). Never throws, never writes the
+ * app's `Error`.
  */
 function captureSite(skip, depth = 10, app = false) {
-  const limit = Error.stackTraceLimit
-  const prepare = Error.prepareStackTrace
-  const mapped = prepare !== undefined || process.sourceMapsEnabled === true
-  if (!mapped) Error.prepareStackTrace = structured
-  Error.stackTraceLimit = depth
-  const holder = {}
-  let stack
   try {
-    Error.captureStackTrace(holder, skip)
-    stack = holder.stack
+    const r = privateRealm()
+    r.Error.stackTraceLimit = depth
+    if (appFormats()) {
+      const site = fromAppFormat(r, skip, app)
+      if (site !== undefined) return site
+    }
+    const holder = r.holder()
+    r.Error.captureStackTrace(holder, skip)
+    const stack = holder.stack
+    if (!Array.isArray(stack)) return null
+    return (app && firstUserCallSite(stack, true)) || firstUserCallSite(stack)
   } catch {
-    stack = null
-  } finally {
-    Error.stackTraceLimit = limit
-    if (!mapped) Error.prepareStackTrace = prepare
+    return null
   }
-  if (typeof stack === 'string') return (app && firstUserFrame(stack, true)) || firstUserFrame(stack)
-  if (!Array.isArray(stack)) return null
-  return (app && firstUserCallSite(stack, true)) || firstUserCallSite(stack)
 }
 
 /** Marks an add whose whole stack is Node's internals (e.g. node:test's own timeout signals). */

@@ -1,0 +1,56 @@
+'use strict'
+// leakguard runs inside other people's processes: whatever the app did to its runtime, an
+// instrumented call never throws into it, and findings still appear. Real child processes.
+
+const { execFile } = require('node:child_process')
+const path = require('node:path')
+const { siteOf } = require('./helpers')
+
+const ROOT = path.join(__dirname, '..')
+const HOST = path.join(__dirname, 'fixtures', 'host')
+const STACK = path.join(HOST, 'stack.js')
+
+function run(args, env = {}) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd: HOST, env: { PATH: process.env.PATH, LEAKGUARD: ROOT, ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? err.code : 0, signal: err ? err.signal : null, stdout, stderr })
+    })
+  })
+}
+
+function leaksOf(stdout) {
+  const line = stdout.split('\n').find((l) => l.startsWith('LEAKS '))
+  return line === undefined ? null : JSON.parse(line.slice(6))
+}
+
+describe("the app's Error is the app's business", () => {
+  test.each([
+    ['none', 'nothing done to Error (the control)'],
+    ['freeze', 'Object.freeze(Error)'],
+    ['string', 'a prepareStackTrace that returns its own text'],
+    ['throws', 'a prepareStackTrace that throws'],
+    ['object', 'a prepareStackTrace that returns an object'],
+    ['setter', 'a prepareStackTrace setter that throws'],
+  ])('%s (%s): on() never throws and the leak is found at its line', async (variant) => {
+    const r = await run([STACK], { VARIANT: variant })
+    expect(r.stderr).not.toMatch(/TypeError|read-only here|formatter broke/)
+    expect(r.code).toBe(0)
+    expect(r.stdout).not.toMatch(/^THREW/m)
+    const leaks = leaksOf(r.stdout)
+    expect(leaks).toHaveLength(1)
+    expect(leaks[0]).toMatchObject({ kind: 'listeners', event: 'tick', count: 20 })
+    expect(leaks[0].site.startsWith(siteOf(STACK, 'leak'))).toBe(true)
+  })
+
+  test('node --frozen-intrinsics -r leakguard/guard app.js runs as the app does alone', async () => {
+    const app = path.join(HOST, 'frozen.js')
+    const plain = await run(['--frozen-intrinsics', app])
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).toMatch(/^CALLS 51 LISTENERS 0 50$/m)
+    // every add tracked and every tracked add pays for a stack: all of leakguard's add path runs
+    const guarded = await run(['--frozen-intrinsics', '-r', path.join(ROOT, 'guard.js'), app], { LEAKGUARD_SAMPLE_RATE: '1', LEAKGUARD_STACK_SAMPLE_RATE: '1' })
+    expect(guarded.stderr).not.toMatch(/TypeError|Cannot assign/)
+    expect(guarded.code).toBe(0)
+    expect(guarded.stdout).toBe(plain.stdout)
+  })
+})
