@@ -54,3 +54,33 @@ describe("the app's Error is the app's business", () => {
     expect(guarded.stdout).toBe(plain.stdout)
   })
 })
+
+describe('instrumentation pins nothing', () => {
+  const CHURN = path.join(HOST, 'churn.js')
+  const peakOf = (r) => Number((/^PEAK (\d+)$/m.exec(r.stdout) || [])[1])
+
+  test('100k short-lived emitters in one job run in a 512 MB heap under start() and guard, peak heap at most 2x plain', async () => {
+    const heap = '--max-old-space-size=512'
+    const plain = await run([heap, CHURN])
+    expect(plain.code).toBe(0)
+    const started = await run([heap, CHURN], { LEAKGUARD_START: ROOT })
+    expect(started.stderr).not.toMatch(/heap limit/)
+    expect(started.code).toBe(0)
+    const guarded = await run([heap, '-r', path.join(ROOT, 'guard.js'), CHURN], { LEAKGUARD_SAMPLE_RATE: '1' })
+    expect(guarded.stderr).not.toMatch(/heap limit/)
+    expect(guarded.code).toBe(0)
+    const base = peakOf(plain)
+    expect(base).toBeGreaterThan(0)
+    expect(peakOf(started)).toBeLessThanOrEqual(2 * base)
+    expect(peakOf(guarded)).toBeLessThanOrEqual(2 * base)
+  })
+
+  test('a bus that leaks in the same job, after the churn, is still found at its line', async () => {
+    const r = await run(['--max-old-space-size=512', CHURN], { LEAKGUARD_START: ROOT, BUS: '1' })
+    expect(r.code).toBe(0)
+    const leaks = leaksOf(r.stdout)
+    expect(leaks).toHaveLength(1)
+    expect(leaks[0]).toMatchObject({ event: 'tick', count: 25 })
+    expect(leaks[0].site.startsWith(siteOf(CHURN, 'bus'))).toBe(true)
+  })
+})

@@ -3,7 +3,7 @@
 //
 // The design keeps the hot path tiny and makes counts exact by construction:
 // - The add wrappers do not count. After the original add succeeded they (a) register the
-//   emitter weakly on first sight and (b) tag the listener in a WeakMap with the baseline epoch
+//   emitter weakly on first sight and (b) tag the listener in the emitter's WeakMap with the baseline epoch
 //   and, when a stack is captured, its add-site. With `sampleRate < 1` (guard mode) only one add
 //   in ~1/sampleRate reaches even that; the others cost a decrement and a compare.
 // - Live counts are read from the emitters at check time (rawListeners / getEventListeners), so
@@ -14,11 +14,32 @@
 // Nothing here holds an emitter or a listener strongly: WeakMaps, WeakRefs and a
 // FinalizationRegistry that drops the WeakRef of a collected emitter.
 //
+// An emitter's entry (ids, add counts) is an own non-enumerable property under a symbol of
+// this installation, so it dies with the emitter in the next scavenge: a WeakMap keyed by the
+// emitter measured ~6x the plain heap peak in the churn below (V8's scavenger keeps the young
+// keys of a live WeakMap), a FinalizationRegistry.register() ~80x. For the same reason the
+// listeners' records are kept in a WeakMap of each emitter's own (it dies with the emitter), not
+// in one WeakMap of every listener (~1.8x). Proxies and non-extensible emitters use a
+// WeakMap instead (defining a property would run the app's Proxy trap, or throw).
+//
+// `new WeakRef(emitter)` keeps the emitter alive until the current job ends (ECMAScript's
+// KeepDuringJob set): a synchronous loop creating 100k short-lived emitters whose listeners hold
+// 8 KB each would pin 800 MB. So at most MAX_NEW_REFS emitters get their WeakRef in one turn of
+// the event loop. One seen when that budget is spent is known (a WeakMap entry, which pins
+// nothing) but not yet iterable: it gets its WeakRef at its next add in a later turn, or at once
+// when LATE_ADDS of its adds came while the budget was spent (a leak is many adds; a short-lived
+// emitter has a few). The blind spot: an emitter that got fewer than LATE_ADDS listeners, all in
+// turns that had already registered MAX_NEW_REFS other new emitters.
+// (Node-API weak references pin nothing per job, but V8's scavenger treats them as strong, so
+// the churn still peaked at ~10x the plain heap; measured in issue 13.)
+//
 // The state lives on the (process-wide) EventEmitter constructor under a registered symbol, so
 // every copy of this module in one process (jest loads modules once per test file, the
 // prototypes are shared) sees one instrumentation.
 
 const EventEmitter = require('node:events')
+const timers = require('node:timers')
+const { isProxy } = require('node:util').types
 const { captureAddSite, INTERNAL } = require('./site')
 const { Epochs } = require('../session/epochs')
 const { constructorName } = require('../validate')
@@ -32,6 +53,11 @@ const EE_ONCE = ['once', 'prependOnceListener']
 
 const KIND_EE = 1
 const KIND_ET = 2
+
+/** New emitters given a WeakRef (pinned until their job ends) per turn of the event loop. */
+const MAX_NEW_REFS = 32
+/** Adds after which an emitter seen while the budget was spent gets its WeakRef anyway. */
+const LATE_ADDS = 8
 
 function shared() {
   if (!Object.prototype.hasOwnProperty.call(EventEmitter, kShared)) {
@@ -58,9 +84,12 @@ function createState(options) {
     stackCountdown: 1,
     epochRecord: { epoch: 1, site: null, once: false },
     pendingOnce: false,
-    entries: new WeakMap(), // emitter -> { id, kind, ref, types, adds: Map<epoch, Map<type, n>> }
+    // emitter[kEntry]: { id, kind, ref, lateAdds, types, adds: Map<epoch, Map<type, n>>,
+    //   records: WeakMap<listener, { epoch, site, once }> }
+    kEntry: Symbol('leakguard.emitter'),
+    entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
     refs: new Set(), // WeakRef<emitter>, for iteration
-    records: new WeakMap(), // listener -> { epoch, site, once }
+    newRefs: 0, // WeakRefs created in this turn of the event loop (see MAX_NEW_REFS)
     originals: [], // [prototype, name, descriptor]
     registry: null,
   }
@@ -69,15 +98,38 @@ function createState(options) {
 }
 
 function entryFor(state, emitter, kind) {
-  let entry = state.entries.get(emitter)
+  let entry = entryOf(state, emitter)
   if (entry === undefined) {
-    const ref = new WeakRef(emitter)
-    entry = { id: state.nextId++ >>> 0, kind, ref, types: kind === KIND_ET ? new Set() : null, adds: new Map() }
-    state.entries.set(emitter, entry)
-    state.refs.add(ref)
-    state.registry.register(emitter, ref)
+    const types = kind === KIND_ET ? new Set() : null
+    entry = { id: state.nextId++ >>> 0, kind, ref: null, lateAdds: 0, types, adds: new Map(), records: new WeakMap() }
+    if (isProxy(emitter) || !Object.isExtensible(emitter)) state.entries.set(emitter, entry)
+    else Object.defineProperty(emitter, state.kEntry, { value: entry, writable: false, enumerable: false, configurable: true })
   }
+  if (entry.ref === null) register(state, emitter, entry)
   return entry
+}
+
+/** The entry of a tracked emitter, or undefined. */
+function entryOf(state, emitter) {
+  if (isProxy(emitter)) return state.entries.get(emitter)
+  const own = emitter[state.kEntry]
+  // an own property: an object whose prototype is a tracked emitter is an emitter of its own
+  if (own !== undefined && Object.hasOwn(emitter, state.kEntry)) return own
+  return state.entries.get(emitter)
+}
+
+/** Gives `entry` its WeakRef, within this turn's budget (see MAX_NEW_REFS). */
+function register(state, emitter, entry) {
+  if (state.newRefs >= MAX_NEW_REFS && ++entry.lateAdds < LATE_ADDS) return
+  if (state.newRefs++ === 0) {
+    // the budget comes back in the next turn, after the job that pinned these ended (a real
+    // setImmediate, which fake timers do not replace; unref'd: it never holds the process)
+    timers.setImmediate(() => (state.newRefs = 0)).unref()
+  }
+  const ref = new WeakRef(emitter)
+  entry.ref = ref
+  state.refs.add(ref)
+  state.registry.register(emitter, ref)
 }
 
 // The slow half of an add: reached by every add (sampleRate 1) or a sample of them.
@@ -102,7 +154,7 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   } else if (once) {
     record = { epoch, site: null, once }
   }
-  state.records.set(listener, record)
+  entry.records.set(listener, record)
 }
 
 function wrapEEAdd(state, original) {
@@ -263,14 +315,14 @@ function collectGroups({ sinceBaseline }) {
       state.refs.delete(ref)
       continue
     }
-    const entry = state.entries.get(emitter)
+    const entry = entryOf(state, emitter)
     if (entry === undefined) continue
     for (const type of typesOf(entry, emitter)) {
       const live = listenersOf(entry, emitter, type)
       if (live.length === 0) continue
       const bySite = new Map()
       for (const listener of live) {
-        const record = state.records.get(listener)
+        const record = entry.records.get(listener)
         if (record === undefined) continue
         if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
         if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
@@ -303,7 +355,7 @@ function collectTotals() {
   for (const ref of state.refs) {
     const emitter = ref.deref()
     if (emitter === undefined) continue
-    const entry = state.entries.get(emitter)
+    const entry = entryOf(state, emitter)
     if (entry === undefined) continue
     for (const type of typesOf(entry, emitter)) {
       const n = listenersOf(entry, emitter, type).length
