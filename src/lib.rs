@@ -4,9 +4,11 @@
 
 mod error;
 mod evaluate;
+mod signals;
 mod snapshot;
 mod trend;
 
 pub use evaluate::*;
+pub use signals::*;
 pub use snapshot::*;
 pub use trend::*;

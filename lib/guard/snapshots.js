@@ -7,7 +7,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const v8 = require('node:v8')
-const { writeSnapshot } = require('../snapshot/write')
+const { writeSnapshot, unsafeDirectory, removeLeftovers } = require('../snapshot/write')
 
 function availableMemory() {
   // process.availableMemory() honours a cgroup limit (containers); os.freemem() does not
@@ -39,6 +39,8 @@ class SnapshotPolicy {
     this.bytes = 0
     this.lastAt = -Infinity
     this.capWarned = false
+    this.swept = false
+    this.refusedWarned = false
   }
 
   /**
@@ -60,6 +62,17 @@ class SnapshotPolicy {
       return { skipped: `free memory is too low (${mib(memory)} free, about ${mib(need)} needed for a ${mib(heap)} heap)`, warn: true }
     }
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
+    // a snapshot holds every secret in memory: never into a directory someone else controls
+    const unsafe = unsafeDirectory(this.dir)
+    if (unsafe !== null) {
+      const warn = !this.refusedWarned // once: every later finding would say the same
+      this.refusedWarned = true
+      return { skipped: `snapshotDir ${this.dir} is refused: ${unsafe}; use a directory of this user's own, mode 0700`, warn }
+    }
+    if (!this.swept) {
+      this.swept = true
+      removeLeftovers(this.dir) // unfinished snapshots of processes killed mid-write (SIGKILL)
+    }
     const disk = freeDisk(this.dir)
     if (disk < need) {
       return { skipped: `free disk in ${this.dir} is too low (${mib(disk)} free, about ${mib(need)} needed)`, warn: true }

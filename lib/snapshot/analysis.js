@@ -6,8 +6,10 @@
 // forwards. The async forms run on libuv's thread pool and reject on bad arguments; the Sync
 // forms block the event loop and throw.
 
+const fs = require('node:fs')
 const binding = require('../native')
 const { typeError, rangeError, validateOptions, validateString } = require('../validate')
+const { snapshotPathError } = require('../errors')
 
 const MAX_TOP = 1e6
 const MAX_ID = 2 ** 32 - 1
@@ -18,18 +20,34 @@ function checkInteger(value, name, max) {
   if (value < 0 || value > max) throw rangeError(name, `>= 0 && <= ${max}`, value)
 }
 
+/** A snapshot path must name a regular file: a FIFO would block the reader forever. */
+function checkSnapshotFile(path) {
+  let stat
+  try {
+    stat = fs.statSync(path)
+  } catch (err) {
+    throw snapshotPathError(path, undefined, err)
+  }
+  if (!stat.isFile()) throw snapshotPathError(path, stat)
+}
+
 function analyzeArgs(path, options) {
   validateString(path, 'path')
   if (options === null) options = undefined
   const { top } = validateOptions(options, 'options', ['top'])
   if (top !== undefined) checkInteger(top, 'options.top', MAX_TOP)
+  checkSnapshotFile(path)
   return top === undefined ? undefined : { top }
 }
 
 function diffArgs(baseline, target, final) {
   validateString(baseline, 'baseline')
   validateString(target, 'target')
-  if (final !== undefined && final !== null) validateString(final, 'final')
+  const last = final !== undefined && final !== null
+  if (last) validateString(final, 'final')
+  checkSnapshotFile(baseline)
+  checkSnapshotFile(target)
+  if (last) checkSnapshotFile(final)
   return final === undefined ? null : final
 }
 
@@ -37,6 +55,7 @@ function idsArgs(path, ids) {
   validateString(path, 'path')
   if (!Array.isArray(ids)) throw typeError('ids', 'an instance of Array', ids)
   ids.forEach((id, i) => checkInteger(id, `ids[${i}]`, MAX_ID))
+  checkSnapshotFile(path)
 }
 
 /**
