@@ -115,13 +115,21 @@ function describeFile(file) {
   }
 }
 
+// Control characters (ESC sequences that re-title, clear or recolour the terminal, CR, newlines
+// that forge lines) and bidirectional overrides, as they may come from any string in a heap:
+// shown escaped, never sent to the terminal.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+const SHORT = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+const safe = (text) => String(text).replace(UNSAFE, (ch) => SHORT[ch] || (ch.charCodeAt(0) <= 0xff ? `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`))
+
 /** `Map`, `handler() (closure)`, `"some text…" (string)`: a node as a person reads it. */
 function describeObject(o) {
-  if (!o.name || o.name === o.className) return o.className
+  if (!o.name || o.name === o.className) return safe(o.className)
   let name = o.name.length > 60 ? `${o.name.slice(0, 57)}…` : o.name
   if (o.className === '(closure)') name = `${name}()`
   else if (o.className.startsWith('(')) name = JSON.stringify(name)
-  return `${name} ${o.className}`
+  return safe(`${name} ${o.className}`)
 }
 
 function renderAnalysis(file, r, top, seconds) {
@@ -130,14 +138,14 @@ function renderAnalysis(file, r, top, seconds) {
   const classes = r.classes.slice(0, top)
   out.push('', `Classes by retained size (top ${classes.length} of ${count(r.classes.length)})`)
   const rows = [['retained', 'self', 'count', 'class']]
-  for (const c of classes) rows.push([humanSize(c.retainedSize), humanSize(c.selfSize), count(c.count), c.name])
+  for (const c of classes) rows.push([humanSize(c.retainedSize), humanSize(c.selfSize), count(c.count), safe(c.name)])
   out.push(indent(table(rows, ['right', 'right', 'right', 'left'])))
   const largest = (r.largest || []).slice(0, top)
   if (largest.length > 0) {
     out.push('', `Largest objects by retained size (top ${largest.length})`)
     for (const o of largest) {
       out.push(`  ${humanSize(o.retainedSize).padStart(8)}  ${describeObject(o)} @${o.id}`)
-      if (o.path) out.push(`            ${o.path}`)
+      if (o.path) out.push(`            ${safe(o.path)}`)
     }
   }
   return out.join('\n')
@@ -155,8 +163,8 @@ function renderDiff(files, r, top, seconds) {
   }
   out.push('', `Leak groups by retained size (top ${groups.length} of ${count(r.groups.length)})`)
   groups.forEach((g, i) => {
-    out.push('', `${String(i + 1).padStart(3)}. ${g.className} ×${count(g.count)}  retained ${humanSize(g.retainedSize)} (self ${humanSize(g.selfSize)}), e.g. @${g.exampleId}`)
-    out.push(`     ${g.path || '(no path from a GC root)'}`)
+    out.push('', `${String(i + 1).padStart(3)}. ${safe(g.className)} ×${count(g.count)}  retained ${humanSize(g.retainedSize)} (self ${humanSize(g.selfSize)}), e.g. @${g.exampleId}`)
+    out.push(`     ${g.path ? safe(g.path) : '(no path from a GC root)'}`)
   })
   return out.join('\n')
 }

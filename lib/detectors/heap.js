@@ -100,14 +100,36 @@ class HeapWatcher {
   }
 
   startProfiler(samplingInterval) {
+    let session = null
     try {
       const inspector = require('node:inspector')
-      const session = new inspector.Session()
+      session = new inspector.Session()
       session.connect()
-      session.post('HeapProfiler.startSampling', { samplingInterval })
-      this.session = session
+      // V8 has one sampling heap profiler per isolate: when another tool (an APM) runs it, it is
+      // theirs. Leave it alone: never restart it with our interval, never stop it.
+      let running = false
+      session.post('HeapProfiler.getSamplingProfile', (err) => {
+        running = !err
+      })
+      if (running) {
+        session.disconnect()
+        this.session = null
+        return
+      }
+      let started = false
+      session.post('HeapProfiler.startSampling', { samplingInterval }, (err) => {
+        started = !err
+      })
+      this.session = started ? session : null
+      if (!started) session.disconnect()
     } catch {
-      this.session = null // no inspector in this build, or another tool owns it: heap trend only
+      // no inspector in this build: heap trend only
+      if (session !== null) {
+        try {
+          session.disconnect()
+        } catch {}
+      }
+      this.session = null
     }
   }
 

@@ -13,10 +13,17 @@ const kKey = Symbol('leakguard.findingKey')
 const HostError = require('node:vm').runInThisContext('Error')
 const MAX_KEYS = 10000
 
+// A message names things the app controls (event names, collection names, descriptions): a
+// newline or other control character in one must not forge a line of the warning log.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g
+const SHORT = { '\n': '\\n', '\r': '\\r', '\t': '\\t' }
+const escapeControls = (text) => String(text).replace(CONTROL, (ch) => SHORT[ch] || `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+
 /** A warning carrying a finding's data: `name` 'LeakWarning', `code` 'LEAKGUARD_<KIND>'. */
 class LeakWarning extends HostError {
   constructor(leak) {
-    super(leak.message)
+    super(escapeControls(leak.message))
     this.name = 'LeakWarning'
     for (const [k, v] of Object.entries(leak)) if (k !== 'message') this[k] = v
   }

@@ -4,6 +4,16 @@
 const v = require('../validate')
 
 const MiB = 1024 * 1024
+
+/** A host to listen on: non-empty (Node's `listen(port, '')` would bind every interface). */
+function validateHost(x, n) {
+  v.validateString(x, n)
+  if (x.trim() === '' || /[\s\0]/.test(x)) {
+    const err = new TypeError(`The "${n}" option must be a host name or address such as '127.0.0.1' (an empty host would listen on every interface). Received ${v.describe(x)}`)
+    err.code = 'ERR_INVALID_ARG_VALUE'
+    throw err
+  }
+}
 const positiveInt = (max) => (x, n) => v.validateNumber(x, n, 1, max, { integer: true })
 
 /** Options of guard(): { name: { default, validate } }. */
@@ -26,7 +36,7 @@ const GUARD_OPTIONS = {
   snapshotMemoryFactor: { default: 2, validate: (x, n) => v.validateNumber(x, n, 0, Number.MAX_SAFE_INTEGER) },
   writeSnapshot: { default: undefined, validate: (x, n) => v.validateFunction(x, n) },
   metricsPort: { default: undefined, validate: (x, n) => v.validateNumber(x, n, 0, 65535, { integer: true }) },
-  metricsHost: { default: '127.0.0.1', validate: (x, n) => v.validateString(x, n) },
+  metricsHost: { default: '127.0.0.1', validate: validateHost },
 }
 
 /** Environment variables of `-r leakguard/guard`, each mapped to the option it sets. */
