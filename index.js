@@ -1,7 +1,6 @@
 'use strict'
 // The public facade: re-exports lib/ and the binding. See index.d.ts and the README.
 
-const binding = require('./lib/native')
 const session = require('./lib/session')
 const { listeners } = require('./lib/detectors/listeners')
 const { trackSet } = require('./lib/detectors/collection')
@@ -11,6 +10,7 @@ const { assertNoLeaks } = require('./lib/testing/assert')
 const { guard } = require('./lib/guard')
 const { writeSnapshot } = require('./lib/snapshot/write')
 const analysis = require('./lib/snapshot/analysis')
+const { TrendEngine } = require('./lib/trend')
 
 module.exports = {
   start: session.start,
@@ -25,7 +25,7 @@ module.exports = {
   guard,
   writeSnapshot,
   LeakWarning,
-  TrendEngine: binding.TrendEngine,
+  TrendEngine,
   analyze: analysis.analyze,
   analyzeSync: analysis.analyzeSync,
   diff: analysis.diff,

@@ -189,13 +189,13 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
     // categories), except native ones.
     let counted = |i: usize| s.self_size(i) > 0 || s.kind(i) == NodeKind::Native;
     for i in 0..n {
-        total += s.self_size(i);
+        total = total.saturating_add(s.self_size(i));
         if !counted(i) {
             continue;
         }
         let c = index.of(s, i);
         count[c] += 1;
-        self_size[c] += s.self_size(i);
+        self_size[c] = self_size[c].saturating_add(s.self_size(i));
     }
     // A node adds its retained size to its class unless an ancestor in the dominator tree
     // already did (DevTools' calculateClassesRetainedSize).
@@ -205,7 +205,7 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
     let enter = |i: usize, active: &mut [bool], retained: &mut [u64]| -> u32 {
         let c = index.of(s, i);
         if !active[c] && counted(i) {
-            retained[c] += d.retained[i];
+            retained[c] = retained[c].saturating_add(d.retained[i]);
             active[c] = true;
             c as u32
         } else {
@@ -459,8 +459,8 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
             .entry((s.class_key(r), signature))
             .or_insert((0, 0, 0, r));
         g.0 += 1;
-        g.1 += s.self_size(r);
-        g.2 += a.dominators.retained[r];
+        g.1 = g.1.saturating_add(s.self_size(r));
+        g.2 = g.2.saturating_add(a.dominators.retained[r]);
         if a.dominators.retained[r] > a.dominators.retained[g.3] {
             g.3 = r;
         }
@@ -743,5 +743,19 @@ mod tests {
         );
         assert_eq!(sum.largest[0].path, "Node");
         assert_eq!(sum.largest[2].path, "Node → next (Node) → next (Node)");
+    }
+
+    #[test]
+    fn crafted_sizes_saturate_in_the_summary() {
+        // two objects declaring u64::MAX bytes each: no overflow (a panic with overflow checks)
+        let mut b = SnapshotBuilder::new();
+        let x = b.node("object", "Huge", u64::MAX);
+        let y = b.node("object", "Huge", u64::MAX);
+        b.edge(0, E::Element(1), x);
+        b.edge(0, E::Element(2), y);
+        let sum = summarize(&Analysis::new(b.parse()), 5);
+        assert_eq!(sum.total_size, u64::MAX);
+        let huge = sum.classes.iter().find(|c| c.name == "Huge").unwrap();
+        assert_eq!((huge.self_size, huge.retained_size), (u64::MAX, u64::MAX));
     }
 }

@@ -259,7 +259,9 @@ impl Dominators {
         let mut retained: Vec<u64> = (0..n).map(|i| s.self_size(i)).collect();
         for w in (1..n).rev() {
             let node = vertex[w] as usize;
-            retained[idom[node] as usize] += retained[node];
+            // saturating: a crafted snapshot may declare sizes that sum past u64::MAX
+            retained[idom[node] as usize] =
+                retained[idom[node] as usize].saturating_add(retained[node]);
         }
         super::profile::mark("idom, retained sizes");
         Dominators { idom, retained }
@@ -676,6 +678,18 @@ mod tests {
         assert_eq!(s.self_size(x), 3 << 30);
         assert_eq!(d.retained[holder], 16 + (3 << 30) + (1u64 << 32) + 5);
         assert_eq!(d.retained[0], d.retained[holder]);
+    }
+
+    #[test]
+    fn crafted_sizes_saturate_instead_of_overflowing() {
+        let mut b = SnapshotBuilder::new();
+        let x = b.node("object", "Huge", u64::MAX);
+        let y = b.node("object", "Huge", u64::MAX);
+        b.edge(0, E::Element(1), x);
+        b.edge(x, E::Property("y"), y);
+        let (_, d) = doms(&b);
+        assert_eq!(d.retained[x], u64::MAX);
+        assert_eq!(d.retained[0], u64::MAX);
     }
 
     #[test]
