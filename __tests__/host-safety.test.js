@@ -84,3 +84,22 @@ describe('instrumentation pins nothing', () => {
     expect(leaks[0].site.startsWith(siteOf(CHURN, 'bus'))).toBe(true)
   })
 })
+
+describe('odd values in the app', () => {
+  test('a revoked Proxy among the emitters and the globals: check() still resolves with the real findings', async () => {
+    const r = await run([path.join(HOST, 'revoked.js')])
+    expect(r.code).toBe(0)
+    expect(r.stdout).not.toMatch(/^REJECTED/m)
+    const leaks = leaksOf(r.stdout)
+    expect(leaks).toContainEqual({ kind: 'listeners', event: 'tick' })
+    expect(leaks.filter((l) => l.kind === 'global').map((l) => l.name).sort()).toEqual(['revokedGlobal', 'revokedObject'])
+  })
+
+  test('LEAKGUARD_INTERVAL=abc is reported as not a number, and guard mode runs on', async () => {
+    const r = await run(['-r', path.join(ROOT, 'guard.js'), path.join(HOST, 'frozen.js')], { LEAKGUARD_INTERVAL: 'abc' })
+    expect(r.code).toBe(0)
+    expect(r.stderr).toContain('LEAKGUARD_INTERVAL="abc" ignored: The "LEAKGUARD_INTERVAL" argument must be of type number (written in decimal). Received "abc"')
+    expect(r.stderr).not.toMatch(/NaN/)
+    expect(r.stdout).toMatch(/^CALLS 51/m)
+  })
+})

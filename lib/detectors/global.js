@@ -21,6 +21,14 @@ function names() {
 }
 
 function describeValue(value) {
+  try {
+    return describeUnsafe(value)
+  } catch {
+    return { type: 'object', size: 0, collection: false } // a revoked Proxy throws even in Array.isArray
+  }
+}
+
+function describeUnsafe(value) {
   if (value === null) return { type: 'null', size: 0, collection: false }
   if (Array.isArray(value)) return { type: 'Array', size: value.length, collection: true }
   if (value instanceof Map) return { type: 'Map', size: value.size, collection: true }

@@ -76,7 +76,13 @@ function optionsFromEnv(env) {
     const raw = env[variable]
     if (raw === undefined || raw === '') continue
     let value = raw
-    if (type === 'number') value = Number(raw)
+    if (type === 'number') {
+      value = Number(raw)
+      if (raw.trim() === '' || Number.isNaN(value)) {
+        problems.push(`${variable}=${JSON.stringify(raw)} ignored: The "${variable}" argument must be of type number (written in decimal). Received ${JSON.stringify(raw)}`)
+        continue
+      }
+    }
     else if (type === 'boolean') {
       const lower = raw.toLowerCase()
       value = ['1', 'true', 'yes', 'on'].includes(lower) ? true : ['0', 'false', 'no', 'off'].includes(lower) ? false : raw

@@ -315,36 +315,46 @@ function collectGroups({ sinceBaseline }) {
       state.refs.delete(ref)
       continue
     }
-    const entry = entryOf(state, emitter)
-    if (entry === undefined) continue
-    for (const type of typesOf(entry, emitter)) {
-      const live = listenersOf(entry, emitter, type)
-      if (live.length === 0) continue
-      const bySite = new Map()
-      for (const listener of live) {
-        const record = entry.records.get(listener)
-        if (record === undefined) continue
-        if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
-        if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
-        const site = record.site
-        const group = bySite.get(site)
-        if (group === undefined) bySite.set(site, { count: 1, once: record.once })
-        else group.count++
-      }
-      // removals are derived: adds since the baseline minus those still registered (exact when
-      // every add is tracked; unknown under sampling)
-      let added = 0
-      for (const g of bySite.values()) added += g.count
-      const adds = addsCounted(state, entry, type)
-      const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
-      const label = labelOf(emitter)
-      const event = typeof type === 'symbol' ? type.toString() : String(type)
-      for (const [site, g] of bySite) {
-        groups.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once })
-      }
+    try {
+      groupsOf(state, emitter, sinceBaseline, groups)
+    } catch {
+      // an emitter that cannot be read (a revoked Proxy, a getter that throws) is no finding
     }
   }
   return groups
+}
+
+function groupsOf(state, emitter, sinceBaseline, groups) {
+  const entry = entryOf(state, emitter)
+  if (entry === undefined) return
+  const found = []
+  for (const type of typesOf(entry, emitter)) {
+    const live = listenersOf(entry, emitter, type)
+    if (live.length === 0) continue
+    const bySite = new Map()
+    for (const listener of live) {
+      const record = entry.records.get(listener)
+      if (record === undefined) continue
+      if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
+      if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
+      const site = record.site
+      const group = bySite.get(site)
+      if (group === undefined) bySite.set(site, { count: 1, once: record.once })
+      else group.count++
+    }
+    // removals are derived: adds since the baseline minus those still registered (exact when
+    // every add is tracked; unknown under sampling)
+    let added = 0
+    for (const g of bySite.values()) added += g.count
+    const adds = addsCounted(state, entry, type)
+    const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
+    const label = labelOf(emitter)
+    const event = typeof type === 'symbol' ? type.toString() : String(type)
+    for (const [site, g] of bySite) {
+      found.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once })
+    }
+  }
+  for (const g of found) groups.push(g) // all of an emitter's groups, or none
 }
 
 /** Live listener totals per tracked emitter and event (for trend sampling). */
@@ -355,12 +365,14 @@ function collectTotals() {
   for (const ref of state.refs) {
     const emitter = ref.deref()
     if (emitter === undefined) continue
-    const entry = entryOf(state, emitter)
-    if (entry === undefined) continue
-    for (const type of typesOf(entry, emitter)) {
-      const n = listenersOf(entry, emitter, type).length
-      if (n > 0) out.push({ emitterId: entry.id, emitter: labelOf(emitter), event: typeof type === 'symbol' ? type.toString() : String(type), count: n })
-    }
+    try {
+      const entry = entryOf(state, emitter)
+      if (entry === undefined) continue
+      for (const type of typesOf(entry, emitter)) {
+        const n = listenersOf(entry, emitter, type).length
+        if (n > 0) out.push({ emitterId: entry.id, emitter: labelOf(emitter), event: typeof type === 'symbol' ? type.toString() : String(type), count: n })
+      }
+    } catch {} // an emitter that cannot be read (a revoked Proxy) is skipped
   }
   return out
 }
