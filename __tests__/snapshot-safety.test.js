@@ -130,6 +130,16 @@ describe('analysis reads regular files only', () => {
     await expect(leakguard.analyze(path.join(dir, 'none.heapsnapshot'))).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('none.heapsnapshot') })
     expect(() => leakguard.analyzeSync(dir)).toThrow(expect.objectContaining({ code: 'EISDIR' }))
   })
+
+  asRoot('a file this user may not read is EACCES naming the path', () => {
+    const dir = tempDir()
+    fs.chmodSync(dir, 0o755)
+    const file = path.join(dir, 'root-only.heapsnapshot')
+    fs.writeFileSync(file, '{}', { mode: 0o600 })
+    const script = `require(${JSON.stringify(path.join(__dirname, '..', 'index'))}).analyze(${JSON.stringify(file)}).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`
+    const r = spawnSync(process.execPath, ['-e', script], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' })
+    expect(JSON.parse(r.stdout)).toEqual({ code: 'EACCES', message: expect.stringContaining(file) })
+  })
 })
 
 describe("guard mode's snapshotDir", () => {

@@ -29,6 +29,11 @@ function checkSnapshotFile(path) {
     throw snapshotPathError(path, undefined, err)
   }
   if (!stat.isFile()) throw snapshotPathError(path, stat)
+  try {
+    fs.accessSync(path, fs.constants.R_OK) // EACCES with its code, not the binding's GenericFailure
+  } catch (err) {
+    throw snapshotPathError(path, undefined, err)
+  }
 }
 
 function analyzeArgs(path, options) {
