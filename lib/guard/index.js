@@ -11,6 +11,7 @@
 const binding = require('../native')
 const session = require('../session')
 const emitters = require('../instrument/emitters')
+const { majorGCs } = require('../session/gc')
 const { detectors } = require('../detectors')
 const { Reporter, fromNative } = require('../findings/report')
 const { internalWarning } = require('../errors')
@@ -94,6 +95,7 @@ class Guard {
       session.start({ sampleRate: options.sampleRate, stacks: 'sampled', stackSampleRate: options.stackSampleRate, warn: false })
       this.ownsSession = true
     }
+    majorGCs.start()
     try {
       for (const d of detectors) if (d.startSampling) d.startSampling(options)
       if (options.snapshotDir !== undefined) {
@@ -147,6 +149,7 @@ class Guard {
   }
 
   sampleNow(now) {
+    majorGCs.release() // the next major GC is observed (retained objects, heap used after GC)
     const context = { options: this.options, cwd: this.cwd }
     const all = []
     const byType = new Map() // series type -> { detector, points }
@@ -170,7 +173,12 @@ class Guard {
     for (const [type, { detector, points }] of byType) {
       const metaOf = new Map(points.map((p) => [p.key, p.meta]))
       for (const { key, growth } of this.trendOf(type).observe(now, points)) {
-        this.pending.set(`${type}|${key}`, { detector, meta: metaOf.get(key), growth, waited: 0 })
+        const id = `${type}|${key}`
+        const waiting = this.pending.get(id)
+        // a finding still waiting for its add-site keeps its place: its first warning is never
+        // replaced by a repeat
+        if (waiting !== undefined) Object.assign(waiting, { meta: metaOf.get(key), growth: { ...growth, repeat: waiting.growth.repeat } })
+        else this.pending.set(id, { detector, meta: metaOf.get(key), growth, waited: 0 })
       }
       for (const id of this.pending.keys()) {
         if (id.startsWith(`${type}|`) && !metaOf.has(id.slice(type.length + 1))) this.pending.delete(id)
@@ -226,7 +234,13 @@ class Guard {
     if (this.snapshots !== null) {
       for (const leak of leaks) {
         if (leak.repeat) continue
-        const r = this.snapshots.take(now)
+        let r
+        try {
+          r = this.snapshots.take(now)
+        } catch (err) {
+          // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
+          r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
+        }
         if (r.path) {
           leak.snapshot = r.path
           leak.message += `; heap snapshot: ${r.path}`
@@ -251,6 +265,7 @@ class Guard {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     for (const d of detectors) if (d.stopSampling) d.stopSampling()
+    majorGCs.stop()
     this.metrics.close()
     if (this.ownsSession) session.stop()
     else this.boostStacks(false)

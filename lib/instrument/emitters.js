@@ -258,34 +258,42 @@ function collectGroups({ sinceBaseline }) {
     }
     const entry = state.entries.get(emitter)
     if (entry === undefined) continue
-    for (const type of typesOf(entry, emitter)) {
-      const live = listenersOf(entry, emitter, type)
-      if (live.length === 0) continue
-      const bySite = new Map()
-      for (const listener of live) {
-        const record = state.records.get(listener)
-        if (record === undefined) continue
-        if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
-        if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
-        const site = record.site
-        const group = bySite.get(site)
-        if (group === undefined) bySite.set(site, { count: 1, once: record.once })
-        else group.count++
-      }
-      // removals are derived: adds since the baseline minus those still registered (exact when
-      // every add is tracked; unknown under sampling)
-      let added = 0
-      for (const g of bySite.values()) added += g.count
-      const adds = addsCounted(state, entry, type)
-      const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
-      const label = labelOf(emitter)
-      const event = typeof type === 'symbol' ? type.toString() : String(type)
-      for (const [site, g] of bySite) {
-        groups.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once })
-      }
+    try {
+      groupsOf(state, entry, emitter, sinceBaseline, groups)
+    } catch {
+      // a revoked Proxy, a throwing getter: it costs this emitter only, never the check
     }
   }
   return groups
+}
+
+function groupsOf(state, entry, emitter, sinceBaseline, groups) {
+  for (const type of typesOf(entry, emitter)) {
+    const live = listenersOf(entry, emitter, type)
+    if (live.length === 0) continue
+    const bySite = new Map()
+    for (const listener of live) {
+      const record = state.records.get(listener)
+      if (record === undefined) continue
+      if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
+      if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
+      const site = record.site
+      const group = bySite.get(site)
+      if (group === undefined) bySite.set(site, { count: 1, once: record.once })
+      else group.count++
+    }
+    // removals are derived: adds since the baseline minus those still registered (exact when
+    // every add is tracked; unknown under sampling)
+    let added = 0
+    for (const g of bySite.values()) added += g.count
+    const adds = addsCounted(state, entry, type)
+    const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
+    const label = labelOf(emitter)
+    const event = typeof type === 'symbol' ? type.toString() : String(type)
+    for (const [site, g] of bySite) {
+      groups.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once })
+    }
+  }
 }
 
 /** Live listener totals per tracked emitter and event (for trend sampling). */
@@ -298,9 +306,14 @@ function collectTotals() {
     if (emitter === undefined) continue
     const entry = state.entries.get(emitter)
     if (entry === undefined) continue
-    for (const type of typesOf(entry, emitter)) {
-      const n = listenersOf(entry, emitter, type).length
-      if (n > 0) out.push({ emitterId: entry.id, emitter: labelOf(emitter), event: typeof type === 'symbol' ? type.toString() : String(type), count: n })
+    try {
+      const label = labelOf(emitter)
+      for (const type of typesOf(entry, emitter)) {
+        const n = listenersOf(entry, emitter, type).length
+        if (n > 0) out.push({ emitterId: entry.id, emitter: label, event: typeof type === 'symbol' ? type.toString() : String(type), count: n })
+      }
+    } catch {
+      // this emitter only (see collectGroups)
     }
   }
   return out
