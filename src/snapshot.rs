@@ -133,13 +133,16 @@ impl From<core::HeapSummary> for JsHeapSummary {
     }
 }
 
-/// A group of leaked objects: same class, same retainer path.
+/// A group of leaked objects: alike retainer paths (repeated steps collapsed, so a chain of
+/// objects is one group).
 #[napi(object, js_name = "LeakGroup")]
 pub struct JsLeakGroup {
-    /// The class of the leaked objects.
+    /// The class of the leaked objects a program wrote: the roots' class, or the most numerous
+    /// program class inside them when the roots are JavaScript's or V8's wrappers (Promise,
+    /// closure, Array, ...).
     pub class_name: String,
-    /// How many leaked objects (objects held inside another leaked object are not counted
-    /// separately: they are part of its retained size).
+    /// How many new objects of `className` the group holds (nested ones included: a linked
+    /// list of 2,000 objects is 2,000).
     pub count: f64,
     /// Sum of their own sizes, in bytes.
     pub self_size: f64,
@@ -152,6 +155,25 @@ pub struct JsLeakGroup {
     pub path: String,
     /// The same path, step by step from the root side.
     pub retainers: Vec<JsRetainerStep>,
+    /// How many leak roots (new objects not held by another new object) the group has: 1 for
+    /// a linked list, whose `count` is its length.
+    pub roots: f64,
+    /// The class of the roots: `Promise` for a group of Promises holding `Message`s (whose
+    /// `className` is `Message`).
+    pub root_class: String,
+    /// The most numerous classes of new objects in the group, most first (at most five).
+    pub classes: Vec<JsLeakGroupClass>,
+}
+
+/// How many new objects of one class a leak group holds.
+#[napi(object, js_name = "LeakGroupClass")]
+pub struct JsLeakGroupClass {
+    /// The class, as in `HeapClass.name`.
+    pub name: String,
+    /// New objects of the class in the group.
+    pub count: f64,
+    /// Sum of their own sizes, in bytes.
+    pub self_size: f64,
 }
 
 /// The result of `diff`.
@@ -178,6 +200,17 @@ impl From<core::HeapDiff> for JsHeapDiff {
                     example_id: g.example_id,
                     path: g.path,
                     retainers: steps(g.retainers),
+                    roots: g.roots as f64,
+                    root_class: g.root_class,
+                    classes: g
+                        .classes
+                        .into_iter()
+                        .map(|c| JsLeakGroupClass {
+                            name: c.name,
+                            count: c.count as f64,
+                            self_size: c.self_size as f64,
+                        })
+                        .collect(),
                 })
                 .collect(),
             new_objects: d.new_objects as f64,

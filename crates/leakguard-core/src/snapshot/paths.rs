@@ -149,6 +149,15 @@ impl PathTree {
         PathTree { dist, parent }
     }
 
+    /// The edge into `n` on its shortest path (`None` for the root and unreachable nodes).
+    #[inline]
+    pub(crate) fn parent_edge(&self, n: usize) -> Option<usize> {
+        match self.parent[n] {
+            u32::MAX => None,
+            e => Some(e as usize),
+        }
+    }
+
     /// The edges of a shortest path from the root to `target` (root side first), or `None`
     /// when `target` is unreachable. Empty for the root itself.
     pub(crate) fn path_edges(&self, s: &HeapSnapshot, target: usize) -> Option<Vec<usize>> {
