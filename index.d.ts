@@ -48,8 +48,10 @@ export interface Leak {
   retainers?: RetainerStep[]
   /** `retained` with `explain`: the same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
   retainersText?: string
-  /** `retained` with `explain`: the variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
+  /** `retained` with `explain`: who holds the objects, as a developer names it: a variable (`'connections'`) or an object and its property (`'createDebug.instances'`), the module system and V8 plumbing skipped; null when the path has none. Also named in `message`. */
   heldBy?: string | null
+  /** `retained` with `explain`: where the holder was written: `createDebug() at …/debug/src/common.js:64`, `captured by onConnection() at …/server.js:30`, `module …/registry.js`. */
+  heldAt?: string
   /** `retained` with `explain`: how many of the finding's objects (at most 8 are kept) were found in the snapshot. */
   explained?: number
   /** `retained` with `explain`: why it could not be explained (the finding is still reported). */

@@ -50,6 +50,39 @@ fn steps(v: Vec<core::RetainerStep>) -> Vec<JsRetainerStep> {
     v.into_iter().map(JsRetainerStep::from).collect()
 }
 
+/// Who holds an object, as a developer would say it: the nearest variable or object property
+/// a program wrote on its retainer path (the module system and V8's plumbing skipped).
+#[napi(object, js_name = "Holder")]
+pub struct JsHolder {
+    /// `session` (a variable), `cache.entries`, `createDebug.instances` (an object or function
+    /// and its property), `module.exports.registry`.
+    pub name: String,
+    /// `variable` | `property`.
+    pub kind: String,
+    /// Index in `retainers` of the step whose edge is the holder.
+    pub step: u32,
+    /// `file:line` where the holder was written: a function of the variable's scope, the
+    /// function owning the property, else the module's file.
+    pub site: Option<String>,
+    /// The function named by `site`, as `name()`.
+    pub function: Option<String>,
+    /// The file of the module (from the module cache) the path goes through, when it does.
+    pub module: Option<String>,
+}
+
+impl From<core::Holder> for JsHolder {
+    fn from(h: core::Holder) -> Self {
+        JsHolder {
+            name: h.name,
+            kind: h.kind,
+            step: h.step as u32,
+            site: h.site,
+            function: h.function,
+            module: h.module,
+        }
+    }
+}
+
 /// One class of objects in a heap summary.
 #[napi(object, js_name = "HeapClass")]
 pub struct JsHeapClass {
@@ -150,11 +183,17 @@ pub struct JsLeakGroup {
     pub retained_size: f64,
     /// Snapshot id of the group's largest object (in the final snapshot).
     pub example_id: u32,
-    /// Its shortest retainer path as text:
-    /// `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`.
+    /// Its shortest retainer path as a developer reads it, from the holder on (the module
+    /// system and V8's plumbing before it collapsed to `…`, repeated steps counted):
+    /// `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`,
+    /// `(GC roots) → … → head (Message) → next (Message) ×1,999`.
     pub path: String,
-    /// The same path, step by step from the root side.
+    /// The raw path, every step from the root side.
     pub retainers: Vec<JsRetainerStep>,
+    /// Who holds the group's objects, when a program's variable or property is on the path.
+    pub holder: Option<JsHolder>,
+    /// `file:line` of the example when it is a function (a group of closures).
+    pub site: Option<String>,
     /// How many leak roots (new objects not held by another new object) the group has: 1 for
     /// a linked list, whose `count` is its length.
     pub roots: f64,
@@ -200,6 +239,8 @@ impl From<core::HeapDiff> for JsHeapDiff {
                     example_id: g.example_id,
                     path: g.path,
                     retainers: steps(g.retainers),
+                    holder: g.holder.map(JsHolder::from),
+                    site: g.site,
                     roots: g.roots as f64,
                     root_class: g.root_class,
                     classes: g
@@ -225,10 +266,13 @@ pub struct JsRetainerPath {
     pub id: u32,
     /// False when the id is not in the snapshot or not reachable from a GC root.
     pub found: bool,
-    /// Shortest retainer path as text (empty when not found).
+    /// Shortest retainer path as a developer reads it, from the holder on (empty when not
+    /// found).
     pub path: String,
-    /// The same path, step by step from the root side (empty when not found).
+    /// The raw path, step by step from the root side (empty when not found).
     pub retainers: Vec<JsRetainerStep>,
+    /// Who holds the object, when a program's variable or property is on the path.
+    pub holder: Option<JsHolder>,
 }
 
 impl From<core::RetainerPath> for JsRetainerPath {
@@ -238,6 +282,7 @@ impl From<core::RetainerPath> for JsRetainerPath {
             found: p.found,
             path: p.path,
             retainers: steps(p.retainers),
+            holder: p.holder.map(JsHolder::from),
         }
     }
 }

@@ -8,6 +8,8 @@ use std::path::Path;
 use super::cluster::PathSignatures;
 use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
+use super::holder::{self, Holder};
+use super::locations::{self as loc, LazyLocations};
 use super::parse::{read_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
 use crate::CoreError;
@@ -17,6 +19,8 @@ pub struct Analysis {
     pub snapshot: HeapSnapshot,
     pub dominators: Dominators,
     paths: PathTree,
+    /// Where closures were defined, read from the file when first needed.
+    locations: LazyLocations,
 }
 
 impl Analysis {
@@ -32,12 +36,15 @@ impl Analysis {
             snapshot,
             dominators,
             paths,
+            locations: LazyLocations::none(),
         }
     }
 
     /// Reads and analyses a file.
     pub fn from_file(path: &Path) -> Result<Analysis, CoreError> {
-        Ok(Analysis::new(read_file(path, ParseOptions::default())?))
+        let mut a = Analysis::new(read_file(path, ParseOptions::default())?);
+        a.locations = LazyLocations::new(path, a.snapshot.node_count());
+        Ok(a)
     }
 
     /// Distance of node `n` from the root (`paths::UNREACHABLE` when none).
@@ -323,9 +330,15 @@ pub struct LeakGroup {
     pub retained_size: u64,
     /// Snapshot id of the group's largest object, in the final snapshot.
     pub example_id: u32,
-    /// The example's shortest retainer path, as text.
+    /// The example's shortest retainer path as a developer reads it: from the holder on (the
+    /// module system and V8 plumbing before it collapsed to `…`), repeated steps counted.
     pub path: String,
+    /// The raw path, every step from the root.
     pub retainers: Vec<RetainerStep>,
+    /// Who holds the group's objects (see [`holder`]).
+    pub holder: Option<Holder>,
+    /// `file:line` where the example was defined, when it is a function.
+    pub site: Option<String>,
     /// How many leak roots (new objects not held by another one, see [`diff`]) the group has.
     pub roots: u64,
     /// The class of the roots (the example's).
@@ -530,7 +543,16 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 .find(|c| c.0 == headline)
                 .map(|c| (c.1, c.2))
                 .unwrap_or((ga.roots, 0));
-            let retainers = a.retainers(ga.example).unwrap_or_default();
+            let edges = a.path_edges(ga.example).unwrap_or_default();
+            let retainers = paths::steps(s, &edges);
+            let held = holder::find(s, &edges, Some(&|n: usize| new_any[n]), &a.locations);
+            let path = match &held {
+                Some(h) => paths::held_path_text(&retainers, h.step, h.module.as_deref()),
+                None => paths::path_text(&retainers),
+            };
+            let site = (s.kind(ga.example) == NodeKind::Closure)
+                .then(|| loc::closure_site(s, &a.locations, ga.example))
+                .flatten();
             LeakGroup {
                 class_name: if headline == root_key {
                     root_class.clone()
@@ -541,8 +563,10 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 self_size,
                 retained_size: ga.retained,
                 example_id: s.id(ga.example),
-                path: paths::path_text(&retainers),
+                path,
                 retainers,
+                holder: held,
+                site,
                 roots: ga.roots,
                 root_class,
                 classes: counts
@@ -651,14 +675,19 @@ pub struct RetainerPath {
     pub id: u32,
     /// The id is in the snapshot and reachable from the root.
     pub found: bool,
+    /// The path as a developer reads it (see [`LeakGroup::path`]).
     pub path: String,
+    /// The raw path, every step from the root.
     pub retainers: Vec<RetainerStep>,
+    /// Who holds the object (see [`holder`]).
+    pub holder: Option<Holder>,
 }
 
 /// The shortest retainer path of each of `ids` in the snapshot at `path`.
 pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, CoreError> {
     let s = read_file(path, ParseOptions::default())?;
     let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+    let locations = LazyLocations::new(path, s.node_count());
     let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
     for i in 0..s.node_count() {
         if let Some(slot) = wanted.get_mut(&s.id(i)) {
@@ -668,24 +697,34 @@ pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, Cor
     Ok(ids
         .iter()
         .map(|&id| {
-            let steps = wanted
+            let edges = wanted
                 .get(&id)
                 .copied()
                 .flatten()
-                .and_then(|n| tree.path_edges(&s, n))
-                .map(|edges| paths::steps(&s, &edges));
-            match steps {
-                Some(retainers) => RetainerPath {
-                    id,
-                    found: true,
-                    path: paths::path_text(&retainers),
-                    retainers,
-                },
+                .and_then(|n| tree.path_edges(&s, n));
+            match edges {
+                Some(edges) => {
+                    let retainers = paths::steps(&s, &edges);
+                    let held = holder::find(&s, &edges, None, &locations);
+                    RetainerPath {
+                        id,
+                        found: true,
+                        path: match &held {
+                            Some(h) => {
+                                paths::held_path_text(&retainers, h.step, h.module.as_deref())
+                            }
+                            None => paths::path_text(&retainers),
+                        },
+                        retainers,
+                        holder: held,
+                    }
+                }
                 None => RetainerPath {
                     id,
                     found: false,
                     path: String::new(),
                     retainers: Vec::new(),
+                    holder: None,
                 },
             }
         })
