@@ -166,6 +166,17 @@ impl From<core::HeapSummary> for JsHeapSummary {
     }
 }
 
+/// How many new objects of one class a leak group holds.
+#[napi(object, js_name = "LeakGroupClass")]
+pub struct JsLeakGroupClass {
+    /// The class, as in `HeapClass.name`.
+    pub name: String,
+    /// New objects of the class in the group.
+    pub count: f64,
+    /// Sum of their own sizes, in bytes.
+    pub self_size: f64,
+}
+
 /// A group of leaked objects: alike retainer paths (repeated steps collapsed, so a chain of
 /// objects is one group).
 #[napi(object, js_name = "LeakGroup")]
@@ -202,17 +213,6 @@ pub struct JsLeakGroup {
     pub root_class: String,
     /// The most numerous classes of new objects in the group, most first (at most five).
     pub classes: Vec<JsLeakGroupClass>,
-}
-
-/// How many new objects of one class a leak group holds.
-#[napi(object, js_name = "LeakGroupClass")]
-pub struct JsLeakGroupClass {
-    /// The class, as in `HeapClass.name`.
-    pub name: String,
-    /// New objects of the class in the group.
-    pub count: f64,
-    /// Sum of their own sizes, in bytes.
-    pub self_size: f64,
 }
 
 /// The result of `diff`.
