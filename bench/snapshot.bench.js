@@ -6,6 +6,9 @@
 //     parses and computes dominators / retained sizes) vs Microsoft's v8-heap-parser crate
 //     (bench/v8-heap-parser, built here with cargo when available), and whether they agree on
 //     the node count and on count / self size of the top classes.
+//   - diff: three snapshots of a chain-shaped leak (Promise.race reactions, linked list, growing
+//     array; 2,000 Messages) diffed by leakguard and by memlab's find-leaks pipeline, against one
+//     leakguard.analyze of the final snapshot (`node bench/snapshot.bench.js --diff` runs only this).
 // `node bench/snapshot.bench.js [scale]` (scale: sessions in the heap's Map, default 180000:
 // ~1.9M nodes, a ~221 MB snapshot). Every file is written into a fresh directory under os.tmpdir() and
 // deleted at the end.
@@ -52,10 +55,77 @@ function buildHeap(scale) {
   globalThis.benchHeap = { sessions, orders }
 }
 
+/**
+ * One leak shape of `n` Messages, three snapshots (before, after n, after n/10 more) into `dir`:
+ * race (each Promise.race'd against one session-long promise: V8's reaction list holds them,
+ * one hop deeper each), list (a linked list in one variable), array (a growing array).
+ */
+async function writeDiffSnapshots(shape, dir, n) {
+  class Message {
+    constructor(i) {
+      this.i = i
+      this.body = `message ${i}`
+    }
+  }
+  const session = new Promise(() => {})
+  let head = null
+  const all = []
+  let made = 0
+  const leak = (k) => {
+    for (let i = 0; i < k; i++, made++) {
+      const m = new Message(made)
+      if (shape === 'race') Promise.race([session, new Promise((resolve) => (m.resolve = resolve))]).then(() => m.i)
+      else if (shape === 'list') (m.next = head), (head = m)
+      else all.push(m)
+    }
+  }
+  const later = (fn) => new Promise((resolve) => setTimeout(() => resolve(fn()), 5))
+  const files = ['a', 'b', 'c'].map((x) => path.join(dir, `${shape}-${x}.heapsnapshot`))
+  await later(() => leak(5))
+  await later(() => require('node:v8').writeHeapSnapshot(files[0]))
+  await later(() => leak(n))
+  await later(() => require('node:v8').writeHeapSnapshot(files[1]))
+  await later(() => leak(Math.ceil(n / 10)))
+  await later(() => require('node:v8').writeHeapSnapshot(files[2]))
+  return files
+}
+
+/** memlab's find-leaks pipeline (diffSnapshots + findLeakTraces) on external snapshots, every new object a candidate. */
+async function memlabFindLeaks(files) {
+  const { config, fileManager, analysis } = require('@memlab/core')
+  config.useExternalSnapshot = true
+  config.externalSnapshotFilePaths = files
+  config.muteConsole = true
+  config.externalLeakFilter = { leakFilter: (node) => node.type === 'object' && !node.name.startsWith('system') }
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-memlab-'))
+  try {
+    fileManager.initDirs(config, { workDir })
+    const d = await analysis.diffSnapshots({ loadAllSnapshots: true })
+    return (await analysis.findLeakTraces(d.leakedHeapNodeIdSet, d.snapshot)).length
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
 async function child(kind, file, arg) {
   const started = process.hrtime.bigint()
   const out = {}
-  if (kind.startsWith('write-')) {
+  if (kind === 'diff-write') {
+    out.files = await writeDiffSnapshots(file, arg, 2000)
+  } else if (kind === 'diff-analyze') {
+    await require(ROOT).analyze(file.split(',')[2])
+    out.ms = Number(process.hrtime.bigint() - started) / 1e6
+  } else if (kind === 'diff-leakguard') {
+    const d = await require(ROOT).diff(...file.split(','))
+    out.ms = Number(process.hrtime.bigint() - started) / 1e6
+    const message = d.groups.filter((g) => g.className === 'Message' || g.classes.some((c) => c.name === 'Message'))
+    out.groups = d.groups.length
+    out.messageGroups = message.length
+    out.top = d.groups[0] && { className: d.groups[0].className, count: d.groups[0].count, holder: d.groups[0].holder && d.groups[0].holder.name }
+  } else if (kind === 'diff-memlab') {
+    out.clusters = await memlabFindLeaks(file.split(','))
+    out.ms = Number(process.hrtime.bigint() - started) / 1e6
+  } else if (kind.startsWith('write-')) {
     buildHeap(Number(arg))
     globalThis.gc && globalThis.gc()
     out.heapUsed = process.memoryUsage().heapUsed
@@ -190,7 +260,31 @@ function compare(reference, other, label, { retained = false } = {}) {
   return problems.length === 0
 }
 
+/** diff against one analyze (and memlab's find-leaks) on the same three snapshots, per leak shape. */
+function diffBench() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-diff-'))
+  try {
+    console.log('diff of three snapshots, 2,000 leaked Messages   analyze   diff  diff/analyze  groups  memlab find-leaks')
+    for (const shape of ['race', 'list', 'array']) {
+      const w = run(['diff-write', shape, dir], { nodeFlags: ['--expose-gc'] })
+      if (w.error) throw new Error(w.error)
+      const files = w.files.join(',')
+      const one = best(['diff-analyze', files])
+      const lg = best(['diff-leakguard', files])
+      const ml = best(['diff-memlab', files], { nodeFlags: ['--max-old-space-size=16384'] })
+      if (one.error || lg.error) throw new Error(one.error || lg.error)
+      const memlab = ml.error ? `not measured: ${ml.error}` : `${secs(ml.ms)} (${ratio(ml.ms, lg.ms)} leakguard's diff, ${ml.clusters} clusters)`
+      const top = lg.top ? `${lg.top.className} ×${lg.top.count} held by ${lg.top.holder}` : '-'
+      console.log(`  ${shape.padEnd(6)} ${`(${top})`.padEnd(40)}${secs(one.ms).padStart(7)} ${secs(lg.ms).padStart(6)} ${ratio(lg.ms, one.ms).padStart(12)}  ${String(lg.messageGroups).padStart(6)}  ${memlab}`)
+    }
+    console.log('  (whole child processes, best of 2: Node start-up and loading the addon included in every figure)')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function main() {
+  if (process.argv[2] === '--diff') return diffBench()
   const scale = Number(process.argv[2] || 180000)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-'))
   const file = path.join(dir, 'bench.heapsnapshot')
@@ -239,6 +333,7 @@ async function main() {
     if (!memlab.error) ok = compare(lg, memlab, 'memlab') && ok
     if (!vhp.error) ok = compare(lg, vhp, 'v8-heap-parser', { retained: true }) && ok
     console.log(`  top classes by retained size (leakguard): ${lg.classes.slice(0, 5).map((c) => `${c.name} ${mb(c.retainedSize)}`).join(', ')}`)
+    diffBench()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

@@ -81,11 +81,12 @@ function parse(argv) {
   }
   const { values, positionals } = parsed
   let top = 20
-  if (values.top !== undefined) {
+  const topGiven = values.top !== undefined
+  if (topGiven) {
     top = Number(values.top)
     if (!/^\d+$/.test(values.top) || top < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`)
   }
-  return { command: positionals[0], files: positionals.slice(1), top, json: values.json, help: values.help, version: values.version }
+  return { command: positionals[0], files: positionals.slice(1), top, topGiven, json: values.json, help: values.help, version: values.version }
 }
 
 /** A spinner with the elapsed time on stderr, shown only on a terminal after `delayMs`. */
@@ -143,6 +144,13 @@ function renderAnalysis(file, r, top, seconds) {
   return out.join('\n')
 }
 
+/** ` (captured by f() at file:line)`, ` (f() at file:line)`, ` (module file)` or ''. */
+function holderWhere(h) {
+  if (!h.site) return ''
+  if (!h.function) return ` (module ${h.site})`
+  return h.kind === 'variable' ? ` (captured by ${h.function} at ${h.site})` : ` (${h.function} at ${h.site})`
+}
+
 function renderDiff(files, r, top, seconds) {
   const [a, b, c] = files
   const out = []
@@ -156,6 +164,11 @@ function renderDiff(files, r, top, seconds) {
   out.push('', `Leak groups by retained size (top ${groups.length} of ${count(r.groups.length)})`)
   groups.forEach((g, i) => {
     out.push('', `${String(i + 1).padStart(3)}. ${g.className} ×${count(g.count)}  retained ${humanSize(g.retainedSize)} (self ${humanSize(g.selfSize)}), e.g. @${g.exampleId}`)
+    const notes = []
+    if (g.holder) notes.push(`held by '${g.holder.name}'${holderWhere(g.holder)}`)
+    if (g.rootClass && g.rootClass !== g.className) notes.push(`in ${g.rootClass} ×${count(g.roots)}`)
+    if (g.site) notes.push(`defined at ${g.site}`)
+    if (notes.length > 0) out.push(`     ${notes.join('; ')}`)
     out.push(`     ${g.path || '(no path from a GC root)'}`)
   })
   return out.join('\n')
@@ -215,7 +228,11 @@ async function main(argv, io = {}) {
   done()
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   if (args.json) {
-    const doc = args.command === 'analyze' ? { file: files[0], ...result } : { files, ...result }
+    // --top bounds the groups of a diff here too (all of them without --top: for machines)
+    const doc =
+      args.command === 'analyze'
+        ? { file: files[0], ...result }
+        : { files, ...result, groupCount: result.groups.length, groups: args.topGiven ? result.groups.slice(0, args.top) : result.groups }
     stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
   } else {
     stdout.write(`${args.command === 'analyze' ? renderAnalysis(args.files[0], result, args.top, seconds) : renderDiff(args.files, result, args.top, seconds)}\n`)
