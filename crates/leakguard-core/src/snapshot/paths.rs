@@ -9,6 +9,11 @@
 //! step closer to the root, edges a program wrote (property, context variable, element) are
 //! preferred to V8-internal ones, and objects to system nodes, so the path reads in the names a
 //! developer knows.
+//!
+//! Roots that hold an object only for the moment the snapshot was taken (`(Handle scope)`,
+//! `(Stack roots)`: handles on the native stack of whatever was running) are followed last: an
+//! object the program also holds in a variable is reached through that variable, whatever was
+//! on the stack when the snapshot was written.
 
 use std::borrow::Cow;
 
@@ -87,6 +92,11 @@ impl DistanceFilter {
     }
 }
 
+/// A root that holds objects only while the snapshot is written: handles on the native stack.
+fn is_transient_root(s: &HeapSnapshot, n: usize) -> bool {
+    s.kind(n) == NodeKind::Synthetic && matches!(s.name(n), "(Handle scope)" | "(Stack roots)")
+}
+
 /// How much a path step is preferred: lower is better.
 fn preference(s: &HeapSnapshot, from: usize, e: usize) -> u8 {
     let edge = match s.edge_kind(e) {
@@ -119,10 +129,29 @@ impl PathTree {
         let mut parent = vec![u32::MAX; n];
         let mut pref = vec![u8::MAX; n];
         let mut queue: Vec<u32> = Vec::with_capacity(1024);
+        // transient roots met, with the edge into each: searched from once the rest is done
+        let mut deferred: Vec<(u32, u32)> = Vec::new();
         dist[0] = 0;
         queue.push(0);
         let mut head = 0;
-        while head < queue.len() {
+        loop {
+            if head == queue.len() {
+                // everything the lasting roots reach is done: go on from the transient ones
+                let Some(last) = queue.last().map(|&q| dist[q as usize]) else {
+                    break;
+                };
+                let before = queue.len();
+                for (to, e) in deferred.drain(..) {
+                    if dist[to as usize] == UNREACHABLE {
+                        dist[to as usize] = last + 1;
+                        parent[to as usize] = e;
+                        queue.push(to);
+                    }
+                }
+                if queue.len() == before {
+                    break;
+                }
+            }
             let from = queue[head] as usize;
             head += 1;
             let d = dist[from] + 1;
@@ -133,6 +162,10 @@ impl PathTree {
                     continue;
                 }
                 if !filter.follows(s, from, e) {
+                    continue;
+                }
+                if seen == UNREACHABLE && is_transient_root(s, to) {
+                    deferred.push((to as u32, e as u32));
                     continue;
                 }
                 let p = preference(s, from, e);
@@ -424,6 +457,24 @@ mod tests {
         b.edge(table, E::Internal("3"), thing);
         b.edge(table, E::Weak("w"), thing);
         (b, thing, gc)
+    }
+
+    #[test]
+    fn a_handle_on_the_stack_does_not_hide_the_variable() {
+        let (mut b, thing, gc) = leaky();
+        // the object was also on the native stack while the snapshot was written: a shorter path
+        let scope = b.node("synthetic", "(Handle scope)", 0);
+        b.edge(gc, E::Element(3), scope);
+        b.edge(scope, E::Element(11), thing);
+        let only_on_stack = b.node("object", "Temporary", 16);
+        b.edge(scope, E::Element(12), only_on_stack);
+        let s = b.parse();
+        let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+        let text = path_text(&steps(&s, &tree.path_edges(&s, thing).unwrap()));
+        assert!(text.contains("sessionRegistry (Map)"), "{text}");
+        // what only the stack holds is still reachable, through the stack
+        let text = path_text(&steps(&s, &tree.path_edges(&s, only_on_stack).unwrap()));
+        assert_eq!(text, "(GC roots) → [3] (Handle scope) → Temporary");
     }
 
     #[test]
