@@ -11,6 +11,8 @@ const leakguard = require('../index')
 
 const FIXTURES = path.join(__dirname, 'fixtures', 'holders')
 const LEAKS = path.join(FIXTURES, 'leaks.js')
+// the module system's links a raw path to a module's exports may take
+const MODULE_SYSTEM = ['require', 'cache', '_cache', 'children', 'mainModule', '$Module']
 const N = 2000
 
 let dir
@@ -42,7 +44,9 @@ describe('the holder is what the program wrote', () => {
     expect(g.holder.site).toBe(`${path.join(FIXTURES, 'registry.js')}:4`)
     expect(g.holder.module).toBe(path.join(FIXTURES, 'registry.js'))
     // the raw path goes through require and the module cache; the text starts at the module
-    expect(g.retainers.map((s) => s.edge)).toEqual(expect.arrayContaining(['require', 'cache', 'exports', 'instances']))
+    const edges = g.retainers.map((s) => s.edge)
+    expect(edges).toEqual(expect.arrayContaining(['exports', 'instances']))
+    expect(edges.filter((e) => MODULE_SYSTEM.includes(e))).not.toEqual([])
     expect(g.path).toMatch(/ → … → module .*registry\.js → exports \(createThing\(\)\) → instances \(Array\) → Thing$/)
     expect(g.path).not.toMatch(/require/)
   })
@@ -53,7 +57,7 @@ describe('the holder is what the program wrote', () => {
     expect(leak.heldAt).toBe(`createThing() at ${path.join(FIXTURES, 'registry.js')}:4`)
     expect(leak.message).toContain(`Held by 'createThing.instances' (createThing() at ${path.join(FIXTURES, 'registry.js')}:4): `)
     expect(leak.retainersText).not.toMatch(/require/)
-    expect(leak.retainers.some((s) => s.edge === 'require')).toBe(true)
+    expect(leak.retainers.map((s) => s.edge).filter((e) => MODULE_SYSTEM.includes(e))).not.toEqual([])
   })
 })
 
