@@ -145,6 +145,18 @@ describe('leakguard.guard()', () => {
     expect(found[0].site.startsWith(siteOf(__filename, 'inproc'))).toBe(true)
   })
 
+  test('a fast heap leak with few major GCs (none forced) is warned; a sawtooth of the same rate never is', async () => {
+    // ~10 MB/s kept: V8 raises its limits as the heap grows, so major GCs come seconds apart
+    const env = { LEAKGUARD_INTERVAL: '1000', LEAKGUARD_HEAP_PROFILE: '0', RUN_MS: '35000', UNTIL_WARNINGS: '1' }
+    const [leak, sawtooth] = await Promise.all([runApp({ ...env, MODE: 'heap' }), runApp({ ...env, MODE: 'heap-sawtooth', RUN_MS: '25000' })])
+    expect(leak.code).toBe(0)
+    const heap = leak.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+    expect(heap).toHaveLength(1)
+    expect(heap[0].message).toMatch(/^heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB \(\+[\d.]+ MiB\/min\)$/)
+    expect(sawtooth.code).toBe(0)
+    expect(sawtooth.warnings.filter((w) => w.name === 'LeakWarning')).toEqual([])
+  }, 60000)
+
   test('objects past their death that no major GC has reached yet are not retained findings', async () => {
     // garbage promoted to the old generation waits for a major GC: guard never forces one, so
     // until the app's own major GCs have run it cannot tell garbage from a leak, and says nothing

@@ -152,6 +152,8 @@ let watcher = null
 
 const detector = {
   kind: 'heap',
+  /** A point only when a major GC gave a reading: a sample without one is no absence. */
+  sporadic: true,
   /** A point-in-time check cannot judge heap growth: only guard mode's trend over samples can. */
   check() {
     return []
@@ -164,10 +166,19 @@ const detector = {
     if (watcher !== null) watcher.stop()
     watcher = null
   },
-  /** Heap used after the major GCs since the last sample (nothing when none ran). */
+  /**
+   * Heap used after the major GCs since the last sample (nothing when none ran), judged twice:
+   * over guard's window of readings, and over the last three (`heapFast`), for a heap that grows
+   * so fast that it gets few major GCs.
+   */
   sample() {
     const reading = watcher === null ? null : watcher.take()
-    return reading === null ? [] : [{ key: 'heap', value: reading.usedAfterGC, meta: { series: 'heap' } }]
+    if (reading === null) return []
+    const meta = { series: 'heap' }
+    return [
+      { key: 'heap', value: reading.usedAfterGC, meta },
+      { key: 'heap', value: reading.usedAfterGC, meta, trend: 'heapFast' },
+    ]
   },
   /** The sampling heap profiler's top allocation sites, when it runs. */
   growing(meta) {

@@ -13,7 +13,7 @@ const session = require('../session')
 const emitters = require('../instrument/emitters')
 const { majorGCs } = require('../session/gc')
 const { detectors } = require('../detectors')
-const { Reporter, fromNative } = require('../findings/report')
+const { Reporter, fromNative, kKey } = require('../findings/report')
 const { internalWarning } = require('../errors')
 const { SnapshotPolicy } = require('./snapshots')
 const { Metrics } = require('./metrics')
@@ -24,14 +24,22 @@ const MAX_KEYS = 10000
 /** A window that fell by more than this fraction of its range is a sawtooth, not a leak. */
 const MAX_DROP = 0.5
 
-/** The least rise over a window that counts, per series type. */
-const MIN_GROWTH = {
-  listeners: (o) => o.threshold,
-  collectionSize: (o) => o.threshold,
-  collectionClosed: () => 1,
-  retained: () => 1,
-  global: (o) => o.threshold,
-  heap: (o) => o.heapThreshold,
+/**
+ * The trend of each series type: the least rise over a window that counts, and the window (in
+ * samples of that series) when not guard's `window`. A point goes to the trend its `trend`
+ * names, else its `meta.series`'s.
+ */
+const TRENDS = {
+  listeners: { minGrowth: (o) => o.threshold },
+  collectionSize: { minGrowth: (o) => o.threshold },
+  collectionClosed: { minGrowth: () => 1 },
+  retained: { minGrowth: () => 1 },
+  global: { minGrowth: (o) => o.threshold },
+  heap: { minGrowth: (o) => o.heapThreshold },
+  // a heap that grows fast gets few major GCs (V8 raises its limits as it grows): three readings
+  // after major GCs that each rose, by heapThreshold in all, are a finding without waiting for a
+  // window of them
+  heapFast: { minGrowth: (o) => o.heapThreshold, window: 3 },
 }
 
 function guardWarning(message) {
@@ -86,7 +94,9 @@ class Guard {
     this.stopped = false
     this.failures = new Map() // detector kind -> failed samples
     this.trends = new Map() // series type -> Trend
+    this.owners = new Map() // series type -> the detector whose points it judges
     this.pending = new Map() // `${type}|${key}` -> { detector, meta, growth, waited }
+    this.reported = new Set() // keys of the findings warned (first warnings only)
     this.boosted = false
     this.snapshots = null
     this.ownsSession = false
@@ -123,7 +133,8 @@ class Guard {
     let t = this.trends.get(type)
     if (t === undefined) {
       const o = this.options
-      t = new Trend({ window: o.window, segments: 3, minGrowth: MIN_GROWTH[type](o), maxSeries: MAX_KEYS, maxDrop: MAX_DROP })
+      const spec = TRENDS[type]
+      t = new Trend({ window: spec.window || o.window, segments: 3, minGrowth: spec.minGrowth(o), maxSeries: MAX_KEYS, maxDrop: MAX_DROP })
       this.trends.set(type, t)
     }
     return t
@@ -153,6 +164,7 @@ class Guard {
     const context = { options: this.options, cwd: this.cwd }
     const all = []
     const byType = new Map() // series type -> { detector, points }
+    const sampled = new Set() // the detectors whose sample() answered
     for (const d of detectors) {
       let points
       try {
@@ -161,15 +173,22 @@ class Guard {
         this.failed(d.kind, err)
         continue
       }
+      sampled.add(d)
       for (const p of points) {
-        all.push(p)
-        const t = byType.get(p.meta.series)
-        if (t === undefined) byType.set(p.meta.series, { detector: d, points: [p] })
+        if (p.trend === undefined) all.push(p) // (a second trend of one series is not a second gauge)
+        const type = p.trend || p.meta.series
+        this.owners.set(type, d)
+        const t = byType.get(type)
+        if (t === undefined) byType.set(type, { detector: d, points: [p] })
         else t.points.push(p)
       }
     }
-    // a type with no point now is observed empty: its series are gone
-    for (const type of this.trends.keys()) if (!byType.has(type)) byType.set(type, { detector: null, points: [] })
+    // a type with no point now is observed empty: its series are gone (unless its detector
+    // failed this time, or gives points only when it has a reading: heap after a major GC)
+    for (const type of this.trends.keys()) {
+      const owner = this.owners.get(type)
+      if (!byType.has(type) && sampled.has(owner) && !owner.sporadic) byType.set(type, { detector: owner, points: [] })
+    }
     for (const [type, { detector, points }] of byType) {
       const metaOf = new Map(points.map((p) => [p.key, p.meta]))
       for (const { key, growth } of this.trendOf(type).observe(now, points)) {
@@ -229,8 +248,17 @@ class Guard {
     emitters.install({ sampleRate: o.sampleRate, stacks: 'sampled', stackSampleRate: on ? 1 : o.stackSampleRate })
   }
 
-  report(leaks, now) {
+  report(found, now) {
     const o = this.options
+    // one series judged by two trends (heap, heapFast) is one finding: its first warning once
+    const leaks = found.filter((leak) => {
+      if (leak.repeat) return true
+      const key = leak[kKey]
+      if (this.reported.has(key)) return false
+      if (this.reported.size >= MAX_KEYS) this.reported.delete(this.reported.values().next().value)
+      this.reported.add(key)
+      return true
+    })
     if (this.snapshots !== null) {
       for (const leak of leaks) {
         if (leak.repeat) continue
