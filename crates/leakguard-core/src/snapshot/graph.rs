@@ -109,15 +109,22 @@ impl Packed {
         let max = values.iter().copied().max().unwrap_or(0);
         let bits = (32 - max.leading_zeros()).max(1);
         let total = values.len() as u64 * u64::from(bits);
-        let mut words = vec![0u64; total.div_ceil(64) as usize + 1];
-        for (i, &v) in values.iter().enumerate() {
-            let bit = i as u64 * u64::from(bits);
-            let (w, off) = ((bit / 64) as usize, (bit % 64) as u32);
-            words[w] |= u64::from(v) << off;
-            if off + bits > 64 {
-                words[w + 1] |= u64::from(v) >> (64 - off);
+        let mut words = Vec::with_capacity(total.div_ceil(64) as usize + 1);
+        // Streamed: bits gather in `acc`, a word is written once it is full.
+        let (mut acc, mut filled) = (0u64, 0u32);
+        for &v in values {
+            let v = u64::from(v);
+            acc |= v << filled;
+            filled += bits;
+            if filled >= 64 {
+                words.push(acc);
+                filled -= 64;
+                // The bits of `v` that did not fit (none when it ended the word exactly).
+                acc = if filled == 0 { 0 } else { v >> (bits - filled) };
             }
         }
+        words.push(acc);
+        words.resize(total.div_ceil(64) as usize + 1, 0);
         Packed {
             words,
             bits,
