@@ -192,8 +192,12 @@ pub struct HeapSnapshot {
     pub(crate) edge_name: Packed,
     /// Per edge: target node ordinal `<< edge_type_bits`, or'd with the type index.
     pub(crate) edge_to_type: Vec<u32>,
-    /// Bits of the type index in `edge_to_type` (enough for every type in the meta).
+    /// Bits of the type index in `edge_to_type` (enough for every type in the meta); 0 when the
+    /// types are in `edge_type`.
     pub(crate) edge_type_bits: u32,
+    /// Per edge, the type index, when targets need all 32 bits of `edge_to_type` (snapshots
+    /// of 2^29 nodes and more); empty otherwise.
+    pub(crate) edge_type: Vec<u8>,
     pub(crate) strings: StringTable,
 }
 
@@ -280,7 +284,11 @@ impl HeapSnapshot {
     /// The edge's type: an index into `meta.edge_types`.
     #[inline]
     pub(crate) fn edge_type_index(&self, e: usize) -> usize {
-        (self.edge_to_type[e] & ((1 << self.edge_type_bits) - 1)) as usize
+        if self.edge_type.is_empty() {
+            (self.edge_to_type[e] & ((1 << self.edge_type_bits) - 1)) as usize
+        } else {
+            usize::from(self.edge_type[e])
+        }
     }
 
     /// The edge's `name_or_index`: a string index, or an index for element and hidden edges.

@@ -445,6 +445,22 @@ struct NodeLayout {
     types: u64,
 }
 
+// Tests make every layout `wide` (on their own thread) to check it on small snapshots.
+#[cfg(test)]
+thread_local! {
+    pub(crate) static FORCE_WIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn force_wide() -> bool {
+    FORCE_WIDE.with(|f| f.get())
+}
+
+#[cfg(not(test))]
+fn force_wide() -> bool {
+    false
+}
+
 /// Where each field we use sits in an edge record.
 #[derive(Debug, Clone, Copy)]
 struct EdgeLayout {
@@ -453,8 +469,12 @@ struct EdgeLayout {
     name: usize,
     to: usize,
     types: u64,
-    /// Bits for a type index next to the target in `Edges::to_type`.
+    /// Bits for a type index next to the target in `Edges::to_type`; 0 when the types are
+    /// kept apart (`wide`).
     type_bits: u32,
+    /// Too many nodes for a target and a type in 32 bits: targets get all 32 and the types a
+    /// byte each in `Edges::types`.
+    wide: bool,
     node_fields: u64,
     /// `ceil(2^64 / node_fields)`: divides a 32-bit `to_node` by a multiply (Lemire).
     node_fields_magic: u64,
@@ -527,13 +547,18 @@ impl Meta {
             edges: find(&node_fields, "node_fields", "edge_count")?,
             types: node_types.len() as u64,
         };
+        let type_bits = 64 - (edge_types.len().max(1) as u64 - 1).leading_zeros();
+        // Without snapshot.node_count, targets must fit next to a type (checked per edge).
+        let wide = node_count.is_some_and(|c| c >= 1 << (32 - type_bits)) || force_wide();
+        let type_bits = if wide { 0 } else { type_bits };
         let edges = EdgeLayout {
             fields: edge_fields.len(),
             ty: find(&edge_fields, "edge_fields", "type")?,
             name: find(&edge_fields, "edge_fields", "name_or_index")?,
             to: find(&edge_fields, "edge_fields", "to_node")?,
             types: edge_types.len() as u64,
-            type_bits: 64 - (edge_types.len().max(1) as u64 - 1).leading_zeros(),
+            type_bits,
+            wide,
             node_fields: node_fields.len() as u64,
             node_fields_magic: (u64::MAX / (node_fields.len() as u64).max(1)).wrapping_add(1),
             node_count,
@@ -632,6 +657,8 @@ struct Edges {
     count: u64,
     /// Target ordinal << `type_bits` | type index (see `HeapSnapshot::edge_to_type`).
     to_type: Vec<u32>,
+    /// The type index of every edge when the layout is `wide`, else empty.
+    types: Vec<u8>,
     name: Vec<u32>,
     /// `name`, once packed.
     packed: Option<Packed>,
@@ -706,12 +733,22 @@ impl Edges {
         self.name.push(name);
         if ordinal >= 1 << (32 - l.type_bits) {
             return Err(err(format!(
-                "edge to_node {to}: more than {} nodes are not supported",
-                1u64 << (32 - l.type_bits)
+                "edge to_node {to}: more than {} nodes are not supported{}",
+                1u64 << (32 - l.type_bits),
+                if l.wide {
+                    ""
+                } else {
+                    " without snapshot.node_count"
+                }
             )));
         }
-        self.to_type
-            .push(((ordinal as u32) << l.type_bits) | ty as u32);
+        if l.wide {
+            self.types.push(ty as u8);
+            self.to_type.push(ordinal as u32);
+        } else {
+            self.to_type
+                .push(((ordinal as u32) << l.type_bits) | ty as u32);
+        }
         Ok(())
     }
 }
@@ -837,6 +874,7 @@ impl Edges {
         self.count += other.count;
         self.to_type.extend_from_slice(&other.to_type);
         drop(other.to_type);
+        self.types.extend_from_slice(&other.types);
         self.name.extend_from_slice(&other.name);
         if self.max_name.len() < other.max_name.len() {
             self.max_name.resize(other.max_name.len(), 0);
@@ -1116,7 +1154,10 @@ impl Document {
         if named_past_end {
             for (i, &v) in edges.to_type.iter().enumerate() {
                 let name = names.get(i);
-                let t = v & ((1 << meta.edges.type_bits) - 1);
+                let t = match edges.types.get(i) {
+                    Some(&t) => u32::from(t),
+                    None => v & ((1 << meta.edges.type_bits) - 1),
+                };
                 if !edge_kind_of_type[t as usize].is_indexed() && name as usize >= strings.len() {
                     return Err(at_edges(format!(
                         "edge {i} names string {name} but there are only {} strings",
@@ -1173,6 +1214,7 @@ impl Document {
             edge_name: names,
             edge_to_type: edges.to_type,
             edge_type_bits: meta.edges.type_bits,
+            edge_type: edges.types,
             strings,
         })
     }
@@ -1358,6 +1400,7 @@ mod tests {
         assert_eq!(a.first_edge, b.first_edge);
         assert_eq!(a.edge_to_type, b.edge_to_type);
         assert_eq!(a.edge_type_bits, b.edge_type_bits);
+        assert_eq!(a.edge_type, b.edge_type);
         assert_eq!(a.edge_name, b.edge_name);
         assert_eq!(a.strings.data, b.strings.data);
         assert_eq!(a.strings.ends, b.strings.ends);
@@ -1443,6 +1486,46 @@ mod tests {
             check(tail.as_bytes(), options);
             assert!(parse_parallel(tail.as_bytes(), tail.len() as u64, options).is_none());
         }
+    }
+
+    /// Snapshots of 2^29 nodes and more keep edge types apart from targets (`wide`): forced
+    /// here on a small one, every edge and the dominator tree read the same.
+    #[test]
+    fn wide_layout_reads_the_same() {
+        let mut b = sample();
+        for i in 0..40 {
+            let n = b.node("object", &format!("N{i}"), i);
+            b.edge(1 + (i as usize % 4), E::Weak("w"), n);
+            b.edge(n, E::Element(i as u32), 1 + (i as usize % 3));
+        }
+        let json = b.json();
+        let narrow = parse(json.as_bytes(), None, ParseOptions::default()).unwrap();
+        FORCE_WIDE.with(|f| f.set(true));
+        let wide = parse(json.as_bytes(), None, ParseOptions::default()).unwrap();
+        let wide_parallel = parse_parallel_at(
+            json.as_bytes(),
+            json.len() as u64,
+            ParseOptions::default(),
+            Some(0.5),
+        )
+        .unwrap();
+        FORCE_WIDE.with(|f| f.set(false));
+        assert_same(&wide, &wide_parallel);
+        assert_eq!(wide.edge_type_bits, 0);
+        assert_eq!(wide.edge_type.len(), wide.edge_count());
+        assert!(narrow.edge_type.is_empty());
+        assert_eq!(narrow.edge_count(), wide.edge_count());
+        for e in 0..narrow.edge_count() {
+            assert_eq!(narrow.edge_target(e), wide.edge_target(e), "edge {e}");
+            assert_eq!(narrow.edge_kind(e), wide.edge_kind(e), "edge {e}");
+            assert_eq!(narrow.edge_label(e), wide.edge_label(e), "edge {e}");
+        }
+        let (a, b) = (
+            super::super::Dominators::compute(&narrow),
+            super::super::Dominators::compute(&wide),
+        );
+        assert_eq!(a.idom, b.idom);
+        assert_eq!(a.retained, b.retained);
     }
 
     #[test]
