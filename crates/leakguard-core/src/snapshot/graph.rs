@@ -105,14 +105,25 @@ pub(crate) struct Packed {
 }
 
 impl Packed {
+    #[cfg(test)]
     pub(crate) fn new(values: &[u32]) -> Packed {
-        let max = values.iter().copied().max().unwrap_or(0);
+        Packed::from_parts(&[values])
+    }
+
+    /// The values of `parts`, one after the other (no copy of them made first).
+    pub(crate) fn from_parts(parts: &[&[u32]]) -> Packed {
+        let max = parts
+            .iter()
+            .flat_map(|p| p.iter().copied())
+            .max()
+            .unwrap_or(0);
+        let len: usize = parts.iter().map(|p| p.len()).sum();
         let bits = (32 - max.leading_zeros()).max(1);
-        let total = values.len() as u64 * u64::from(bits);
+        let total = len as u64 * u64::from(bits);
         let mut words = Vec::with_capacity(total.div_ceil(64) as usize + 1);
         // Streamed: bits gather in `acc`, a word is written once it is full.
         let (mut acc, mut filled) = (0u64, 0u32);
-        for &v in values {
+        for &v in parts.iter().flat_map(|p| p.iter()) {
             let v = u64::from(v);
             acc |= v << filled;
             filled += bits;
@@ -125,11 +136,7 @@ impl Packed {
         }
         words.push(acc);
         words.resize(total.div_ceil(64) as usize + 1, 0);
-        Packed {
-            words,
-            bits,
-            len: values.len(),
-        }
+        Packed { words, bits, len }
     }
 
     /// Value `i`; 0 past the end.
@@ -359,6 +366,10 @@ mod tests {
                 assert_eq!(p.get(i), v, "bits {bits}, index {i}");
             }
             assert_eq!(p.get(values.len()), 0);
+            for cut in [0, 1, 333, values.len()] {
+                let (a, b) = values.split_at(cut);
+                assert_eq!(Packed::from_parts(&[a, b]), p, "bits {bits}, cut {cut}");
+            }
         }
         assert_eq!(Packed::new(&[]).get(0), 0);
     }

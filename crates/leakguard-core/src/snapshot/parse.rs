@@ -660,7 +660,9 @@ struct Edges {
     /// The type index of every edge when the layout is `wide`, else empty.
     types: Vec<u8>,
     name: Vec<u32>,
-    /// `name`, once packed.
+    /// The names of the second part of a split array (`append`), until packed.
+    name_tail: Vec<u32>,
+    /// `name` and `name_tail`, once packed.
     packed: Option<Packed>,
     /// The largest name per edge type, to check against the strings.
     max_name: Vec<u32>,
@@ -875,7 +877,8 @@ impl Edges {
         self.to_type.extend_from_slice(&other.to_type);
         drop(other.to_type);
         self.types.extend_from_slice(&other.types);
-        self.name.extend_from_slice(&other.name);
+        // Names are packed from both parts as they are (no copy here).
+        self.name_tail = other.name;
         if self.max_name.len() < other.max_name.len() {
             self.max_name.resize(other.max_name.len(), 0);
         }
@@ -887,8 +890,9 @@ impl Edges {
     /// Packs the names (the u32 column is dropped).
     fn pack(&mut self) {
         if self.packed.is_none() {
-            self.packed = Some(Packed::new(&self.name));
+            self.packed = Some(Packed::from_parts(&[&self.name, &self.name_tail]));
             self.name = Vec::new();
+            self.name_tail = Vec::new();
         }
     }
 }
