@@ -9,9 +9,13 @@
 //   - diff: three snapshots of a chain-shaped leak (Promise.race reactions, linked list, growing
 //     array; 2,000 Messages) diffed by leakguard and by memlab's find-leaks pipeline, against one
 //     leakguard.analyze of the final snapshot (`node bench/snapshot.bench.js --diff` runs only this).
-// `node bench/snapshot.bench.js [scale]` (scale: sessions in the heap's Map, default 180000:
-// ~1.9M nodes, a ~221 MB snapshot). Every file is written into a fresh directory under os.tmpdir() and
-// deleted at the end.
+// leakguard's phases come from one more run with LEAKGUARD_PROFILE=1 (not a timed one: the profile
+// resets the peak RSS at every phase).
+// `node bench/snapshot.bench.js [scale] [--big[=scale]]` (scale: sessions in the heap's Map, default
+// 180000: ~2.9M nodes, a ~221 MB snapshot). `--big` also writes a >= 1 GB snapshot (default scale
+// 900000: ~1.1 GB, 14M nodes; needs ~12 GB of memory to write) and times leakguard.analyze on it
+// against `cat` reading it from the page cache. Every file is written into a fresh directory under
+// os.tmpdir() and deleted at the end.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -193,13 +197,36 @@ function className(type, name) {
 
 // ---- parent -------------------------------------------------------------------------------
 
-function run(args, { node = true, nodeFlags = [] } = {}) {
+function run(args, { node = true, nodeFlags = [], env } = {}) {
   const cmd = node ? process.execPath : args[0]
   const argv = node ? [...nodeFlags, __filename, '--child', ...args] : args.slice(1)
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 })
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, env: env ? { ...process.env, ...env } : process.env })
   if (r.status !== 0) return { error: `${path.basename(cmd)} ${argv.slice(-3).join(' ')} exited with ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` }
   const lines = r.stdout.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1])
+  return { ...JSON.parse(lines[lines.length - 1]), stderr: r.stderr }
+}
+
+/** leakguard's per-phase profile (LEAKGUARD_PROFILE=1): one untimed run, its phase lines. */
+function phases(file) {
+  const r = run(['leakguard', file], { env: { LEAKGUARD_PROFILE: '1' } })
+  if (r.error) return [`(no profile: ${r.error})`]
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('leakguard profile:'))
+    .map((l) => l.replace('leakguard profile: ', ''))
+}
+
+/** Wall time of `cat file > /dev/null` (best of RUNS, after one read to warm the page cache). */
+function catMs(file) {
+  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] })
+  let best = Infinity
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] })
+    if (r.status !== 0) return NaN
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  return best
 }
 
 /** Best of `RUNS` (a loaded machine adds noise, never speed): least time, largest peak RSS seen. */
@@ -285,7 +312,10 @@ function diffBench() {
 
 async function main() {
   if (process.argv[2] === '--diff') return diffBench()
-  const scale = Number(process.argv[2] || 180000)
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+  const bigArg = process.argv.slice(2).find((a) => a === '--big' || a.startsWith('--big='))
+  const big = bigArg ? Number(bigArg.split('=')[1] || 900000) : 0
+  const scale = Number(positional[0] || 180000)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-'))
   const file = path.join(dir, 'bench.heapsnapshot')
   let ok = true
@@ -333,6 +363,24 @@ async function main() {
     if (!memlab.error) ok = compare(lg, memlab, 'memlab') && ok
     if (!vhp.error) ok = compare(lg, vhp, 'v8-heap-parser', { retained: true }) && ok
     console.log(`  top classes by retained size (leakguard): ${lg.classes.slice(0, 5).map((c) => `${c.name} ${mb(c.retainedSize)}`).join(', ')}`)
+    console.log('  leakguard phases (one more run with LEAKGUARD_PROFILE=1; the two parse threads overlap):')
+    for (const line of phases(file)) console.log(`    ${line}`)
+    if (!vhp.error && vhp.parseMs !== undefined) console.log(`  v8-heap-parser phases: parse ${secs(vhp.parseMs)}, the rest ${secs(vhp.ms - vhp.parseMs)}; memlab: one call (getFullHeapFromFile)`)
+
+    if (big) {
+      fs.rmSync(file, { force: true })
+      const bigFile = path.join(dir, 'big.heapsnapshot')
+      const w = run(['write-v8', bigFile, String(big)], { nodeFlags: ['--expose-gc', '--max-old-space-size=16384'] })
+      if (w.error) throw new Error(w.error)
+      const lgBig = best(['leakguard', bigFile])
+      if (lgBig.error) throw new Error(lgBig.error)
+      const cat = catMs(bigFile)
+      console.log(`analysis of ${mb(w.size)}, ${lgBig.nodeCount.toLocaleString('en-US')} nodes (${big} sessions)      time   peak RSS`)
+      console.log(`  leakguard.analyze     ${secs(lgBig.ms).padStart(8)}  ${mb(lgBig.peakRssKb * 1024).padStart(8)}   peak RSS / file size: ${((lgBig.peakRssKb * 1024) / w.size).toFixed(2)} ${runsOf(lgBig)}`)
+      console.log(`  cat (page cache)      ${secs(cat).padStart(8)}             leakguard / cat: ${ratio(lgBig.ms, cat)} time`)
+      console.log('  leakguard phases (one more run with LEAKGUARD_PROFILE=1):')
+      for (const line of phases(bigFile)) console.log(`    ${line}`)
+    }
     diffBench()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
