@@ -11,9 +11,10 @@
 //! developer knows.
 //!
 //! Roots that hold an object only for the moment the snapshot was taken (`(Handle scope)`,
-//! `(Stack roots)`: handles on the native stack of whatever was running) are followed last: an
-//! object the program also holds in a variable is reached through that variable, whatever was
-//! on the stack when the snapshot was written.
+//! `(Stack roots)`: handles on the native stack of whatever was running; `(Strong roots)`, where
+//! the snapshot writer's own identity maps hang) are followed last: an object the program also
+//! holds in a variable is reached through that variable, whatever V8 was doing when the snapshot
+//! was written.
 
 use std::borrow::Cow;
 
@@ -92,9 +93,14 @@ impl DistanceFilter {
     }
 }
 
-/// A root that holds objects only while the snapshot is written: handles on the native stack.
+/// A root that holds objects only while the snapshot is written: handles on the native stack,
+/// the writer's identity maps.
 fn is_transient_root(s: &HeapSnapshot, n: usize) -> bool {
-    s.kind(n) == NodeKind::Synthetic && matches!(s.name(n), "(Handle scope)" | "(Stack roots)")
+    s.kind(n) == NodeKind::Synthetic
+        && matches!(
+            s.name(n),
+            "(Handle scope)" | "(Stack roots)" | "(Strong roots)"
+        )
 }
 
 /// How much a path step is preferred: lower is better.
