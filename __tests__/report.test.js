@@ -8,14 +8,17 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFileSync } = require('node:child_process')
+const { execFileSync, execFile } = require('node:child_process')
 const { chromium } = require('playwright-core')
 const { render } = require('../lib/report')
+const { siteOf } = require('./helpers')
 
 const ROOT = path.join(__dirname, '..')
 const CLI = path.join(ROOT, 'bin', 'leakguard.js')
 const LEAKS = path.join(__dirname, 'fixtures', 'holders', 'leaks.js')
 const REGISTRY = path.join(__dirname, 'fixtures', 'holders', 'registry.js')
+const GUARD = path.join(ROOT, 'guard.js')
+const APP = path.join(__dirname, 'fixtures', 'guard', 'app.js')
 const CHROMIUM = process.env.LEAKGUARD_CHROMIUM || '/usr/bin/chromium'
 const UPDATE = process.env.LEAKGUARD_UPDATE_SCREENSHOTS === '1'
 const N = 2000
@@ -176,4 +179,65 @@ test('strings from the heap are text, never markup', async () => {
   await expect(p.locator('tr.group .cls').innerText()).resolves.toBe(evil)
   expect(pageErrors).toEqual([])
   await p.close()
+})
+
+describe('guard mode: reportDir', () => {
+  let r
+  let guardPage
+  const guardErrors = []
+  const guardRequests = []
+
+  beforeAll(async () => {
+    const reportDir = path.join(dir, 'guard')
+    // the fixture app leaks one listener per request and exits after its first LeakWarning
+    r = await new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['-r', GUARD, APP],
+        { cwd: ROOT, timeout: 60000, env: { PATH: process.env.PATH, MODE: 'leak', RUN_MS: '15000', UNTIL_WARNINGS: '1', LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_WARN: 'true', LEAKGUARD_REPORT_DIR: reportDir } },
+        (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr, reportDir })),
+      )
+    })
+    guardPage = await browser.newPage({ viewport: { width: 1100, height: 900 } })
+    guardPage.on('request', (q) => guardRequests.push(q.url()))
+    guardPage.on('pageerror', (e) => guardErrors.push(String(e)))
+  }, 90000)
+
+  test('a leaking app writes the page (0600) with the timeline and the finding marked on its series', async () => {
+    const warning = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('WARNING '))
+      .map((l) => JSON.parse(l.slice(8)))
+      .find((w) => w.code === 'LEAKGUARD_LISTENERS')
+    expect(warning).toBeDefined()
+    const files = fs.readdirSync(r.reportDir)
+    expect(files).toHaveLength(1)
+    expect(files[0]).toMatch(/^leakguard-report-\d+\.html$/)
+    const file = path.join(r.reportDir, files[0])
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+
+    await guardPage.goto(`file://${file}`)
+    const flagged = guardPage.locator('figure.series-chart', { hasText: "'config-changed' listeners" })
+    await expect(flagged.count()).resolves.toBe(1)
+    await expect(flagged.locator('figcaption').innerText()).resolves.toContain('1 finding')
+    // the series drawn over several samples, rising, with the numbered marker on it
+    const line = await flagged.locator('polyline').getAttribute('points')
+    const ys = line.split(' ').map((xy) => Number(xy.split(',')[1]))
+    expect(ys.length).toBeGreaterThanOrEqual(3)
+    expect(ys[ys.length - 1]).toBeLessThan(ys[0]) // higher on the page: more listeners
+    const marker = flagged.locator('g.marker')
+    await expect(marker.count()).resolves.toBe(1)
+    await expect(marker.locator('title').textContent()).resolves.toBe(`1. ${warning.message}`)
+    // the finding's message and add-site in the list
+    const item = guardPage.locator('ol.findings li')
+    await expect(item.count()).resolves.toBe(1)
+    await expect(item.locator('.fmsg').innerText()).resolves.toBe(warning.message)
+    await expect(item.locator('.where').innerText()).resolves.toContain(siteOf(APP, 'leak'))
+    expect(guardErrors).toEqual([])
+    expect(guardRequests).toEqual([`file://${file}`])
+    const shot = path.join(dir, 'guard-report.png')
+    await guardPage.screenshot({ path: shot, fullPage: true })
+    expect(fs.readFileSync(shot).subarray(1, 4).toString()).toBe('PNG')
+    if (UPDATE) fs.copyFileSync(shot, path.join(ROOT, 'docs', 'guard-report.png'))
+  })
 })

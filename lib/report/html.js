@@ -208,7 +208,7 @@ function lineChart({ title, series, xs, xLabel, yFormat, markers = [], w = 440, 
   const padL = 62
   const padR = 14
   const padT = 26
-  const padB = 34
+  const padB = 26
   const all = series.flatMap((s) => s.values.map((p) => p[1]))
   const ymax = niceMax(Math.max(0, ...all))
   const xmin = Math.min(...xs)
@@ -262,7 +262,7 @@ function snapshotChart(chart) {
       .join('')
     return `<section><h2>Largest classes</h2><svg class="chart bars" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="retained size by class"><text class="ct" x="258" y="12">retained size · count in ${esc(chart.labels[0], 60)}</text>${bars}</svg></section>`
   }
-  const counts = lineChart({ title: 'objects per snapshot', series: series.map((s) => ({ ...s, values: s.counts.map((v, i) => [i, v]) })), xs, xLabel, yFormat: (v) => num(Math.round(v)) })
+  const counts = lineChart({ title: 'objects per snapshot', series: series.map((s) => ({ ...s, values: s.counts.map((v, i) => [i, v]) })), xs, xLabel, yFormat: count })
   const retained = lineChart({ title: 'retained size per snapshot', series: series.map((s) => ({ ...s, values: s.retained.map((v, i) => [i, v]) })), xs, xLabel, yFormat: size })
   return `<section><h2>Growth across the snapshots</h2>${chart.note ? `<p class="note">${esc(chart.note, 400)}</p>` : ''}<div class="charts">${counts}${retained}</div>${legend(series)}</section>`
 }
@@ -270,7 +270,13 @@ function snapshotChart(chart) {
 const clock = (t) => new Date(t).toISOString().slice(11, 19)
 
 function seriesFormat(type) {
-  return type === 'heap' ? size : (v) => num(Math.round(v))
+  return type === 'heap' ? size : count
+}
+
+/** A count on an axis: `1,250`, `0.25` below 10. */
+function count(v) {
+  if (Number.isInteger(v) || v >= 10) return num(Math.round(v))
+  return String(Number(v.toFixed(2)))
 }
 
 /** Guard mode: every sampled series over time, the findings marked where they were made. */
@@ -292,8 +298,8 @@ function timeline(tl) {
         xLabel: { ticks },
         yFormat: seriesFormat(s.type),
         markers,
-        w: 440,
-        h: 190,
+        w: 428,
+        h: 180,
         cls: mine.length > 0 ? ' flagged' : '',
       })
       return `<figure class="series-chart" data-series="${esc(s.key, 300)}">${svg}<figcaption>${esc(s.type)}${mine.length > 0 ? ` · <b>${mine.length} finding${mine.length === 1 ? '' : 's'}</b>` : ''}</figcaption></figure>`
@@ -301,7 +307,7 @@ function timeline(tl) {
     .join('')
   const list = findings.length
     ? `<ol class="findings">${findings
-        .map((f) => `<li id="finding-${esc(f.t)}"><span class="fkind">${esc(f.code || f.kind)}</span> <span class="ftime">${esc(clock(f.t))}</span><div class="fmsg">${esc(f.message, 1200)}</div>${f.site ? `<div class="where" title="${esc(f.site, 1000)}">added at ${esc(f.site, 300)}</div>` : ''}</li>`)
+        .map((f) => `<li id="finding-${esc(f.t)}"><span class="fkind">${esc(f.code || f.kind)}</span> <span class="ftime">${esc(clock(f.t))}</span><div class="fmsg">${esc(f.message, 1200)}</div>${f.site ? `<div class="where" title="${esc(f.site, 1000)}">site: <code>${esc(f.site, 300)}</code></div>` : ''}</li>`)
         .join('')}</ol>`
     : '<p class="empty">No findings yet.</p>'
   return `<section><h2>Timeline</h2>${tl.note ? `<p class="note">${esc(tl.note, 400)}</p>` : ''}<h3>Findings</h3>${list}<h3>Sampled series</h3><div class="charts timeline">${charts}</div></section>`
