@@ -13,24 +13,29 @@ const MAX_SAMPLES = 360
 const MAX_SERIES = 48
 const MAX_FINDINGS = 100
 
-/** How a series reads, and what of a finding points at it. */
+/** How a series reads, and what of a finding points at it (strings only: nothing of the app is kept). */
 function describe(p) {
   const m = p.meta || {}
+  const str = (x) => (x === undefined || x === null ? '' : String(x))
+  const emitter = str(m.emitter)
+  const event = str(m.event)
+  const name = str(m.collection ? m.collection.name : m.name)
+  const description = str(m.group && m.group.description)
   switch (m.series) {
     case 'listeners':
-      return { label: `${m.emitter} '${m.event}' listeners`, match: (l) => l.kind === 'listeners' && l.emitter === m.emitter && l.event === m.event }
+      return { label: `${emitter} '${event}' listeners`, match: (l) => l.kind === 'listeners' && l.emitter === emitter && l.event === event }
     case 'collectionSize':
-      return { label: `${m.collection && m.collection.name} size`, match: (l) => l.kind === 'collection' && m.collection && l.name === m.collection.name && !/closed/.test(l.code + l.message) }
+      return { label: `${name} size`, match: (l) => l.kind === 'collection' && l.name === name && !/closed/.test(l.message) }
     case 'collectionClosed':
-      return { label: `${m.collection && m.collection.name} closed members`, match: (l) => l.kind === 'collection' && m.collection && l.name === m.collection.name && /closed/.test(l.message) }
+      return { label: `${name} closed members`, match: (l) => l.kind === 'collection' && l.name === name && /closed/.test(l.message) }
     case 'retained':
-      return { label: `'${m.group && m.group.description}' alive after GC`, match: (l) => l.kind === 'retained' && m.group && l.description === m.group.description }
+      return { label: `'${description}' alive after GC`, match: (l) => l.kind === 'retained' && l.description === description }
     case 'global':
-      return { label: `globalThis.${m.name} size`, match: (l) => l.kind === 'global' && l.name === m.name }
+      return { label: `globalThis.${name} size`, match: (l) => l.kind === 'global' && l.name === name }
     case 'heap':
       return { label: 'heap used after GC', match: (l) => l.kind === 'heap' }
     default:
-      return { label: String(p.key), match: () => false }
+      return { label: str(p.key), match: () => false }
   }
 }
 
