@@ -216,6 +216,12 @@ export interface GuardOptions {
   metricsPort?: number
   /** Host the metrics endpoint listens on (`LEAKGUARD_METRICS_HOST`). @default '127.0.0.1' */
   metricsHost?: string
+  /**
+   * Write an HTML report (`leakguard-report-<pid>.html`, 0600) into this directory after each
+   * sample with findings: the timeline of every sampled series with the findings marked
+   * (`LEAKGUARD_REPORT_DIR`). Off when unset.
+   */
+  reportDir?: string
 }
 
 /** A running guard. */

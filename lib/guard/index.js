@@ -100,6 +100,7 @@ class Guard {
     this.boosted = false
     this.snapshots = null
     this.ownsSession = false
+    this.htmlReport = null
 
     if (!session.isStarted()) {
       session.start({ sampleRate: options.sampleRate, stacks: 'sampled', stackSampleRate: options.stackSampleRate, warn: false })
@@ -118,6 +119,7 @@ class Guard {
           writer: options.writeSnapshot,
         })
       }
+      if (options.reportDir !== undefined) this.htmlReport = new (require('../report/guard').GuardReport)({ dir: options.reportDir })
       if (options.metricsPort !== undefined) {
         this.metrics.listen(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${options.metricsPort}: ${err.message}`))
       }
@@ -204,6 +206,7 @@ class Guard {
       }
     }
     this.metrics.update(all, this.heapReading())
+    if (this.htmlReport !== null) this.htmlReport.sample(now, all)
     const series = this.ready()
     if (series.length > 0) this.report(fromNative(binding.evaluate({ kind: 'growth', series }, this.cwd)), now)
   }
@@ -280,7 +283,19 @@ class Guard {
       }
     }
     // the trend engines report a series once, then only when it grows markedly faster
-    for (const leak of this.reporter.emit(leaks, { onLeak: o.onLeak, warn: o.warn, dedupe: false })) this.metrics.finding(leak.kind)
+    const emitted = this.reporter.emit(leaks, { onLeak: o.onLeak, warn: o.warn, dedupe: false })
+    for (const leak of emitted) this.metrics.finding(leak.kind)
+    if (this.htmlReport !== null) this.writeHtmlReport(now, emitted)
+  }
+
+  /** reportDir: the page is rewritten after each sample with findings; a failure costs the page only. */
+  writeHtmlReport(now, leaks) {
+    try {
+      this.htmlReport.found(now, leaks)
+      this.htmlReport.write()
+    } catch (err) {
+      this.failed('report', err)
+    }
   }
 
   /** Gauges in Prometheus text format (serve it from your own /metrics if you like). */
