@@ -60,7 +60,7 @@ describeLinux('the packed tarballs, installed without Rust', () => {
   test('the tarballs hold what a user needs, no sources, no build, no install script', () => {
     const list = (tgz) => run('tar', ['tzf', tgz]).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''))
     const main = list(tarballs.main)
-    for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'jest.mjs', 'guard.mjs', 'binding.js', 'binding.d.ts', 'types/leak.d.ts', 'lib/native.js', 'bin/leakguard.js']) expect(main).toContain(f)
+    for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'jest.mjs', 'guard.mjs', 'vitest.mjs', 'vitest.d.mts', 'node-test.js', 'node-test.mjs', 'node-test.d.ts', 'binding.js', 'binding.d.ts', 'types/leak.d.ts', 'lib/native.js', 'bin/leakguard.js']) expect(main).toContain(f)
     expect(main.filter((f) => /^(src|crates|target|scripts|__tests__|npm)\/|\.node$|^Cargo|^build\.rs$/.test(f))).toEqual([])
     expect(list(tarballs.platform).sort()).toEqual(['README.md', `leakguard.${platform}.node`, 'package.json'])
 
@@ -138,6 +138,38 @@ describeLinux('the packed tarballs, installed without Rust', () => {
     expect(r.stderr).toBe('')
     expect(r.stdout).toBe('string\n')
   })
+
+  test('leakguard/node-test and leakguard/vitest from the installed package (real node --test and vitest runs)', () => {
+    const leaky = (name) => `shared.on('${name}', () => {})`
+    fs.writeFileSync(
+      path.join(app, 'node.test.js'),
+      `const { test } = require('node:test')\nrequire('leakguard/node-test')\nconst shared = new (require('node:events'))()\ntest('leaks', () => { ${leaky('node-job')} })\ntest('clean', () => {})\n`,
+    )
+    const nt = run(process.execPath, ['--test', '--test-reporter=tap', 'node.test.js'])
+    expect(nt.stdout).toMatch(/not ok 1 - leaks\n[^]*leaked 1 listener for 'node-job' on EventEmitter, added at node\.test\.js:4:30/)
+    expect(nt.stdout).toMatch(/\nok 2 - clean\n/)
+
+    // vitest externalizes node_modules: leakguard/vitest is loaded by Node, once per worker
+    fs.symlinkSync(path.dirname(require.resolve('vitest/package.json')), path.join(app, 'node_modules', 'vitest'), 'dir')
+    fs.mkdirSync(path.join(app, 'vt'))
+    fs.writeFileSync(path.join(app, 'vt', 'vitest.config.mjs'), `export default { test: { include: ['*.test.mjs'], setupFiles: ['leakguard/vitest'], fileParallelism: false } }\n`)
+    for (const f of ['a', 'b']) {
+      fs.writeFileSync(
+        path.join(app, 'vt', `${f}.test.mjs`),
+        `import { test } from 'vitest'\nimport { EventEmitter } from 'node:events'\nconst shared = new EventEmitter()\ntest('${f} leaks', () => { ${leaky(`vitest-${f}`)} })\ntest('${f} clean', () => {})\n`,
+      )
+    }
+    // sites are relative to the working directory (vt/)
+    const vt = run(process.execPath, [path.join(app, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=json'], { cwd: path.join(app, 'vt'), env: { ...env, NO_COLOR: '1', CI: '1' } })
+    const report = JSON.parse(vt.stdout.slice(vt.stdout.indexOf('{')))
+    const results = Object.fromEntries(report.testResults.flatMap((file) => file.assertionResults.map((t) => [t.title, t.failureMessages.join('\n') || t.status])))
+    expect(results).toEqual({
+      'a leaks': expect.stringContaining("leaked 1 listener for 'vitest-a' on EventEmitter, added at a.test.mjs:4:32; none were removed"),
+      'a clean': 'passed',
+      'b leaks': expect.stringContaining("leaked 1 listener for 'vitest-b' on EventEmitter, added at b.test.mjs:4:32; none were removed"),
+      'b clean': 'passed',
+    })
+  }, 60000)
 
   test('TypeScript --strict compiles every entry point and option, from ESM and CommonJS', () => {
     for (const f of ['usage.mts', 'usage.cts']) fs.copyFileSync(path.join(fixtures, f), path.join(app, f))
