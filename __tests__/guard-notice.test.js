@@ -55,8 +55,15 @@ test('one line on stderr says what is watched and where the metrics are served, 
       `leakguard guard (pid ${child.pid}): watching listeners (1 add in 100 tracked), trackSet collections, closed sockets and watched objects, globals, ` +
         `heap after GC (with allocation sites); a sample every 10 s, a leak after 12 rising samples; metrics at http://127.0.0.1:${port}/metrics (LEAKGUARD_QUIET=1 hides this line)\n`,
     )
+    // the line is written when guard mode starts; the endpoint is listening a moment later
     const url = /metrics at (\S+)/.exec(stderr)[1]
-    const res = await get(url)
+    let res
+    for (let i = 0; res === undefined; i++) {
+      res = await get(url).catch((err) => {
+        if (i >= 100) throw err
+        return new Promise((r) => setTimeout(r, 50))
+      })
+    }
     expect(res.status).toBe(200)
     expect(res.body).toContain('# TYPE leakguard_listeners_live gauge')
   } finally {
