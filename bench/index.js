@@ -28,8 +28,9 @@ function installDependencies() {
 }
 
 installDependencies()
+if (process.argv.includes('--install')) process.exit(0) // .ci/run: the dependencies only (snapshot-analyze.test.js compares with memlab)
 
-const only = process.argv.slice(2)
+const only = process.argv.slice(2).filter((a) => a !== '--install')
 const files = fs
   .readdirSync(__dirname)
   .filter((f) => f.endsWith('.bench.js'))
