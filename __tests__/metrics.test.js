@@ -48,6 +48,10 @@ async function until(fn, timeoutMs = 30000) {
 
 const family = (families, name) => families.find((f) => f.name === name)
 
+// a full GC on demand, as the app's own would run
+require('node:v8').setFlagsFromString('--expose-gc')
+const gc = require('node:vm').runInNewContext('gc')
+
 test('GET /metrics serves the gauges in Prometheus text format', async () => {
   const port = await freePort()
   const g = leakguard.guard({ interval: 50, sampleRate: 1, heapProfile: false, metricsPort: port, warn: false })
@@ -159,6 +163,7 @@ test('one series per label set: same-labelled emitters, collections and watched 
     for (const bus of buses) for (let i = 0; i < 3; i++) bus.on('dup', fn)
     for (const s of sessions) leakguard.watch(s, 'session')
     const families = await until(async () => {
+      gc() // watched objects count once they survived a major GC (guard mode never forces one itself)
       const f = parsePrometheus((await get(port, '/metrics')).body)
       const retained = family(f, 'leakguard_retained_objects').metrics.find((m) => m.labels.description === 'session')
       return retained ? f : null
