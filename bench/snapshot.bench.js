@@ -1,7 +1,7 @@
 'use strict'
 // Heap snapshots: writing and analysing a realistic snapshot of >= 200 MB, each measurement in
 // its own child process (wall time, and peak RSS = the child's VmHWM at its end):
-//   - writer: leakguard.writeSnapshot (inspector session) vs v8.writeHeapSnapshot, same heap;
+//   - writer: leakguard.writeSnapshot (v8's writer, 0600) vs plain v8 and an inspector session;
 //   - analysis: leakguard.analyze vs memlab (@memlab/heap-analysis getFullHeapFromFile, which
 //     parses and computes dominators / retained sizes) vs Microsoft's v8-heap-parser crate
 //     (bench/v8-heap-parser, built here with cargo when available), and whether they agree on
@@ -9,8 +9,7 @@
 //   - diff: three snapshots of a chain-shaped leak (Promise.race reactions, linked list, growing
 //     array; 2,000 Messages) diffed by leakguard and by memlab's find-leaks pipeline, against one
 //     leakguard.analyze of the final snapshot (`node bench/snapshot.bench.js --diff` runs only this).
-// leakguard's phases come from one more run with LEAKGUARD_PROFILE=1 (not a timed one: the profile
-// resets the peak RSS at every phase).
+// leakguard's phases come from one more, untimed run with LEAKGUARD_PROFILE=1 (it resets peak RSS).
 // `node bench/snapshot.bench.js [scale] [--big[=scale]]` (scale: sessions in the heap's Map, default
 // 180000: ~2.9M nodes, a ~221 MB snapshot). `--big` also writes a >= 1 GB snapshot (default scale
 // 900000: ~1.1 GB, 14M nodes; needs ~12 GB of memory to write) and times leakguard.analyze on it
