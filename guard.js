@@ -1,17 +1,21 @@
 'use strict'
 // `node -r leakguard/guard app.js` (or NODE_OPTIONS=--require=leakguard/guard): guard mode with no
 // code change, configured by LEAKGUARD_* environment variables (see the README). Exports the
-// running guard's handle ({ stop(), metrics() }), or null when it did not start.
+// running guard's handle ({ stop(), metrics() }), or null when it did not start. Writes one line
+// to stderr when it starts (what is watched, where the metrics are); LEAKGUARD_QUIET=1 hides it.
 
 const { isMainThread } = require('node:worker_threads')
 const { guard, optionsFromEnv, guardWarning } = require('./lib/guard')
+const { startupNotice, isQuiet } = require('./lib/guard/notice')
 
 function startFromEnv() {
   if (!isMainThread) return null // NODE_OPTIONS reaches worker threads too: guard the main thread only
   const { options, problems } = optionsFromEnv(process.env)
   for (const p of problems) guardWarning(`leakguard guard: ${p}`)
   try {
-    return guard(options)
+    const running = guard(options)
+    if (!isQuiet(process.env)) process.stderr.write(`${startupNotice(options)}\n`)
+    return running
   } catch (err) {
     // leakguard must never take the host process down
     guardWarning(`leakguard guard: guard mode did not start: ${err && err.message ? err.message : err}`)

@@ -25,8 +25,10 @@ export interface ExplainFields {
   retainers?: RetainerStep[]
   /** The same path as text, `(GC roots) → … → connections (Set) → table → [3] (WebSocket)`. */
   retainersText?: string
-  /** The variable (or else the property) nearest to the objects on their path, e.g. `'connections'`; null when the path has none. Also named in `message`. */
+  /** Who holds the objects, as a developer names it: a variable (`'connections'`) or an object and its property (`'createDebug.instances'`), the module system and V8 plumbing skipped; null when the path has none. Also named in `message`. */
   heldBy?: string | null
+  /** Where the holder was written: `createDebug() at …/debug/src/common.js:64`, `captured by onConnection() at …/server.js:30`, `module …/registry.js`. */
+  heldAt?: string
   /** How many of the finding's objects (at most 8 are kept) were found in the snapshot. */
   explained?: number
   /** Why it could not be explained (the finding is still reported). */
@@ -214,6 +216,12 @@ export interface GuardOptions {
   metricsPort?: number
   /** Host the metrics endpoint listens on (`LEAKGUARD_METRICS_HOST`). @default '127.0.0.1' */
   metricsHost?: string
+  /**
+   * Write an HTML report (`leakguard-report-<pid>.html`, 0600) into this directory after each
+   * sample with findings: the timeline of every sampled series with the findings marked
+   * (`LEAKGUARD_REPORT_DIR`). Off when unset.
+   */
+  reportDir?: string
 }
 
 /** A running guard. */

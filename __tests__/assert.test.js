@@ -50,6 +50,18 @@ describe('assertNoLeaks(fn)', () => {
     expect(globalThis.setTimeout).toBe(before[0])
   })
 
+  test("fetch()'s own timers (Node's bundled undici) are not the app's; a timer the app starts beside it is", () => {
+    const run = (arg) => {
+      const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'timers', 'fetch.js'), arg], { encoding: 'utf8', timeout: 30000 })
+      expect(r.status).toBe(0)
+      return JSON.parse(r.stdout.trim().split('\n').pop())
+    }
+    expect(run('fetch-only')).toEqual([])
+    const own = run('own-timer')
+    expect(own).toHaveLength(1)
+    expect(own[0].message).toMatch(/^left 1 timeout pending \(60000 ms\), created at __tests__\/fixtures\/timers\/fetch\.js:\d+:\d+$/)
+  })
+
   test('inside a running session the block is judged on its own; the session still sees its own leaks', async () => {
     leakguard.start({ warn: false, threshold: 1 })
     leakguard.baseline()

@@ -1,5 +1,5 @@
 'use strict'
-// The install script (`npm install` runs it) explains a missing Rust toolchain instead of
+// The build script (`npm run build`, and `prepare` on a clone's `npm install`) explains a missing Rust toolchain instead of
 // failing somewhere inside a build.
 
 const { spawnSync } = require('node:child_process')
@@ -14,5 +14,5 @@ test('a missing cargo gives a clear message and a non-zero exit', () => {
   })
   expect(r.status).toBe(1)
   expect(r.stderr).toContain('`cargo` (the Rust toolchain) was not found on PATH')
-  expect(r.stderr).toContain('run `npm install` again')
+  expect(r.stderr).toContain('then run `npm run build`')
 })

@@ -17,7 +17,7 @@ function runApp(env) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-r', GUARD, APP], {
       cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_HEAP_PROFILE: '0', MODE: 'multi', RUN_MS: '4000', ...env },
+      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_HEAP_PROFILE: '0', MODE: 'multi', RUN_MS: '30000', UNTIL_WARNINGS: '3', ...env },
     })
     let stdout = ''
     let stderr = ''
@@ -43,6 +43,17 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
 const snapshotsIn = (d) => fs.readdirSync(d).filter((f) => f.endsWith('.heapsnapshot'))
 
 describe('snapshots on a finding', () => {
+  test('an unusable snapshotDir (a file where a directory should be) keeps every finding, with snapshotSkipped', async () => {
+    const file = path.join(dir, 'not-a-directory')
+    fs.writeFileSync(file, '')
+    const r = await runApp({ LEAKGUARD_SNAPSHOT_DIR: path.join(file, 'snapshots') })
+    expect(r.code).toBe(0)
+    const leaks = r.warnings.filter((w) => w.name === 'LeakWarning')
+    expect(leaks.map((l) => l.event).sort()).toEqual(['a', 'b', 'c'])
+    for (const l of leaks) expect(l.snapshotSkipped).toMatch(/ENOTDIR/)
+    expect(r.warnings.filter((w) => w.name === 'LeakguardWarning').length).toBeGreaterThan(0)
+  })
+
   test('three findings within the cooldown: one snapshot (0600, complete), the others skipped by the rate limit', async () => {
     const r = await runApp({ LEAKGUARD_SNAPSHOT_DIR: dir })
     expect(r.code).toBe(0)

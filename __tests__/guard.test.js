@@ -145,6 +145,61 @@ describe('leakguard.guard()', () => {
     expect(found[0].site.startsWith(siteOf(__filename, 'inproc'))).toBe(true)
   })
 
+  test('a fast heap leak with few major GCs (none forced) is warned; a sawtooth of the same rate never is', async () => {
+    // ~10 MB/s kept: V8 raises its limits as the heap grows, so major GCs come seconds apart
+    const env = { LEAKGUARD_INTERVAL: '1000', LEAKGUARD_HEAP_PROFILE: '0', RUN_MS: '35000', UNTIL_WARNINGS: '1' }
+    const [leak, sawtooth] = await Promise.all([runApp({ ...env, MODE: 'heap' }), runApp({ ...env, MODE: 'heap-sawtooth', RUN_MS: '25000' })])
+    expect(leak.code).toBe(0)
+    const heap = leak.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+    expect(heap).toHaveLength(1)
+    expect(heap[0].message).toMatch(/^heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB \(\+[\d.]+ MiB\/min\)$/)
+    expect(sawtooth.code).toBe(0)
+    expect(sawtooth.warnings.filter((w) => w.name === 'LeakWarning')).toEqual([])
+  }, 60000)
+
+  test('objects past their death that no major GC has reached yet are not retained findings', async () => {
+    // garbage promoted to the old generation waits for a major GC: guard never forces one, so
+    // until the app's own major GCs have run it cannot tell garbage from a leak, and says nothing
+    const r = await runApp({ MODE: 'watched-transient', LEAKGUARD_HEAP: '0' })
+    expect(r.code).toBe(0)
+    expect(r.warnings.filter((w) => w.name === 'LeakWarning')).toEqual([])
+  })
+
+  test('watched objects that survive major GCs and keep growing are one retained finding', async () => {
+    const r = await runApp({ MODE: 'watched-leak', LEAKGUARD_HEAP: '0' }, { args: ['--expose-gc'] })
+    expect(r.code).toBe(0)
+    const retained = r.warnings.filter((w) => w.code === 'LEAKGUARD_RETAINED')
+    expect(retained).toHaveLength(1)
+    expect(retained[0].message).toMatch(/^'request context' objects still alive grew: \d+ -> \d+ /)
+  })
+
+  test('a revoked Proxy emitter and a collection member whose getters throw do not hide a listener leak', async () => {
+    const found = []
+    const warnings = []
+    const onWarning = (w) => warnings.push(w)
+    process.on('warning', onWarning)
+    const g = leakguard.guard({ interval: 60, sampleRate: 1, onLeak: (l) => found.push(l), heap: false })
+    const { proxy, revoke } = Proxy.revocable(new EventEmitter(), {})
+    proxy.on('data', () => {})
+    revoke()
+    const hostile = new Proxy({}, { get() { throw new Error('getter throws') }, getPrototypeOf() { throw new Error('no prototype') } })
+    leakguard.trackSet(new Set([hostile]), 'hostile members')
+    const bus = new EventEmitter()
+    bus.setMaxListeners(0)
+    try {
+      const start = Date.now()
+      while (found.length === 0 && Date.now() - start < 30000) {
+        for (let i = 0; i < 20; i++) bus.on('tick', () => {})
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    } finally {
+      g.stop()
+      process.off('warning', onWarning)
+    }
+    expect(found.map((l) => [l.kind, l.event])).toEqual([['listeners', 'tick']])
+    expect(warnings.filter((w) => w.code === 'LEAKGUARD_GUARD')).toEqual([])
+  })
+
   test('bad options are TypeError / RangeError naming the option', () => {
     expect(() => leakguard.guard({ interval: 'fast' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.interval') }))
     expect(() => leakguard.guard({ sampleRate: 0 })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampleRate') }))

@@ -40,7 +40,8 @@ test("the seed's leaky ws server: closed WebSockets and their sockets are held b
       expect(leak.explainError).toBeUndefined()
       expect(leak.heldBy).toBe('connections')
       expect(leak.explained).toBeGreaterThan(0)
-      expect(leak.message).toMatch(/Held by 'connections': /)
+      // the core names where the holder was written: a function that captures the variable
+      expect(leak.message).toMatch(/Held by 'connections' \(captured by .+\(\) at .+server\.js:\d+\): /)
       expect(leak.message).toContain(leak.retainersText)
       // a path of steps from a GC root: the variable `connections` (a closure's context) holds
       // a Set, whose table holds the WebSocket

@@ -22,11 +22,14 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-/** Runs the fixture and returns its JSON line. `shell` wraps it in `bash -c` (for ulimit). */
-function runChild(args, { cwd, uid, shell } = {}) {
+/**
+ * Runs the fixture and returns its JSON line. `shell` wraps it in `bash -c` (for ulimit);
+ * `prefix` runs it through another command (setpriv).
+ */
+function runChild(args, { cwd, shell, prefix = [] } = {}) {
   const r = shell
     ? spawnSync('bash', ['-c', `${shell}; exec "$0" "$@"`, process.execPath, CHILD, ...args], { cwd, encoding: 'utf8' })
-    : spawnSync(process.execPath, [CHILD, ...args], { cwd, uid, encoding: 'utf8' })
+    : spawnSync(prefix[0] || process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), CHILD, ...args], { cwd, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}: ${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
@@ -106,8 +109,10 @@ test('a directory the process may not write: EACCES naming the path, nothing cre
   fs.chmodSync(locked, 0o555)
   fs.chmodSync(dir, 0o755)
   const target = path.join(locked, 'x.heapsnapshot')
-  // root writes anywhere: then the writer runs as `nobody`, for whom the directory is read-only
-  const out = runChild([target], process.getuid && process.getuid() === 0 ? { uid: 65534 } : {})
+  // root writes anywhere: then the writer runs as root without the capabilities that override
+  // file modes (as another user it could not read a checkout in a private 0700 directory)
+  const asRoot = process.getuid && process.getuid() === 0
+  const out = runChild([target], asRoot ? { prefix: ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] } : {})
   fs.chmodSync(locked, 0o755)
   expect(out).toMatchObject({ ok: false, code: 'EACCES', path: target })
   expect(out.message).toContain(target)

@@ -1,14 +1,20 @@
 'use strict'
 // Heap snapshots: writing and analysing a realistic snapshot of >= 200 MB, each measurement in
 // its own child process (wall time, and peak RSS = the child's VmHWM at its end):
-//   - writer: leakguard.writeSnapshot (inspector session) vs v8.writeHeapSnapshot, same heap;
+//   - writer: leakguard.writeSnapshot (v8's writer, 0600) vs plain v8 and an inspector session;
 //   - analysis: leakguard.analyze vs memlab (@memlab/heap-analysis getFullHeapFromFile, which
 //     parses and computes dominators / retained sizes) vs Microsoft's v8-heap-parser crate
 //     (bench/v8-heap-parser, built here with cargo when available), and whether they agree on
 //     the node count and on count / self size of the top classes.
-// `node bench/snapshot.bench.js [scale]` (scale: sessions in the heap's Map, default 180000:
-// ~1.9M nodes, a ~221 MB snapshot). Every file is written into a fresh directory under os.tmpdir() and
-// deleted at the end.
+//   - diff: three snapshots of a chain-shaped leak (Promise.race reactions, linked list, growing
+//     array; 2,000 Messages) diffed by leakguard and by memlab's find-leaks pipeline, against one
+//     leakguard.analyze of the final snapshot (`node bench/snapshot.bench.js --diff` runs only this).
+// leakguard's phases come from one more, untimed run with LEAKGUARD_PROFILE=1 (it resets peak RSS).
+// `node bench/snapshot.bench.js [scale] [--big[=scale]]` (scale: sessions in the heap's Map, default
+// 180000: ~2.9M nodes, a ~221 MB snapshot). `--big` also writes a >= 1 GB snapshot (default scale
+// 900000: ~1.1 GB, 14M nodes; needs ~12 GB of memory to write) and times leakguard.analyze on it
+// against `cat` reading it from the page cache. Every file is written into a fresh directory under
+// os.tmpdir() and deleted at the end.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -52,10 +58,77 @@ function buildHeap(scale) {
   globalThis.benchHeap = { sessions, orders }
 }
 
+/**
+ * One leak shape of `n` Messages, three snapshots (before, after n, after n/10 more) into `dir`:
+ * race (each Promise.race'd against one session-long promise: V8's reaction list holds them,
+ * one hop deeper each), list (a linked list in one variable), array (a growing array).
+ */
+async function writeDiffSnapshots(shape, dir, n) {
+  class Message {
+    constructor(i) {
+      this.i = i
+      this.body = `message ${i}`
+    }
+  }
+  const session = new Promise(() => {})
+  let head = null
+  const all = []
+  let made = 0
+  const leak = (k) => {
+    for (let i = 0; i < k; i++, made++) {
+      const m = new Message(made)
+      if (shape === 'race') Promise.race([session, new Promise((resolve) => (m.resolve = resolve))]).then(() => m.i)
+      else if (shape === 'list') (m.next = head), (head = m)
+      else all.push(m)
+    }
+  }
+  const later = (fn) => new Promise((resolve) => setTimeout(() => resolve(fn()), 5))
+  const files = ['a', 'b', 'c'].map((x) => path.join(dir, `${shape}-${x}.heapsnapshot`))
+  await later(() => leak(5))
+  await later(() => require('node:v8').writeHeapSnapshot(files[0]))
+  await later(() => leak(n))
+  await later(() => require('node:v8').writeHeapSnapshot(files[1]))
+  await later(() => leak(Math.ceil(n / 10)))
+  await later(() => require('node:v8').writeHeapSnapshot(files[2]))
+  return files
+}
+
+/** memlab's find-leaks pipeline (diffSnapshots + findLeakTraces) on external snapshots, every new object a candidate. */
+async function memlabFindLeaks(files) {
+  const { config, fileManager, analysis } = require('@memlab/core')
+  config.useExternalSnapshot = true
+  config.externalSnapshotFilePaths = files
+  config.muteConsole = true
+  config.externalLeakFilter = { leakFilter: (node) => node.type === 'object' && !node.name.startsWith('system') }
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-memlab-'))
+  try {
+    fileManager.initDirs(config, { workDir })
+    const d = await analysis.diffSnapshots({ loadAllSnapshots: true })
+    return (await analysis.findLeakTraces(d.leakedHeapNodeIdSet, d.snapshot)).length
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true })
+  }
+}
+
 async function child(kind, file, arg) {
   const started = process.hrtime.bigint()
   const out = {}
-  if (kind.startsWith('write-')) {
+  if (kind === 'diff-write') {
+    out.files = await writeDiffSnapshots(file, arg, 2000)
+  } else if (kind === 'diff-analyze') {
+    await require(ROOT).analyze(file.split(',')[2])
+    out.ms = Number(process.hrtime.bigint() - started) / 1e6
+  } else if (kind === 'diff-leakguard') {
+    const d = await require(ROOT).diff(...file.split(','))
+    out.ms = Number(process.hrtime.bigint() - started) / 1e6
+    const message = d.groups.filter((g) => g.className === 'Message' || g.classes.some((c) => c.name === 'Message'))
+    out.groups = d.groups.length
+    out.messageGroups = message.length
+    out.top = d.groups[0] && { className: d.groups[0].className, count: d.groups[0].count, holder: d.groups[0].holder && d.groups[0].holder.name }
+  } else if (kind === 'diff-memlab') {
+    out.clusters = await memlabFindLeaks(file.split(','))
+    out.ms = Number(process.hrtime.bigint() - started) / 1e6
+  } else if (kind.startsWith('write-')) {
     buildHeap(Number(arg))
     globalThis.gc && globalThis.gc()
     out.heapUsed = process.memoryUsage().heapUsed
@@ -123,13 +196,36 @@ function className(type, name) {
 
 // ---- parent -------------------------------------------------------------------------------
 
-function run(args, { node = true, nodeFlags = [] } = {}) {
+function run(args, { node = true, nodeFlags = [], env } = {}) {
   const cmd = node ? process.execPath : args[0]
   const argv = node ? [...nodeFlags, __filename, '--child', ...args] : args.slice(1)
-  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20 })
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 64 << 20, env: env ? { ...process.env, ...env } : process.env })
   if (r.status !== 0) return { error: `${path.basename(cmd)} ${argv.slice(-3).join(' ')} exited with ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` }
   const lines = r.stdout.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1])
+  return { ...JSON.parse(lines[lines.length - 1]), stderr: r.stderr }
+}
+
+/** leakguard's per-phase profile (LEAKGUARD_PROFILE=1): one untimed run, its phase lines. */
+function phases(file) {
+  const r = run(['leakguard', file], { env: { LEAKGUARD_PROFILE: '1' } })
+  if (r.error) return [`(no profile: ${r.error})`]
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('leakguard profile:'))
+    .map((l) => l.replace('leakguard profile: ', ''))
+}
+
+/** Wall time of `cat file > /dev/null` (best of RUNS, after one read to warm the page cache). */
+function catMs(file) {
+  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] })
+  let best = Infinity
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint()
+    const r = spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'inherit'] })
+    if (r.status !== 0) return NaN
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  return best
 }
 
 /** Best of `RUNS` (a loaded machine adds noise, never speed): least time, largest peak RSS seen. */
@@ -190,8 +286,35 @@ function compare(reference, other, label, { retained = false } = {}) {
   return problems.length === 0
 }
 
+/** diff against one analyze (and memlab's find-leaks) on the same three snapshots, per leak shape. */
+function diffBench() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-diff-'))
+  try {
+    console.log('diff of three snapshots, 2,000 leaked Messages   analyze   diff  diff/analyze  groups  memlab find-leaks')
+    for (const shape of ['race', 'list', 'array']) {
+      const w = run(['diff-write', shape, dir], { nodeFlags: ['--expose-gc'] })
+      if (w.error) throw new Error(w.error)
+      const files = w.files.join(',')
+      const one = best(['diff-analyze', files])
+      const lg = best(['diff-leakguard', files])
+      const ml = best(['diff-memlab', files], { nodeFlags: ['--max-old-space-size=16384'] })
+      if (one.error || lg.error) throw new Error(one.error || lg.error)
+      const memlab = ml.error ? `not measured: ${ml.error}` : `${secs(ml.ms)} (${ratio(ml.ms, lg.ms)} leakguard's diff, ${ml.clusters} clusters)`
+      const top = lg.top ? `${lg.top.className} ×${lg.top.count} held by ${lg.top.holder}` : '-'
+      console.log(`  ${shape.padEnd(6)} ${`(${top})`.padEnd(40)}${secs(one.ms).padStart(7)} ${secs(lg.ms).padStart(6)} ${ratio(lg.ms, one.ms).padStart(12)}  ${String(lg.messageGroups).padStart(6)}  ${memlab}`)
+    }
+    console.log('  (whole child processes, best of 2: Node start-up and loading the addon included in every figure)')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function main() {
-  const scale = Number(process.argv[2] || 180000)
+  if (process.argv[2] === '--diff') return diffBench()
+  const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
+  const bigArg = process.argv.slice(2).find((a) => a === '--big' || a.startsWith('--big='))
+  const big = bigArg ? Number(bigArg.split('=')[1] || 900000) : 0
+  const scale = Number(positional[0] || 180000)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-'))
   const file = path.join(dir, 'bench.heapsnapshot')
   let ok = true
@@ -239,6 +362,25 @@ async function main() {
     if (!memlab.error) ok = compare(lg, memlab, 'memlab') && ok
     if (!vhp.error) ok = compare(lg, vhp, 'v8-heap-parser', { retained: true }) && ok
     console.log(`  top classes by retained size (leakguard): ${lg.classes.slice(0, 5).map((c) => `${c.name} ${mb(c.retainedSize)}`).join(', ')}`)
+    console.log('  leakguard phases (one more run with LEAKGUARD_PROFILE=1; the two parse threads overlap):')
+    for (const line of phases(file)) console.log(`    ${line}`)
+    if (!vhp.error && vhp.parseMs !== undefined) console.log(`  v8-heap-parser phases: parse ${secs(vhp.parseMs)}, the rest ${secs(vhp.ms - vhp.parseMs)}; memlab: one call (getFullHeapFromFile)`)
+
+    if (big) {
+      fs.rmSync(file, { force: true })
+      const bigFile = path.join(dir, 'big.heapsnapshot')
+      const w = run(['write-v8', bigFile, String(big)], { nodeFlags: ['--expose-gc', '--max-old-space-size=16384'] })
+      if (w.error) throw new Error(w.error)
+      const lgBig = best(['leakguard', bigFile])
+      if (lgBig.error) throw new Error(lgBig.error)
+      const cat = catMs(bigFile)
+      console.log(`analysis of ${mb(w.size)}, ${lgBig.nodeCount.toLocaleString('en-US')} nodes (${big} sessions)      time   peak RSS`)
+      console.log(`  leakguard.analyze     ${secs(lgBig.ms).padStart(8)}  ${mb(lgBig.peakRssKb * 1024).padStart(8)}   peak RSS / file size: ${((lgBig.peakRssKb * 1024) / w.size).toFixed(2)} ${runsOf(lgBig)}`)
+      console.log(`  cat (page cache)      ${secs(cat).padStart(8)}             leakguard / cat: ${ratio(lgBig.ms, cat)} time`)
+      console.log('  leakguard phases (one more run with LEAKGUARD_PROFILE=1):')
+      for (const line of phases(bigFile)) console.log(`    ${line}`)
+    }
+    diffBench()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }

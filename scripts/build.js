@@ -2,7 +2,8 @@
 'use strict'
 // Builds the native addon from source: `napi build --platform --release`, which writes
 // leakguard.<platform>.node, binding.js (the loader) and binding.d.ts (types from the /// docs).
-// Runs as the package's `install` script, so `npm install` in a fresh clone is enough.
+// `npm run build`; also the checkout's `prepare` script, so `npm install` in a fresh clone builds it.
+// Users never run this: the published package loads a prebuilt platform package (scripts/pack.js).
 // `--debug` builds without optimisations (faster to compile while developing).
 
 const { spawnSync } = require('node:child_process')
@@ -21,8 +22,9 @@ const cargo = spawnSync('cargo', ['--version'], { encoding: 'utf8' })
 if (cargo.error || cargo.status !== 0) {
   fail(
     'cannot build the native addon: `cargo` (the Rust toolchain) was not found on PATH.\n' +
-      'leakguard is built from source. Install Rust with rustup (stable toolchain), make sure\n' +
-      '`cargo --version` works in this shell, then run `npm install` again.',
+      'A checkout builds the addon from source. Install Rust with rustup (stable toolchain), make sure\n' +
+      '`cargo --version` works in this shell, then run `npm run build`.\n' +
+      '(Installed from the registry, leakguard needs no Rust: its platform package carries the addon.)',
   )
 }
 
@@ -30,7 +32,7 @@ const napiBin = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.
 if (!fs.existsSync(napiBin)) {
   fail(
     'cannot build the native addon: @napi-rs/cli is not installed.\n' +
-      'Run `npm install` (with dev dependencies) in the leakguard folder.',
+      'Run `npm install` (with dev dependencies) in the leakguard checkout.',
   )
 }
 

@@ -50,6 +50,39 @@ fn steps(v: Vec<core::RetainerStep>) -> Vec<JsRetainerStep> {
     v.into_iter().map(JsRetainerStep::from).collect()
 }
 
+/// Who holds an object, as a developer would say it: the nearest variable or object property
+/// a program wrote on its retainer path (the module system and V8's plumbing skipped).
+#[napi(object, js_name = "Holder")]
+pub struct JsHolder {
+    /// `session` (a variable), `cache.entries`, `createDebug.instances` (an object or function
+    /// and its property), `module.exports.registry`.
+    pub name: String,
+    /// `variable` | `property`.
+    pub kind: String,
+    /// Index in `retainers` of the step whose edge is the holder.
+    pub step: u32,
+    /// `file:line` where the holder was written: a function of the variable's scope, the
+    /// function owning the property, else the module's file.
+    pub site: Option<String>,
+    /// The function named by `site`, as `name()`.
+    pub function: Option<String>,
+    /// The file of the module (from the module cache) the path goes through, when it does.
+    pub module: Option<String>,
+}
+
+impl From<core::Holder> for JsHolder {
+    fn from(h: core::Holder) -> Self {
+        JsHolder {
+            name: h.name,
+            kind: h.kind,
+            step: h.step as u32,
+            site: h.site,
+            function: h.function,
+            module: h.module,
+        }
+    }
+}
+
 /// One class of objects in a heap summary.
 #[napi(object, js_name = "HeapClass")]
 pub struct JsHeapClass {
@@ -133,13 +166,27 @@ impl From<core::HeapSummary> for JsHeapSummary {
     }
 }
 
-/// A group of leaked objects: same class, same retainer path.
+/// How many new objects of one class a leak group holds.
+#[napi(object, js_name = "LeakGroupClass")]
+pub struct JsLeakGroupClass {
+    /// The class, as in `HeapClass.name`.
+    pub name: String,
+    /// New objects of the class in the group.
+    pub count: f64,
+    /// Sum of their own sizes, in bytes.
+    pub self_size: f64,
+}
+
+/// A group of leaked objects: alike retainer paths (repeated steps collapsed, so a chain of
+/// objects is one group).
 #[napi(object, js_name = "LeakGroup")]
 pub struct JsLeakGroup {
-    /// The class of the leaked objects.
+    /// The class of the leaked objects a program wrote: the roots' class, or the most numerous
+    /// program class inside them when the roots are JavaScript's or V8's wrappers (Promise,
+    /// closure, Array, ...).
     pub class_name: String,
-    /// How many leaked objects (objects held inside another leaked object are not counted
-    /// separately: they are part of its retained size).
+    /// How many new objects of `className` the group holds (nested ones included: a linked
+    /// list of 2,000 objects is 2,000).
     pub count: f64,
     /// Sum of their own sizes, in bytes.
     pub self_size: f64,
@@ -147,11 +194,25 @@ pub struct JsLeakGroup {
     pub retained_size: f64,
     /// Snapshot id of the group's largest object (in the final snapshot).
     pub example_id: u32,
-    /// Its shortest retainer path as text:
-    /// `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`.
+    /// Its shortest retainer path as a developer reads it, from the holder on (the module
+    /// system and V8's plumbing before it collapsed to `…`, repeated steps counted):
+    /// `(GC roots) → … → sessionRegistry (Map) → table → LeakyThing`,
+    /// `(GC roots) → … → head (Message) → next (Message) ×1,999`.
     pub path: String,
-    /// The same path, step by step from the root side.
+    /// The raw path, every step from the root side.
     pub retainers: Vec<JsRetainerStep>,
+    /// Who holds the group's objects, when a program's variable or property is on the path.
+    pub holder: Option<JsHolder>,
+    /// `file:line` of the example when it is a function (a group of closures).
+    pub site: Option<String>,
+    /// How many leak roots (new objects not held by another new object) the group has: 1 for
+    /// a linked list, whose `count` is its length.
+    pub roots: f64,
+    /// The class of the roots: `Promise` for a group of Promises holding `Message`s (whose
+    /// `className` is `Message`).
+    pub root_class: String,
+    /// The most numerous classes of new objects in the group, most first (at most five).
+    pub classes: Vec<JsLeakGroupClass>,
 }
 
 /// The result of `diff`.
@@ -178,6 +239,19 @@ impl From<core::HeapDiff> for JsHeapDiff {
                     example_id: g.example_id,
                     path: g.path,
                     retainers: steps(g.retainers),
+                    holder: g.holder.map(JsHolder::from),
+                    site: g.site,
+                    roots: g.roots as f64,
+                    root_class: g.root_class,
+                    classes: g
+                        .classes
+                        .into_iter()
+                        .map(|c| JsLeakGroupClass {
+                            name: c.name,
+                            count: c.count as f64,
+                            self_size: c.self_size as f64,
+                        })
+                        .collect(),
                 })
                 .collect(),
             new_objects: d.new_objects as f64,
@@ -192,10 +266,13 @@ pub struct JsRetainerPath {
     pub id: u32,
     /// False when the id is not in the snapshot or not reachable from a GC root.
     pub found: bool,
-    /// Shortest retainer path as text (empty when not found).
+    /// Shortest retainer path as a developer reads it, from the holder on (empty when not
+    /// found).
     pub path: String,
-    /// The same path, step by step from the root side (empty when not found).
+    /// The raw path, step by step from the root side (empty when not found).
     pub retainers: Vec<JsRetainerStep>,
+    /// Who holds the object, when a program's variable or property is on the path.
+    pub holder: Option<JsHolder>,
 }
 
 impl From<core::RetainerPath> for JsRetainerPath {
@@ -205,6 +282,7 @@ impl From<core::RetainerPath> for JsRetainerPath {
             found: p.found,
             path: p.path,
             retainers: steps(p.retainers),
+            holder: p.holder.map(JsHolder::from),
         }
     }
 }

@@ -12,16 +12,20 @@ const { parseArgs } = require('node:util')
 const USAGE = `Usage:
   leakguard analyze <file.heapsnapshot> [--top N] [--json]
   leakguard diff <baseline> <target> [final] [--top N] [--json]
+  leakguard report <snapshots...> [-o report.html] [--top N]
   leakguard --help | --version
 
 Commands:
   analyze   classes by retained size, and the largest single objects with their retainer path
   diff      objects allocated between <baseline> and <target> that are still alive in [final]
             (default: <target>), grouped by class and retainer path: the leak suspects
+  report    one self-contained HTML page (opens from disk, no network): 1 snapshot -> its
+            classes; 2-3 snapshots -> the diff's leak groups with retainer trees and a chart
 
 Options:
   --top N   how many classes / objects / groups to show (default 20)
   --json    print the result as JSON (for machines) instead of the report
+  -o, --output FILE   report: where to write the page (default leakguard-report.html; 0600)
   -h, --help
   -v, --version
 
@@ -33,6 +37,7 @@ const SHORT_USAGE = USAGE.split('\n\n')[0]
 const OPTIONS = {
   top: { type: 'string' },
   json: { type: 'boolean', default: false },
+  output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
 }
@@ -81,11 +86,12 @@ function parse(argv) {
   }
   const { values, positionals } = parsed
   let top = 20
-  if (values.top !== undefined) {
+  const topGiven = values.top !== undefined
+  if (topGiven) {
     top = Number(values.top)
     if (!/^\d+$/.test(values.top) || top < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`)
   }
-  return { command: positionals[0], files: positionals.slice(1), top, json: values.json, help: values.help, version: values.version }
+  return { command: positionals[0], files: positionals.slice(1), top, topGiven, json: values.json, output: values.output, help: values.help, version: values.version }
 }
 
 /** A spinner with the elapsed time on stderr, shown only on a terminal after `delayMs`. */
@@ -151,6 +157,13 @@ function renderAnalysis(file, r, top, seconds) {
   return out.join('\n')
 }
 
+/** ` (captured by f() at file:line)`, ` (f() at file:line)`, ` (module file)` or ''. */
+function holderWhere(h) {
+  if (!h.site) return ''
+  if (!h.function) return ` (module ${h.site})`
+  return h.kind === 'variable' ? ` (captured by ${h.function} at ${h.site})` : ` (${h.function} at ${h.site})`
+}
+
 function renderDiff(files, r, top, seconds) {
   const [a, b, c] = files
   const out = []
@@ -164,6 +177,11 @@ function renderDiff(files, r, top, seconds) {
   out.push('', `Leak groups by retained size (top ${groups.length} of ${count(r.groups.length)})`)
   groups.forEach((g, i) => {
     out.push('', `${String(i + 1).padStart(3)}. ${safe(g.className)} ×${count(g.count)}  retained ${humanSize(g.retainedSize)} (self ${humanSize(g.selfSize)}), e.g. @${g.exampleId}`)
+    const notes = []
+    if (g.holder) notes.push(`held by '${g.holder.name}'${holderWhere(g.holder)}`)
+    if (g.rootClass && g.rootClass !== g.className) notes.push(`in ${g.rootClass} ×${count(g.roots)}`)
+    if (g.site) notes.push(`defined at ${g.site}`)
+    if (notes.length > 0) out.push(`     ${safe(notes.join('; '))}`)
     out.push(`     ${g.path ? safe(g.path) : '(no path from a GC root)'}`)
   })
   return out.join('\n')
@@ -174,6 +192,27 @@ const indent = (text) =>
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n')
+
+/** `leakguard report`: the HTML page of 1 snapshot (classes) or 2-3 (the diff's leak groups). */
+async function report(args, stdout, stderr, usageError) {
+  if (args.files.length < 1 || args.files.length > 3) return usageError(`report takes one to three snapshot files, got ${args.files.length}`)
+  if (args.json) return usageError('report writes HTML; use analyze or diff for --json')
+  const { fromSnapshots, writeReport, render } = require('../report')
+  const files = args.files.map((f) => path.resolve(f))
+  const out = path.resolve(args.output === undefined ? 'leakguard-report.html' : args.output)
+  const done = progress(stderr, `reporting on ${files.map(describeFile).join(', ')}`)
+  try {
+    const data = await fromSnapshots(files, args.topGiven ? { top: args.top } : undefined)
+    writeReport(out, render(data))
+  } catch (err) {
+    done()
+    stderr.write(`leakguard: report failed: ${err && err.message ? err.message : err}\n`)
+    return 1
+  }
+  done()
+  stdout.write(`${out}\n`)
+  return 0
+}
 
 /** Runs the command line; resolves to the exit code. `io`: { stdout, stderr } (default: the process's). */
 async function main(argv, io = {}) {
@@ -198,7 +237,9 @@ async function main(argv, io = {}) {
     stdout.write(`${require('../../package.json').version}\n`)
     return 0
   }
-  if (args.command === undefined) return usageError('a command is required: analyze or diff')
+  if (args.command === undefined) return usageError('a command is required: analyze, diff or report')
+  if (args.command === 'report') return report(args, stdout, stderr, usageError)
+  if (args.output !== undefined) return usageError('-o/--output is an option of report')
   if (args.command === 'analyze') {
     if (args.files.length !== 1) return usageError(`analyze takes one snapshot file, got ${args.files.length}`)
   } else if (args.command === 'diff') {
@@ -223,7 +264,11 @@ async function main(argv, io = {}) {
   done()
   const seconds = Number(process.hrtime.bigint() - started) / 1e9
   if (args.json) {
-    const doc = args.command === 'analyze' ? { file: files[0], ...result } : { files, ...result }
+    // --top bounds the groups of a diff here too (all of them without --top: for machines)
+    const doc =
+      args.command === 'analyze'
+        ? { file: files[0], ...result }
+        : { files, ...result, groupCount: result.groups.length, groups: args.topGiven ? result.groups.slice(0, args.top) : result.groups }
     stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
   } else {
     stdout.write(`${args.command === 'analyze' ? renderAnalysis(args.files[0], result, args.top, seconds) : renderDiff(args.files, result, args.top, seconds)}\n`)

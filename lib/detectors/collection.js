@@ -82,14 +82,13 @@ function inspect(t, c) {
   for (const m of sample(c, t.type)) {
     inspected++
     let isClosed = false
-    const kind = memberKind(m)
-    if (kind !== null) isClosed = isClosedBuiltin(m, kind)
-    else if (t.isClosed !== null) {
-      try {
-        isClosed = t.isClosed(m) === true
-      } catch {
-        isClosed = false // a throwing predicate must not break check()
-      }
+    let kind = null
+    try {
+      kind = memberKind(m)
+      if (kind !== null) isClosed = isClosedBuiltin(m, kind)
+      else if (t.isClosed !== null) isClosed = t.isClosed(m) === true
+    } catch {
+      isClosed = false // a revoked Proxy, a throwing getter or predicate: this member only
     }
     if (isClosed) {
       closed++
@@ -106,7 +105,12 @@ function inspectAll() {
   const rows = []
   for (const t of state.tracked) {
     const c = t.ref.deref()
-    if (c !== undefined) rows.push({ t, ...inspect(t, c) })
+    if (c === undefined) continue
+    try {
+      rows.push({ t, ...inspect(t, c) })
+    } catch {
+      // an Array whose elements are getters that throw: this collection only, never the check
+    }
   }
   return rows
 }

@@ -67,7 +67,12 @@ function readGlobals() {
     const d = readGlobal(name)
     if (d === undefined) continue
     const added = !state.known.has(name)
-    const info = describeValue(d.value)
+    let info
+    try {
+      info = describeValue(d.value)
+    } catch {
+      info = { type: 'object', size: 0, collection: false } // a revoked Proxy: Array.isArray throws
+    }
     if (!added && !info.collection) continue
     rows.push({ name, added, ...info })
   }

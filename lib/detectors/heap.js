@@ -1,16 +1,10 @@
 'use strict'
 // Guard mode's view of the heap, without ever forcing a GC:
-// - heap used after GC, read when a sentinel object dies: the sentinel is held strongly for one
-//   sample interval (long enough to be promoted to the old generation, which only a major GC
-//   collects), then only a FinalizationRegistry knows it; its cleanup callback, run shortly after
-//   the major GC that collected it, reads v8.getHeapStatistics() and arms the next sentinel. At
-//   most one reading per interval, and nothing at all on the GC path. (A perf_hooks 'gc'
-//   PerformanceObserver sees every GC but costs every GC: a bare one measured +0.4 us of CPU per
-//   request, ~4%, in one run with the http server of bench/guard.bench.js at ~200 scavenges/s;
-//   the end-to-end figure did not move measurably when it went, so part of that was noise. In an app so
-//   idle that the sentinel is not promoted within an interval, a scavenge may collect it: that
-//   reading then includes old-generation garbage, which the trend's rising-floor rule takes as
-//   noise.)
+// - heap used after GC, read when lib/session/gc.js's majorGCs observes a major GC (a sentinel
+//   object dies); at most one reading per sample interval, and nothing at all on the GC path.
+//   In an app so idle that the sentinel is not promoted within an interval, a scavenge may
+//   collect it: that reading then includes old-generation garbage, which the trend's
+//   rising-floor rule takes as noise.
 // - V8's sampling heap profiler (HeapProfiler.startSampling through an in-process inspector
 //   session): a statistical sample of the allocations still alive, by allocation site, cheap
 //   to leave on in a heap that grows, but not free (a few % of throughput in an allocation-heavy
@@ -20,6 +14,7 @@
 
 const path = require('node:path')
 const v8 = require('node:v8')
+const { majorGCs } = require('../session/gc')
 
 /** At most this many allocation sites are remembered between profiles (for the growth). */
 const MAX_SITES = 500
@@ -74,24 +69,13 @@ class HeapWatcher {
     this.previousSites = new Map()
     this.session = null
     this.stopped = false
-    this.sentinel = {} // held strongly until the next take(), then left to the GC
-    // (the watcher lives as long as guard mode; after stop() a late callback does nothing)
-    this.registry = new FinalizationRegistry(() => this.onMajorGC())
-  }
-
-  onMajorGC() {
-    if (this.stopped) return
-    const used = v8.getHeapStatistics().used_heap_size
-    if (used < this.floor) this.floor = used
-    this.gcs++
-    this.sentinel = {}
-  }
-
-  /** Lets the sentinel held since the last interval go: the next major GC collects it. */
-  releaseSentinel() {
-    if (this.sentinel === null) return
-    this.registry.register(this.sentinel, 0)
-    this.sentinel = null
+    this.onMajorGC = () => {
+      const used = v8.getHeapStatistics().used_heap_size
+      if (used < this.floor) this.floor = used
+      this.gcs++
+    }
+    majorGCs.listeners.add(this.onMajorGC)
+    majorGCs.start()
   }
 
   /** True once the sampling heap profiler runs. */
@@ -135,7 +119,6 @@ class HeapWatcher {
 
   /** The heap-used-after-GC reading since the last call (null when no major GC happened). */
   take() {
-    this.releaseSentinel()
     if (this.gcs === 0) return null
     const reading = { usedAfterGC: this.floor, gcs: this.gcs }
     this.floor = Infinity
@@ -169,8 +152,11 @@ class HeapWatcher {
   }
 
   stop() {
+    if (!this.stopped) {
+      majorGCs.listeners.delete(this.onMajorGC)
+      majorGCs.stop()
+    }
     this.stopped = true
-    this.sentinel = null
     if (this.session !== null) {
       try {
         this.session.post('HeapProfiler.stopSampling')
@@ -188,6 +174,8 @@ let watcher = null
 
 const detector = {
   kind: 'heap',
+  /** A point only when a major GC gave a reading: a sample without one is no absence. */
+  sporadic: true,
   /** A point-in-time check cannot judge heap growth: only guard mode's trend over samples can. */
   check() {
     return []
@@ -200,10 +188,19 @@ const detector = {
     if (watcher !== null) watcher.stop()
     watcher = null
   },
-  /** Heap used after the major GCs since the last sample (nothing when none ran). */
+  /**
+   * Heap used after the major GCs since the last sample (nothing when none ran), judged twice:
+   * over guard's window of readings, and over the last three (`heapFast`), for a heap that grows
+   * so fast that it gets few major GCs.
+   */
   sample() {
     const reading = watcher === null ? null : watcher.take()
-    return reading === null ? [] : [{ key: 'heap', value: reading.usedAfterGC, meta: { series: 'heap' } }]
+    if (reading === null) return []
+    const meta = { series: 'heap' }
+    return [
+      { key: 'heap', value: reading.usedAfterGC, meta },
+      { key: 'heap', value: reading.usedAfterGC, meta, trend: 'heapFast' },
+    ]
   },
   /** The sampling heap profiler's top allocation sites, when it runs. */
   growing(meta) {

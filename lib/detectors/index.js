@@ -12,10 +12,13 @@
 //     exitScope(token),                  //   (lib/session/epochs.js); without them a block is a baseline()
 //     needsGC: true,                     // optional: check() is meaningful only after a GC
 //     check(context) -> Leak[],          // findings now; context: { options, checkOptions, cwd }
-//     sample(now, context) -> [{ key, value, meta }],
+//     sample(now, context) -> [{ key, value, meta, trend? }],
 //                                        // guard mode: one point per series (key: a string,
 //                                        // value: a number; meta: what Rust needs to describe
-//                                        // the series when it grows, see growth.rs)
+//                                        // the series when it grows, see growth.rs; trend: a
+//                                        // second trend the same series is judged by)
+//     sporadic: true,                    // optional: sample() gives points only when it has a
+//                                        // reading (a series missing from it is not gone)
 //     growing(meta, context) -> meta | null,
 //                                        // optional: called for a series that grew, before its
 //                                        // finding is made (adds what is costly to know: an

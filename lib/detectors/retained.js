@@ -12,6 +12,7 @@ const { fromNative } = require('../findings/report')
 const { notStarted } = require('../errors')
 const v = require('../validate')
 const { Epochs } = require('../session/epochs')
+const { majorGCs } = require('../session/gc')
 
 const kTargets = Symbol.for('leakguard.targets')
 /** At most this many objects are watched at once; later ones are not watched. */
@@ -42,7 +43,7 @@ function onFinalized(entry) {
 function add(object, description) {
   if (state.watched.size >= MAX_WATCHED) return
   if (state.registry === null) state.registry = new FinalizationRegistry(onFinalized)
-  const entry = { ref: new WeakRef(object), description, time: Date.now(), epoch: state.epochs.epoch }
+  const entry = { ref: new WeakRef(object), description, time: Date.now(), epoch: state.epochs.epoch, gc: majorGCs.count }
   state.watched.add(entry)
   state.registry.register(object, entry)
 }
@@ -116,7 +117,7 @@ function reset() {
  * Watched objects still alive past `graceMs`, by description: `[{ group, targets }]` where
  * `group` is what Rust knows (core's RetainedGroup) and `targets` up to MAX_TARGETS WeakRefs.
  */
-function aliveGroups({ graceMs, now = Date.now() }) {
+function aliveGroups({ graceMs, now = Date.now(), survivedGC = false }) {
   const groups = new Map()
   for (const entry of state.watched) {
     const target = entry.ref.deref()
@@ -127,6 +128,9 @@ function aliveGroups({ graceMs, now = Date.now() }) {
     if (!state.epochs.counts(entry.epoch)) continue // watched in a block checked on its own
     const age = now - entry.time
     if (age < graceMs) continue
+    // guard mode: only what survived a major GC that began after it should have died (the
+    // second one observed since: the first may have begun before)
+    if (survivedGC && majorGCs.count < entry.gc + 2) continue
     let g = groups.get(entry.description)
     if (!g) {
       g = { group: { description: entry.description, count: 0, collected: 0, oldestMs: 0 }, targets: [] }
@@ -186,12 +190,13 @@ const detector = {
     return retainedLeaks({ graceMs })
   },
   /**
-   * Objects still alive a whole sampling interval past their death, by description. Guard mode
-   * never forces a GC: one that a major GC has not reached yet counts too, so only a count that
-   * keeps rising over the trend window is a finding.
+   * Objects still alive after a major GC that began after they should have died, by
+   * description. Guard mode never forces a GC: it waits for the app's own (lib/session/gc.js),
+   * so nothing the next GC would collect is counted; a finding needs the count to keep rising
+   * over the trend window.
    */
-  sample(now, { options }) {
-    return aliveGroups({ graceMs: options.interval, now }).map((g) => ({
+  sample(now) {
+    return aliveGroups({ graceMs: 0, now, survivedGC: true }).map((g) => ({
       key: g.group.description,
       value: g.group.count,
       meta: { series: 'retained', group: g.group },

@@ -7,7 +7,7 @@
 
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
-const { captureSite } = require('../instrument/site')
+const { captureAddSite, calledByNode, INTERNAL } = require('../instrument/site')
 const v = require('../validate')
 const { Epochs } = require('../session/epochs')
 
@@ -27,7 +27,12 @@ function wrap(name, interval) {
       const timer = original.call(this, callback, delay, ...args)
       if (state.on && state.live.size < MAX_TIMERS && timer !== null && typeof timer === 'object') {
         try {
-          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site: captureSite(wrapper), epoch: state.epochs.epoch }
+          // Node's own timers (fetch()'s undici calls the global setTimeout for its keep-alive
+          // and header timeouts) and a test runner's are not the app's
+          if (calledByNode(wrapper)) return timer
+          const site = captureAddSite(wrapper)
+          if (site === INTERNAL) return timer
+          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: state.epochs.epoch }
           state.live.add(record)
           state.registry.register(timer, record)
         } catch {} // bookkeeping never throws into the app (`delay` may be an object whose valueOf throws)

@@ -11,8 +11,9 @@
 const binding = require('../native')
 const session = require('../session')
 const emitters = require('../instrument/emitters')
+const { majorGCs } = require('../session/gc')
 const { detectors } = require('../detectors')
-const { Reporter, fromNative } = require('../findings/report')
+const { Reporter, fromNative, kKey } = require('../findings/report')
 const { internalWarning } = require('../errors')
 const { SnapshotPolicy } = require('./snapshots')
 const { Metrics } = require('./metrics')
@@ -23,14 +24,22 @@ const MAX_KEYS = 10000
 /** A window that fell by more than this fraction of its range is a sawtooth, not a leak. */
 const MAX_DROP = 0.5
 
-/** The least rise over a window that counts, per series type. */
-const MIN_GROWTH = {
-  listeners: (o) => o.threshold,
-  collectionSize: (o) => o.threshold,
-  collectionClosed: () => 1,
-  retained: () => 1,
-  global: (o) => o.threshold,
-  heap: (o) => o.heapThreshold,
+/**
+ * The trend of each series type: the least rise over a window that counts, and the window (in
+ * samples of that series) when not guard's `window`. A point goes to the trend its `trend`
+ * names, else its `meta.series`'s.
+ */
+const TRENDS = {
+  listeners: { minGrowth: (o) => o.threshold },
+  collectionSize: { minGrowth: (o) => o.threshold },
+  collectionClosed: { minGrowth: () => 1 },
+  retained: { minGrowth: () => 1 },
+  global: { minGrowth: (o) => o.threshold },
+  heap: { minGrowth: (o) => o.heapThreshold },
+  // a heap that grows fast gets few major GCs (V8 raises its limits as it grows): three readings
+  // after major GCs that each rose, by heapThreshold in all, are a finding without waiting for a
+  // window of them
+  heapFast: { minGrowth: (o) => o.heapThreshold, window: 3 },
 }
 
 function guardWarning(message) {
@@ -85,15 +94,19 @@ class Guard {
     this.stopped = false
     this.failures = new Map() // detector kind -> failed samples
     this.trends = new Map() // series type -> Trend
+    this.owners = new Map() // series type -> the detector whose points it judges
     this.pending = new Map() // `${type}|${key}` -> { detector, meta, growth, waited }
+    this.reported = new Set() // keys of the findings warned (first warnings only)
     this.boosted = false
     this.snapshots = null
     this.ownsSession = false
+    this.htmlReport = null
 
     if (!session.isStarted()) {
       session.start({ sampleRate: options.sampleRate, stacks: 'sampled', stackSampleRate: options.stackSampleRate, warn: false })
       this.ownsSession = true
     }
+    majorGCs.start()
     try {
       for (const d of detectors) if (d.startSampling) d.startSampling(options)
       if (options.snapshotDir !== undefined) {
@@ -106,6 +119,7 @@ class Guard {
           writer: options.writeSnapshot,
         })
       }
+      if (options.reportDir !== undefined) this.htmlReport = new (require('../report/guard').GuardReport)({ dir: options.reportDir })
       if (options.metricsPort !== undefined) {
         this.metrics.listen(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${options.metricsPort}: ${err.message}`))
       }
@@ -121,7 +135,8 @@ class Guard {
     let t = this.trends.get(type)
     if (t === undefined) {
       const o = this.options
-      t = new Trend({ window: o.window, segments: 3, minGrowth: MIN_GROWTH[type](o), maxSeries: MAX_KEYS, maxDrop: MAX_DROP })
+      const spec = TRENDS[type]
+      t = new Trend({ window: spec.window || o.window, segments: 3, minGrowth: spec.minGrowth(o), maxSeries: MAX_KEYS, maxDrop: MAX_DROP })
       this.trends.set(type, t)
     }
     return t
@@ -147,9 +162,11 @@ class Guard {
   }
 
   sampleNow(now) {
+    majorGCs.release() // the next major GC is observed (retained objects, heap used after GC)
     const context = { options: this.options, cwd: this.cwd }
     const all = []
     const byType = new Map() // series type -> { detector, points }
+    const sampled = new Set() // the detectors whose sample() answered
     for (const d of detectors) {
       let points
       try {
@@ -158,25 +175,38 @@ class Guard {
         this.failed(d.kind, err)
         continue
       }
+      sampled.add(d)
       for (const p of points) {
-        all.push(p)
-        const t = byType.get(p.meta.series)
-        if (t === undefined) byType.set(p.meta.series, { detector: d, points: [p] })
+        if (p.trend === undefined) all.push(p) // (a second trend of one series is not a second gauge)
+        const type = p.trend || p.meta.series
+        this.owners.set(type, d)
+        const t = byType.get(type)
+        if (t === undefined) byType.set(type, { detector: d, points: [p] })
         else t.points.push(p)
       }
     }
-    // a type with no point now is observed empty: its series are gone
-    for (const type of this.trends.keys()) if (!byType.has(type)) byType.set(type, { detector: null, points: [] })
+    // a type with no point now is observed empty: its series are gone (unless its detector
+    // failed this time, or gives points only when it has a reading: heap after a major GC)
+    for (const type of this.trends.keys()) {
+      const owner = this.owners.get(type)
+      if (!byType.has(type) && sampled.has(owner) && !owner.sporadic) byType.set(type, { detector: owner, points: [] })
+    }
     for (const [type, { detector, points }] of byType) {
       const metaOf = new Map(points.map((p) => [p.key, p.meta]))
       for (const { key, growth } of this.trendOf(type).observe(now, points)) {
-        this.pending.set(`${type}|${key}`, { detector, meta: metaOf.get(key), growth, waited: 0 })
+        const id = `${type}|${key}`
+        const waiting = this.pending.get(id)
+        // a finding still waiting for its add-site keeps its place: its first warning is never
+        // replaced by a repeat
+        if (waiting !== undefined) Object.assign(waiting, { meta: metaOf.get(key), growth: { ...growth, repeat: waiting.growth.repeat } })
+        else this.pending.set(id, { detector, meta: metaOf.get(key), growth, waited: 0 })
       }
       for (const id of this.pending.keys()) {
         if (id.startsWith(`${type}|`) && !metaOf.has(id.slice(type.length + 1))) this.pending.delete(id)
       }
     }
     this.metrics.update(all, this.heapReading())
+    if (this.htmlReport !== null) this.htmlReport.sample(now, all)
     const series = this.ready()
     if (series.length > 0) this.report(fromNative(binding.evaluate({ kind: 'growth', series }, this.cwd)), now)
   }
@@ -221,12 +251,27 @@ class Guard {
     emitters.install({ sampleRate: o.sampleRate, stacks: 'sampled', stackSampleRate: on ? 1 : o.stackSampleRate })
   }
 
-  report(leaks, now) {
+  report(found, now) {
     const o = this.options
+    // one series judged by two trends (heap, heapFast) is one finding: its first warning once
+    const leaks = found.filter((leak) => {
+      if (leak.repeat) return true
+      const key = leak[kKey]
+      if (this.reported.has(key)) return false
+      if (this.reported.size >= MAX_KEYS) this.reported.delete(this.reported.values().next().value)
+      this.reported.add(key)
+      return true
+    })
     if (this.snapshots !== null) {
       for (const leak of leaks) {
         if (leak.repeat) continue
-        const r = this.snapshots.take(now)
+        let r
+        try {
+          r = this.snapshots.take(now)
+        } catch (err) {
+          // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
+          r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
+        }
         if (r.path) {
           leak.snapshot = r.path
           leak.message += `; heap snapshot: ${r.path}`
@@ -238,7 +283,19 @@ class Guard {
       }
     }
     // the trend engines report a series once, then only when it grows markedly faster
-    for (const leak of this.reporter.emit(leaks, { onLeak: o.onLeak, warn: o.warn, dedupe: false })) this.metrics.finding(leak.kind)
+    const emitted = this.reporter.emit(leaks, { onLeak: o.onLeak, warn: o.warn, dedupe: false })
+    for (const leak of emitted) this.metrics.finding(leak.kind)
+    if (this.htmlReport !== null) this.writeHtmlReport(now, emitted)
+  }
+
+  /** reportDir: the page is rewritten after each sample with findings; a failure costs the page only. */
+  writeHtmlReport(now, leaks) {
+    try {
+      this.htmlReport.found(now, leaks)
+      this.htmlReport.write()
+    } catch (err) {
+      this.failed('report', err)
+    }
   }
 
   /** Gauges in Prometheus text format (serve it from your own /metrics if you like). */
@@ -251,6 +308,7 @@ class Guard {
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
     for (const d of detectors) if (d.stopSampling) d.stopSampling()
+    majorGCs.stop()
     this.metrics.close()
     if (this.ownsSession) session.stop()
     else this.boostStacks(false)

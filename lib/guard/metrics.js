@@ -6,18 +6,38 @@
 const http = require('node:http')
 const path = require('node:path')
 
-/** At most this many labelled series per gauge (the largest values): cardinality stays bounded. */
+/** At most this many labelled series per family (the largest values): cardinality stays bounded. */
 const MAX_SERIES = 50
 
-const GAUGES = [
-  ['leakguard_listeners', 'Live listeners per emitter label and event (largest series only)', 'gauge'],
-  ['leakguard_listeners_total', 'Live listeners on all tracked emitters', 'gauge'],
-  ['leakguard_collection_size', 'Size of each collection registered with trackSet', 'gauge'],
-  ['leakguard_retained_objects', 'Closed sockets and watched objects still alive, by description', 'gauge'],
-  ['leakguard_heap_used_after_gc_bytes', 'Heap used after the last major GC', 'gauge'],
-  ['leakguard_findings_total', 'Findings warned since guard mode started, by kind', 'counter'],
-  ['leakguard_snapshots_total', 'Heap snapshots written by guard mode', 'counter'],
+/** The finding kinds guard mode reports: `leakguard_findings_total{kind}` has each from the start. */
+const GUARD_KINDS = ['listeners', 'collection', 'retained', 'global', 'heap']
+
+/**
+ * Every family, present from the first scrape: Prometheus name, type, help, and the matching
+ * OpenTelemetry instrument (name, kind, UCUM unit). Counts of live things are gauges in
+ * Prometheus and asynchronous UpDownCounters in OpenTelemetry (additive across attributes, like
+ * semconv's jvm.memory.used_after_last_gc); the two monotonic counts are counters in both.
+ */
+const FAMILIES = [
+  { name: 'leakguard_listeners', type: 'gauge', help: 'Live listeners per emitter and event (the largest series only)', otel: 'leakguard.listeners', instrument: 'upDownCounter', unit: '{listener}' },
+  { name: 'leakguard_listeners_live', type: 'gauge', help: 'Live listeners on all tracked emitters', otel: 'leakguard.listeners.live', instrument: 'upDownCounter', unit: '{listener}' },
+  { name: 'leakguard_collection_size', type: 'gauge', help: 'Members of the collections registered with trackSet, by name', otel: 'leakguard.collection.size', instrument: 'upDownCounter', unit: '{member}' },
+  { name: 'leakguard_collection_closed_members', type: 'gauge', help: 'Closed members (sockets, ...) kept by the collections registered with trackSet, by name', otel: 'leakguard.collection.closed_members', instrument: 'upDownCounter', unit: '{member}' },
+  { name: 'leakguard_global_collection_size', type: 'gauge', help: 'Members of the Arrays, Maps and Sets that are properties of globalThis, by name', otel: 'leakguard.global_collection.size', instrument: 'upDownCounter', unit: '{member}' },
+  { name: 'leakguard_retained_objects', type: 'gauge', help: 'Closed sockets and watched objects still alive past their grace period, by description', otel: 'leakguard.retained.objects', instrument: 'upDownCounter', unit: '{object}' },
+  { name: 'leakguard_heap_used_after_gc_bytes', type: 'gauge', help: 'Heap used after the last major GC, in bytes (no sample until a major GC was seen)', otel: 'leakguard.heap.used_after_gc', instrument: 'upDownCounter', unit: 'By' },
+  { name: 'leakguard_findings_total', type: 'counter', help: 'Findings reported since guard mode started, by kind', otel: 'leakguard.findings', instrument: 'counter', unit: '{finding}' },
+  { name: 'leakguard_snapshots_total', type: 'counter', help: 'Heap snapshots written by guard mode', otel: 'leakguard.snapshots', instrument: 'counter', unit: '{snapshot}' },
 ]
+
+/** Sample point series -> [family, label name, label value of a point]. */
+const LABELLED = {
+  listeners: ['leakguard_listeners', null, null],
+  collectionSize: ['leakguard_collection_size', 'name', (m) => m.collection.name],
+  collectionClosed: ['leakguard_collection_closed_members', 'name', (m) => m.collection.name],
+  global: ['leakguard_global_collection_size', 'name', (m) => m.name],
+  retained: ['leakguard_retained_objects', 'description', (m) => m.group.description],
+}
 
 function escapeLabel(value) {
   return String(value).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
@@ -31,21 +51,28 @@ function formatNumber(n) {
 }
 
 /**
- * Prometheus text format (version 0.0.4) of `values`: `{ [metricName]: [{ labels, value }] }`.
+ * Prometheus text format (version 0.0.4) of `values`: `{ [family]: [{ labels, value }] }`. Every
+ * family of FAMILIES is written, with its HELP and TYPE, even when it has no sample yet.
  */
 function formatPrometheus(values) {
   let out = ''
-  for (const [name, help, type] of GAUGES) {
-    const rows = values[name]
-    if (!rows || rows.length === 0) continue
+  for (const { name, help, type } of FAMILIES) {
     out += `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`
-    for (const { labels, value } of rows) {
+    for (const { labels, value } of values[name] || []) {
       const keys = labels ? Object.keys(labels) : []
       const l = keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(labels[k])}"`).join(',')}}`
       out += `${name}${l} ${formatNumber(value)}\n`
     }
   }
   return out
+}
+
+/** Adds `value` to the row of `labels` (one series per label set: same-labelled sources add up). */
+function add(rows, labels, value) {
+  const id = JSON.stringify(Object.values(labels))
+  const row = rows.get(id)
+  if (row === undefined) rows.set(id, { labels, value })
+  else row.value += value
 }
 
 /** The largest `MAX_SERIES` rows. */
@@ -67,8 +94,8 @@ function loadOtel() {
 
 class Metrics {
   constructor() {
-    this.values = {}
-    this.findings = new Map()
+    this.values = { leakguard_listeners_live: [{ labels: null, value: 0 }] }
+    this.findings = new Map(GUARD_KINDS.map((kind) => [kind, 0]))
     this.snapshots = 0
     this.server = null
     this.otel = loadOtel()
@@ -81,26 +108,22 @@ class Metrics {
    * by `meta.series`) and the latest heap-used-after-GC reading (or null).
    */
   update(points, heapUsedAfterGC) {
-    const listeners = new Map() // one series per label set: same-labelled emitters add up
-    const collections = []
-    const retained = []
-    let sum = 0
+    const rows = {}
+    for (const [family] of Object.values(LABELLED)) rows[family] = new Map()
+    let live = 0
     for (const p of points) {
       const m = p.meta
+      const labelled = LABELLED[m.series]
+      if (labelled === undefined) continue
+      const [family, label, valueOf] = labelled
       if (m.series === 'listeners') {
-        sum += p.value
-        const id = `${m.emitter}\0${m.event}`
-        const row = listeners.get(id)
-        if (row === undefined) listeners.set(id, { labels: { emitter: m.emitter, event: m.event }, value: p.value })
-        else row.value += p.value
-      } else if (m.series === 'collectionSize') collections.push({ labels: { name: m.collection.name }, value: p.value })
-      else if (m.series === 'retained') retained.push({ labels: { description: m.group.description }, value: p.value })
+        live += p.value
+        add(rows[family], { emitter: m.emitter, event: m.event }, p.value)
+      } else add(rows[family], { [label]: valueOf(m) }, p.value)
     }
     const v = {}
-    v.leakguard_listeners = top([...listeners.values()])
-    v.leakguard_listeners_total = [{ labels: null, value: sum }]
-    v.leakguard_collection_size = top(collections)
-    v.leakguard_retained_objects = top(retained)
+    for (const [family, r] of Object.entries(rows)) v[family] = top([...r.values()])
+    v.leakguard_listeners_live = [{ labels: null, value: live }]
     if (heapUsedAfterGC !== null) v.leakguard_heap_used_after_gc_bytes = [{ labels: null, value: heapUsedAfterGC }]
     this.values = v
     this.bindOtel()
@@ -123,7 +146,7 @@ class Metrics {
     }
   }
 
-  /** The gauges in Prometheus text format. */
+  /** Every family in Prometheus text format. */
   prometheus() {
     return formatPrometheus(this.all())
   }
@@ -145,7 +168,10 @@ class Metrics {
     return server
   }
 
-  /** Observable gauges on the app's global MeterProvider, re-bound if the app installs one later. */
+  /**
+   * Asynchronous instruments (UpDownCounters for live counts, Counters for the two monotonic
+   * ones, with units) on the app's global MeterProvider, re-bound if the app installs one later.
+   */
   bindOtel() {
     const api = this.otel
     if (api === null || !api.metrics) return
@@ -154,13 +180,14 @@ class Metrics {
     this.unbindOtel()
     this.otelProvider = provider
     const meter = provider.getMeter('leakguard')
-    for (const [name, help] of GAUGES) {
-      const gauge = meter.createObservableGauge(name.replace(/_/g, '.'), { description: help })
+    for (const f of FAMILIES) {
+      const options = { description: f.help, unit: f.unit }
+      const instrument = f.instrument === 'counter' ? meter.createObservableCounter(f.otel, options) : meter.createObservableUpDownCounter(f.otel, options)
       const callback = (result) => {
-        for (const row of this.all()[name] || []) result.observe(row.value, row.labels || {})
+        for (const row of this.all()[f.name] || []) result.observe(row.value, row.labels || {})
       }
-      gauge.addCallback(callback)
-      this.otelGauges.push([gauge, callback])
+      instrument.addCallback(callback)
+      this.otelGauges.push([instrument, callback])
     }
   }
 
@@ -183,4 +210,4 @@ class Metrics {
   }
 }
 
-module.exports = { Metrics, formatPrometheus, GAUGES }
+module.exports = { Metrics, formatPrometheus, FAMILIES }

@@ -37,6 +37,7 @@ const GUARD_OPTIONS = {
   writeSnapshot: { default: undefined, validate: (x, n) => v.validateFunction(x, n) },
   metricsPort: { default: undefined, validate: (x, n) => v.validateNumber(x, n, 0, 65535, { integer: true }) },
   metricsHost: { default: '127.0.0.1', validate: validateHost },
+  reportDir: { default: undefined, validate: (x, n) => v.validateString(x, n) },
 }
 
 /** Environment variables of `-r leakguard/guard`, each mapped to the option it sets. */
@@ -58,6 +59,7 @@ const ENV = {
   LEAKGUARD_SNAPSHOT_MEMORY_FACTOR: ['snapshotMemoryFactor', 'number'],
   LEAKGUARD_METRICS_PORT: ['metricsPort', 'number'],
   LEAKGUARD_METRICS_HOST: ['metricsHost', 'string'],
+  LEAKGUARD_REPORT_DIR: ['reportDir', 'string'],
 }
 
 /** guard()'s options, validated and defaulted. */

@@ -145,4 +145,28 @@ function captureAddSite(skip) {
   return site === null || RUNNER.test(site) ? INTERNAL : site
 }
 
-module.exports = { captureSite, captureAddSite, firstUserFrame, INTERNAL, RUNNER }
+/**
+ * True when the code that called `skip` is Node's own (a `node:` module, e.g. the undici behind
+ * fetch() calling the global setTimeout). Never throws.
+ */
+function calledByNode(skip) {
+  const holder = {}
+  let limit
+  try {
+    limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 1
+    Error.captureStackTrace(holder, skip)
+    const stack = holder.stack
+    if (typeof stack !== 'string') return false
+    const line = stack.slice(stack.indexOf('\n') + 1)
+    return /^\s*at (?:.*\()?node:/.test(line)
+  } catch {
+    return false
+  } finally {
+    try {
+      Error.stackTraceLimit = limit
+    } catch {}
+  }
+}
+
+module.exports = { captureSite, captureAddSite, calledByNode, firstUserFrame, INTERNAL, RUNNER }

@@ -31,4 +31,54 @@ async function forceGC(rounds = 2) {
   await tick()
 }
 
-module.exports = { forceGC, getGC, tick }
+/**
+ * Major GCs as they happen, without forcing one and without a cost on the GC path: a sentinel
+ * object is held strongly for one sampling interval (long enough to be promoted to the old
+ * generation, which only a major GC collects), then only a FinalizationRegistry knows it; its
+ * cleanup callback, run shortly after the major GC that collected it, counts the GC, tells the
+ * listeners and arms the next sentinel. At most one observation per interval. (A perf_hooks 'gc'
+ * PerformanceObserver sees every GC but costs every GC.) In an app so idle that the sentinel is
+ * not promoted within an interval, a scavenge may collect it: then the observation is early.
+ * Guard mode's driver calls release() once per sample; users start() / stop() it.
+ */
+class MajorGCs {
+  constructor() {
+    this.count = 0
+    this.users = 0
+    this.sentinel = null
+    this.listeners = new Set()
+    this.registry = new FinalizationRegistry(() => this.observed())
+  }
+
+  start() {
+    if (this.users++ > 0) return
+    // the first major GC after the start is observed too (a fast-growing heap gets few); the
+    // sentinel may still be young, so a scavenge may take it first: an early, high reading
+    this.sentinel = {}
+    this.release()
+  }
+
+  stop() {
+    if (this.users === 0) return
+    if (--this.users === 0) this.sentinel = null
+  }
+
+  observed() {
+    if (this.users === 0) return
+    this.count++
+    for (const f of this.listeners) f()
+    this.sentinel = {}
+  }
+
+  /** Lets the sentinel held since the last call go: the next major GC collects it. */
+  release() {
+    if (this.sentinel === null) return
+    this.registry.register(this.sentinel, 0)
+    this.sentinel = null
+  }
+}
+
+/** The process's one major-GC observer (guard mode's heap and retained detectors share it). */
+const majorGCs = new MajorGCs()
+
+module.exports = { forceGC, getGC, tick, majorGCs }

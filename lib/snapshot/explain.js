@@ -14,8 +14,9 @@
 //      it; and the temporary references never existed while it was taken, so they can never
 //      appear in a retainer path;
 //   4. binding.retainerPaths(file, ids) (Rust, off the main thread) → path from a GC root;
-//   5. delete the file; attach `retainers`, `retainersText` and `heldBy` to the finding and add
-//      the holder and the path to its message.
+//   5. delete the file; attach `retainers` (the raw path), `retainersText` (the path from the
+//      holder on, module system and V8 plumbing collapsed), `heldBy` and `heldAt` (where the
+//      holder was written, `fn() at file:line`) to the finding and add them to its message.
 // A failure (no inspector in this build, disk full, ...) never fails the check: the finding
 // keeps its data and gets `explainError` with the reason.
 
@@ -79,12 +80,24 @@ function holderOf(steps) {
   return null
 }
 
+/**
+ * Where the holder was written: `createDebug() at /app/node_modules/debug/src/common.js:64` (a
+ * function's property), `captured by onClose() at /app/server.js:30` (a function's variable),
+ * `module /app/registry.js` (a module's top-level variable).
+ */
+function holderWhere(h) {
+  if (!h || !h.site) return null
+  if (!h.function) return `module ${h.site}`
+  return h.kind === 'variable' ? `captured by ${h.function} at ${h.site}` : `${h.function} at ${h.site}`
+}
+
 function attach(leak, found) {
   // the holder of most of the targets found, shown with the shortest of their paths (one
-  // object may be held by a stray temporary, the rest by the real culprit)
+  // object may be held by a stray temporary, the rest by the real culprit). The core names the
+  // holder (module system and V8 plumbing skipped); holderOf is the fallback.
   const byHolder = new Map()
   for (const p of found) {
-    const holder = holderOf(p.retainers)
+    const holder = p.holder ? p.holder.name : holderOf(p.retainers)
     const group = byHolder.get(holder)
     if (group === undefined) byHolder.set(holder, [p])
     else group.push(p)
@@ -94,8 +107,10 @@ function attach(leak, found) {
   leak.retainers = best.retainers
   leak.retainersText = best.path
   leak.heldBy = holder
+  const where = holderWhere(best.holder)
+  if (where !== null) leak.heldAt = where
   leak.explained = found.length
-  const intro = holder === null ? 'Retainer path' : `Held by '${holder}'`
+  const intro = holder === null ? 'Retainer path' : `Held by '${holder}'${where === null ? '' : ` (${where})`}`
   leak.message = `${leak.message}. ${intro}: ${best.path}`
 }
 
@@ -151,4 +166,4 @@ async function explainRetained(leaks) {
   }
 }
 
-module.exports = { explainRetained, holderOf }
+module.exports = { explainRetained, holderOf, holderWhere }

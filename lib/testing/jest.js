@@ -206,4 +206,7 @@ function register(g = globalThis) {
   g.afterAll(() => session.stop())
 }
 
-module.exports = { configure, register, leaksAfterTest, formatFailure, matchers }
+/** Whether findings are written to stderr instead of failing the test (`configure({ report })`). */
+const reporting = () => config.report
+
+module.exports = { configure, register, leaksAfterTest, formatFailure, reporting, matchers }

@@ -1,7 +1,9 @@
 //! `cargo run --release -p leakguard-core --example analyze_snapshot -- <file.heapsnapshot>`:
 //! runs `analyze` on a file and prints the wall time, the process's peak RSS and a digest of the
 //! result (counts, top classes, largest objects) to compare runs. With `LEAKGUARD_PROFILE=1`
-//! every phase prints its time and peak RSS too.
+//! every phase prints its time and peak RSS too. With `--dominators` after the file it also prints a
+//! digest of every node's immediate dominator and retained size (a second parse and dominator
+//! tree, after the timed run).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::Path;
@@ -62,6 +64,20 @@ fn main() {
         o.path.bytes().for_each(|b| mix(u64::from(b)));
     }
     println!("digest {digest:016x}");
+    if std::env::args().nth(2).as_deref() == Some("--dominators") {
+        let s = leakguard_core::snapshot::read_file(
+            Path::new(&file),
+            leakguard_core::snapshot::ParseOptions::default(),
+        )
+        .expect("parsed once already");
+        let d = leakguard_core::snapshot::Dominators::compute(&s);
+        let mut digest: u64 = 0xcbf29ce484222325;
+        for (&i, &r) in d.idom.iter().zip(&d.retained) {
+            digest = (digest ^ u64::from(i)).wrapping_mul(0x100000001b3);
+            digest = (digest ^ r).wrapping_mul(0x100000001b3);
+        }
+        println!("dominators digest {digest:016x}");
+    }
     for c in summary.classes.iter().take(10) {
         println!(
             "  {:<28} {:>9} {:>11} {:>11}",

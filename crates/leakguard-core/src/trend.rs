@@ -144,6 +144,10 @@ pub struct TrendEngine {
     config: TrendConfig,
     series: HashMap<u64, Series>,
     tick: u64,
+    /// `(tick, key)` of every push, oldest first; an entry whose series was pushed again since
+    /// is stale. Evicting the least recently observed series pops from the front: O(1)
+    /// amortized, where a scan of every series made 100k new keys cost seconds.
+    order: VecDeque<(u64, u64)>,
 }
 
 impl TrendEngine {
@@ -154,6 +158,7 @@ impl TrendEngine {
             config,
             series: HashMap::new(),
             tick: 0,
+            order: VecDeque::new(),
         })
     }
 
@@ -186,6 +191,7 @@ impl TrendEngine {
             }
         }
         self.series.retain(|_, s| s.last_tick == tick);
+        self.compact_order();
         out
     }
 
@@ -216,6 +222,10 @@ impl TrendEngine {
         }
         if !self.series.contains_key(&key) && self.series.len() >= self.config.max_series {
             self.evict_oldest();
+        }
+        self.order.push_back((tick, key));
+        if self.order.len() > 2 * self.series.len() + 64 {
+            self.compact_order();
         }
         let window = self.config.window;
         let series = self.series.entry(key).or_default();
@@ -252,9 +262,23 @@ impl TrendEngine {
     }
 
     fn evict_oldest(&mut self) {
-        if let Some((&key, _)) = self.series.iter().min_by_key(|(_, s)| s.last_tick) {
-            self.series.remove(&key);
+        while let Some((tick, key)) = self.order.pop_front() {
+            if self.series.get(&key).is_some_and(|s| s.last_tick == tick) {
+                self.series.remove(&key);
+                return;
+            }
         }
+    }
+
+    /// Drops the stale entries of `order` once it holds many: one entry per live series is
+    /// left, oldest first.
+    fn compact_order(&mut self) {
+        if self.order.len() <= 2 * self.series.len() + 64 {
+            return;
+        }
+        let series = &self.series;
+        self.order
+            .retain(|(tick, key)| series.get(key).is_some_and(|s| s.last_tick == *tick));
     }
 }
 
@@ -497,6 +521,28 @@ mod tests {
         assert_eq!(e.len(), 3);
         assert_eq!(e.verdict(9), Verdict::Insufficient);
         assert!(e.series.contains_key(&9) && !e.series.contains_key(&0));
+    }
+
+    #[test]
+    fn eviction_drops_the_least_recently_observed_even_among_many_new_keys() {
+        let mut e = TrendEngine::new(TrendConfig {
+            max_series: 10_000,
+            ..TrendConfig::default()
+        })
+        .unwrap();
+        // series 0..10k, then 0..5k observed again, then 100k new keys in one batch
+        let first: Vec<(u64, f64)> = (0..10_000).map(|k| (k, 1.0)).collect();
+        e.observe_batch(0.0, &first);
+        for k in 0..5_000 {
+            e.observe(k, 1.0, 2.0);
+        }
+        e.observe(20_000, 2.0, 1.0); // evicts 5000, the least recently observed
+        assert!(!e.series.contains_key(&5_000) && e.series.contains_key(&4_999));
+        let many: Vec<(u64, f64)> = (100_000..200_000).map(|k| (k, 1.0)).collect();
+        e.observe_batch(3.0, &many);
+        assert_eq!(e.len(), 10_000);
+        assert!(e.series.contains_key(&199_999) && !e.series.contains_key(&100_000));
+        assert!(e.order.len() <= 2 * e.len() + 64);
     }
 
     #[test]

@@ -5,8 +5,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::cluster::PathSignatures;
 use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
+use super::holder::{self, Holder};
+use super::locations::{self as loc, LazyLocations};
 use super::parse::{read_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
 use crate::CoreError;
@@ -16,6 +19,8 @@ pub struct Analysis {
     pub snapshot: HeapSnapshot,
     pub dominators: Dominators,
     paths: PathTree,
+    /// Where closures were defined, read from the file when first needed.
+    locations: LazyLocations,
 }
 
 impl Analysis {
@@ -31,12 +36,15 @@ impl Analysis {
             snapshot,
             dominators,
             paths,
+            locations: LazyLocations::none(),
         }
     }
 
     /// Reads and analyses a file.
     pub fn from_file(path: &Path) -> Result<Analysis, CoreError> {
-        Ok(Analysis::new(read_file(path, ParseOptions::default())?))
+        let mut a = Analysis::new(read_file(path, ParseOptions::default())?);
+        a.locations = LazyLocations::new(path, a.snapshot.node_count());
+        Ok(a)
     }
 
     /// Distance of node `n` from the root (`paths::UNREACHABLE` when none).
@@ -46,7 +54,7 @@ impl Analysis {
 
     /// The shortest retainer path of node `n` from the root, root side first.
     pub fn retainers(&self, n: usize) -> Option<Vec<RetainerStep>> {
-        let edges = self.paths.path_edges(&self.snapshot, n)?;
+        let edges = self.path_edges(n)?;
         Some(paths::steps(&self.snapshot, &edges))
     }
 
@@ -298,20 +306,45 @@ fn largest(a: &Analysis, top: usize) -> Vec<LargeObject> {
         .collect()
 }
 
-/// Objects that leaked between snapshots, grouped by class and retainer path.
+/// How many new objects of one class a leak group holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassCount {
+    pub name: String,
+    pub count: u64,
+    pub self_size: u64,
+}
+
+/// Objects that leaked between snapshots, grouped by retainer path (repeated steps collapsed,
+/// so the objects of a chain are one group).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeakGroup {
+    /// The class a developer wrote: the roots' class, or, when the roots are JavaScript's or
+    /// V8's wrappers (Promise, closure, Array, ...), the most numerous program class inside.
     pub class_name: String,
-    /// How many leaked objects (leak roots, see [`diff`]) the group holds.
+    /// How many new objects of `class_name` the group holds (nested ones included: a linked
+    /// list of 2,000 is 2,000).
     pub count: u64,
+    /// Sum of the own sizes of those objects.
     pub self_size: u64,
     /// Sum of their retained sizes: what fixing this leak frees.
     pub retained_size: u64,
     /// Snapshot id of the group's largest object, in the final snapshot.
     pub example_id: u32,
-    /// The example's shortest retainer path, as text.
+    /// The example's shortest retainer path as a developer reads it: from the holder on (the
+    /// module system and V8 plumbing before it collapsed to `…`), repeated steps counted.
     pub path: String,
+    /// The raw path, every step from the root.
     pub retainers: Vec<RetainerStep>,
+    /// Who holds the group's objects (see [`holder`]).
+    pub holder: Option<Holder>,
+    /// `file:line` where the example was defined, when it is a function.
+    pub site: Option<String>,
+    /// How many leak roots (new objects not held by another one, see [`diff`]) the group has.
+    pub roots: u64,
+    /// The class of the roots (the example's).
+    pub root_class: String,
+    /// The most numerous classes of new objects in the group, most first (at most five).
+    pub classes: Vec<ClassCount>,
 }
 
 /// The answer of `diff`.
@@ -360,7 +393,8 @@ fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
 ///
 /// Noise is left out: nodes that are not [`reportable`] (system internals), nodes that are
 /// unreachable from the root (held only weakly; the next GC frees them), nodes whose immediate
-/// dominator is a `hidden` V8 internal (allocation-site boilerplates, feedback, caches) or
+/// dominator is a `hidden` or `code` V8 internal (allocation-site boilerplates, feedback cells,
+/// caches) or
 /// `(Stack roots)` / `(Handle scope)` (in flight in the running code, not leaked), and
 /// strings held directly by a GC root category (the internalized string table, the stack):
 /// strings count only when a program's object retains them. Of the rest, only
@@ -368,9 +402,12 @@ fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
 /// a chain of new objects (a leaked object's own properties, strings and closures are part of
 /// its retained size, not separate leaks). Strings are reported only when they are such roots.
 ///
-/// Leak roots are grouped by class and by the signature of their shortest retainer path (edge
-/// types, edge names with indices and the last edge's name blurred, node classes), largest
-/// retained size first.
+/// Leak roots are grouped by the signature of their shortest retainer path (edge types, edge
+/// names with indices and the last edge's name blurred, node classes) with repeated runs of
+/// steps collapsed (see `cluster`), so the objects of a linked list, a promise chain or a
+/// growing array are one group; largest retained size first. Each group counts the new objects
+/// inside it by class and is named by the class a program wrote. Time and memory are linear
+/// in the snapshot: no path is built per object, only one per group.
 pub fn diff(baseline: &Path, target: &Path, last: Option<&Path>) -> Result<HeapDiff, CoreError> {
     let base_ids = sorted_ids(baseline)?;
     let (target_ids, analysis) = match last {
@@ -402,8 +439,8 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 && reportable(kind)
                 && a.distance(i) != UNREACHABLE
                 && !transient_holder(s, idom[i] as usize)
-                // Held directly by V8 internals (allocation sites, feedback, caches).
-                && holder != NodeKind::Hidden
+                // Held directly by V8 internals (allocation sites, feedback, caches, code).
+                && !matches!(holder, NodeKind::Hidden | NodeKind::Code)
                 // Strings only when a program object holds them (not the string table).
                 && !(kind.is_string() && holder == NodeKind::Synthetic)
         })
@@ -412,7 +449,9 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
 
     // chain[i]: i is a leaked object, or a new node held (dominated) by one through new nodes,
     // or by the running code.
+    // root_of[i]: the leak root whose group i belongs to (u32::MAX: none).
     let mut chain = vec![false; n];
+    let mut root_of = vec![u32::MAX; n];
     let mut roots: Vec<usize> = Vec::new();
     walk_dominator_tree(&a.dominators, |i, enter| {
         if !enter || i == 0 {
@@ -421,6 +460,9 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
         let parent_chain = chain[idom[i] as usize];
         if leaked[i] && !parent_chain {
             roots.push(i);
+            root_of[i] = i as u32;
+        } else if parent_chain && new_any[i] {
+            root_of[i] = root_of[idom[i] as usize];
         }
         // New nodes held by the running code carry what they hold out of the report too.
         chain[i] =
@@ -428,55 +470,114 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
     });
     drop(chain);
 
-    // Group by class and path signature.
-    type Key = (u64, Vec<(u8, u32, u64)>);
-    let mut groups: HashMap<Key, (u64, u64, u64, usize)> = HashMap::new();
+    // Group by the collapsed path signature (see `cluster`): the objects of a chain, each one
+    // hop deeper than the last, share one.
+    let mut sigs = PathSignatures::new(s, &a.paths);
+    let mut by_key: HashMap<(u32, u64, u8), u32> = HashMap::new();
+    let mut acc: Vec<GroupAcc> = Vec::new();
+    let mut group_of = vec![u32::MAX; n];
     for &r in &roots {
-        let edges = a.path_edges(r).unwrap_or_default();
-        let last = edges.len().saturating_sub(1);
-        let signature: Vec<(u8, u32, u64)> = edges
-            .into_iter()
-            .enumerate()
-            .map(|(k, e)| {
-                // Indices, and the key under which the object itself is stored (a dictionary
-                // of sessions: `sessions['a81f']`), are blurred.
-                let name = if k == last
-                    || s.edge_kind(e).is_indexed()
-                    || s.strings.get(s.edge_name(e)).parse::<u64>().is_ok()
-                {
-                    u32::MAX
-                } else {
-                    s.edge_name(e)
-                };
-                (
-                    s.edge_type_index(e) as u8,
-                    name,
-                    s.class_key(s.edge_target(e)),
-                )
-            })
-            .collect();
-        let g = groups
-            .entry((s.class_key(r), signature))
-            .or_insert((0, 0, 0, r));
-        g.0 += 1;
-        g.1 = g.1.saturating_add(s.self_size(r));
-        g.2 = g.2.saturating_add(a.dominators.retained[r]);
-        if a.dominators.retained[r] > a.dominators.retained[g.3] {
-            g.3 = r;
+        let key = sigs.root_key(r);
+        let g = *by_key.entry(key).or_insert_with(|| {
+            acc.push(GroupAcc::new(r));
+            (acc.len() - 1) as u32
+        });
+        group_of[r] = g;
+        let ga = &mut acc[g as usize];
+        ga.roots += 1;
+        ga.retained = ga.retained.saturating_add(a.dominators.retained[r]);
+        if a.dominators.retained[r] > a.dominators.retained[ga.example] {
+            ga.example = r;
         }
     }
-    let mut groups: Vec<LeakGroup> = groups
-        .into_values()
-        .map(|(count, self_size, retained_size, example)| {
-            let retainers = a.retainers(example).unwrap_or_default();
+    drop(sigs);
+    // Every new object inside a group (its roots and what they hold), counted by class.
+    let mut classes: HashMap<(u32, u64), (u64, u64)> = HashMap::new();
+    for (i, &r) in root_of.iter().enumerate() {
+        if r == u32::MAX || !reportable(s.kind(i)) {
+            continue;
+        }
+        let g = group_of[r as usize];
+        let c = classes.entry((g, s.class_key(i))).or_insert((0, 0));
+        c.0 += 1;
+        c.1 = c.1.saturating_add(s.self_size(i));
+        if i != r as usize {
+            let ga = &mut acc[g as usize];
+            if ga.samples.len() < 64 {
+                ga.samples.push(i as u32);
+            }
+        }
+    }
+    drop((root_of, group_of));
+    let mut per_group: Vec<Vec<(u64, u64, u64)>> = vec![Vec::new(); acc.len()];
+    for ((g, class), (count, size)) in classes {
+        per_group[g as usize].push((class, count, size));
+    }
+    let name_of_class = |ga: &GroupAcc, class: u64| -> String {
+        std::iter::once(ga.example)
+            .chain(ga.samples.iter().map(|&i| i as usize))
+            .find(|&i| s.class_key(i) == class)
+            .map(|i| s.class_name(i).into_owned())
+            .unwrap_or_default()
+    };
+    let mut groups: Vec<LeakGroup> = acc
+        .iter()
+        .zip(per_group)
+        .map(|(ga, mut counts)| {
+            counts.sort_by(|x, y| y.1.cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
+            let root_key = s.class_key(ga.example);
+            let root_class = s.class_name(ga.example).into_owned();
+            // The class a developer wrote: the roots' own unless they are V8's wrappers
+            // (Promise, closure, Array, ...) around objects of a class of theirs.
+            let headline = if is_builtin_class(&root_class) {
+                counts
+                    .iter()
+                    .find(|c| c.0 >= 256 && !is_builtin_class(&name_of_class(ga, c.0)))
+                    .map(|c| c.0)
+                    .unwrap_or(root_key)
+            } else {
+                root_key
+            };
+            let (count, self_size) = counts
+                .iter()
+                .find(|c| c.0 == headline)
+                .map(|c| (c.1, c.2))
+                .unwrap_or((ga.roots, 0));
+            let edges = a.path_edges(ga.example).unwrap_or_default();
+            let retainers = paths::steps(s, &edges);
+            let held = holder::find(s, &edges, Some(&|n: usize| new_any[n]), &a.locations);
+            let path = match &held {
+                Some(h) => paths::held_path_text(&retainers, h.step, h.module.as_deref()),
+                None => paths::path_text(&retainers),
+            };
+            let site = (s.kind(ga.example) == NodeKind::Closure)
+                .then(|| loc::closure_site(s, &a.locations, ga.example))
+                .flatten();
             LeakGroup {
-                class_name: s.class_name(example).into_owned(),
+                class_name: if headline == root_key {
+                    root_class.clone()
+                } else {
+                    name_of_class(ga, headline)
+                },
                 count,
                 self_size,
-                retained_size,
-                example_id: s.id(example),
-                path: paths::path_text(&retainers),
+                retained_size: ga.retained,
+                example_id: s.id(ga.example),
+                path,
                 retainers,
+                holder: held,
+                site,
+                roots: ga.roots,
+                root_class,
+                classes: counts
+                    .iter()
+                    .take(GROUP_CLASSES)
+                    .map(|c| ClassCount {
+                        name: name_of_class(ga, c.0),
+                        count: c.1,
+                        self_size: c.2,
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -493,20 +594,100 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
     }
 }
 
+/// How many classes a group lists in `classes`.
+const GROUP_CLASSES: usize = 5;
+
+/// A group while its roots are gathered.
+struct GroupAcc {
+    roots: u64,
+    retained: u64,
+    /// The root with the largest retained size.
+    example: usize,
+    /// A few objects held inside the group's roots (to name their classes).
+    samples: Vec<u32>,
+}
+
+impl GroupAcc {
+    fn new(example: usize) -> GroupAcc {
+        GroupAcc {
+            roots: 0,
+            retained: 0,
+            example,
+            samples: Vec::new(),
+        }
+    }
+}
+
+/// Classes that are JavaScript's, V8's or Node's plumbing rather than a program's own: a leak
+/// of Promises holding `Message`s is named `Message`.
+pub(crate) fn is_builtin_class(name: &str) -> bool {
+    if name.starts_with('(') || name.starts_with("system / ") || name.is_empty() {
+        return true;
+    }
+    let typed = name.ends_with("Array")
+        && ["Int", "Uint", "Float", "BigInt", "BigUint"]
+            .iter()
+            .any(|p| name.starts_with(p));
+    typed
+        || name.ends_with(" Iterator")
+        || matches!(
+            name,
+            "Object"
+                | "Array"
+                | "Promise"
+                | "Map"
+                | "Set"
+                | "WeakMap"
+                | "WeakSet"
+                | "WeakRef"
+                | "FinalizationRegistry"
+                | "Function"
+                | "Arguments"
+                | "Error"
+                | "TypeError"
+                | "RangeError"
+                | "SyntaxError"
+                | "ReferenceError"
+                | "AggregateError"
+                | "Date"
+                | "RegExp"
+                | "ArrayBuffer"
+                | "SharedArrayBuffer"
+                | "DataView"
+                | "FastBuffer"
+                | "Buffer"
+                | "Generator"
+                | "AsyncGenerator"
+                | "AsyncFunction"
+                | "Proxy"
+                | "Symbol"
+                | "Number"
+                | "String"
+                | "Boolean"
+                | "BigInt"
+                | "Module"
+        )
+}
+
 /// The answer of `retainer_paths` for one id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetainerPath {
     pub id: u32,
     /// The id is in the snapshot and reachable from the root.
     pub found: bool,
+    /// The path as a developer reads it (see [`LeakGroup::path`]).
     pub path: String,
+    /// The raw path, every step from the root.
     pub retainers: Vec<RetainerStep>,
+    /// Who holds the object (see [`holder`]).
+    pub holder: Option<Holder>,
 }
 
 /// The shortest retainer path of each of `ids` in the snapshot at `path`.
 pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, CoreError> {
     let s = read_file(path, ParseOptions::default())?;
     let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+    let locations = LazyLocations::new(path, s.node_count());
     let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
     for i in 0..s.node_count() {
         if let Some(slot) = wanted.get_mut(&s.id(i)) {
@@ -516,24 +697,34 @@ pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, Cor
     Ok(ids
         .iter()
         .map(|&id| {
-            let steps = wanted
+            let edges = wanted
                 .get(&id)
                 .copied()
                 .flatten()
-                .and_then(|n| tree.path_edges(&s, n))
-                .map(|edges| paths::steps(&s, &edges));
-            match steps {
-                Some(retainers) => RetainerPath {
-                    id,
-                    found: true,
-                    path: paths::path_text(&retainers),
-                    retainers,
-                },
+                .and_then(|n| tree.path_edges(&s, n));
+            match edges {
+                Some(edges) => {
+                    let retainers = paths::steps(&s, &edges);
+                    let held = holder::find(&s, &edges, None, &locations);
+                    RetainerPath {
+                        id,
+                        found: true,
+                        path: match &held {
+                            Some(h) => {
+                                paths::held_path_text(&retainers, h.step, h.module.as_deref())
+                            }
+                            None => paths::path_text(&retainers),
+                        },
+                        retainers,
+                        holder: held,
+                    }
+                }
                 None => RetainerPath {
                     id,
                     found: false,
                     path: String::new(),
                     retainers: Vec::new(),
+                    holder: None,
                 },
             }
         })
@@ -673,6 +864,79 @@ mod tests {
             (d.groups[0].class_name.as_str(), d.groups[0].count),
             ("Session", 3)
         );
+    }
+
+    #[test]
+    fn a_promise_reaction_chain_is_one_group_named_by_the_program_class() {
+        // An old session promise whose reaction list (V8 internals, one hop deeper per
+        // reaction) holds, per reaction, a closure whose context holds a Message.
+        let baseline = Heap::new();
+        let mut last = Heap::new();
+        let promise = last.b.node_with_id("object", "Promise", 32, 15);
+        last.b.edge(1, E::Element(9), promise);
+        let mut prev = promise;
+        for i in 0..50u64 {
+            let id = 20_001 + 8 * i;
+            let reaction = last
+                .b
+                .node_with_id("hidden", "system / PromiseReaction", 24, id);
+            let f = last.b.node_with_id("closure", "", 32, id + 2);
+            let ctx = last
+                .b
+                .node_with_id("object", "system / Context", 24, id + 4);
+            let m = last.b.node_with_id("object", "Message", 40, id + 6);
+            if i == 0 {
+                last.b
+                    .edge(prev, E::Internal("reactions_or_result"), reaction);
+            } else {
+                last.b.edge(prev, E::Hidden(0), reaction);
+            }
+            last.b.edge(reaction, E::Hidden(1), f);
+            last.b.edge(f, E::Internal("context"), ctx);
+            last.b.edge(ctx, E::Context("m"), m);
+            prev = reaction;
+        }
+        let mut base = baseline.ids();
+        base.push(15);
+        base.sort_unstable();
+        let a = Analysis::new(last.b.parse());
+        let d = diff_analysis(&base, None, &a);
+        assert!(d.groups.len() <= 2, "{:#?}", d.groups);
+        let g = &d.groups[0];
+        assert_eq!((g.class_name.as_str(), g.count), ("Message", 49));
+        assert_eq!((g.root_class.as_str(), g.roots), ("system / Context", 49));
+        assert!(g
+            .classes
+            .iter()
+            .any(|c| c.name == "Message" && c.count == 49));
+        let total: u64 = d.groups.iter().map(|g| g.count).sum();
+        assert_eq!(total, 50);
+    }
+
+    #[test]
+    fn a_linked_list_counts_every_link() {
+        let baseline = Heap::new();
+        let mut last = Heap::new();
+        let mut prev = 1;
+        for i in 0..30u64 {
+            let m = last.b.node_with_id("object", "Message", 40, 30_001 + 2 * i);
+            let e = if i == 0 {
+                E::Element(9)
+            } else {
+                E::Property("next")
+            };
+            last.b.edge(prev, e, m);
+            prev = m;
+        }
+        let a = Analysis::new(last.b.parse());
+        let d = diff_analysis(&baseline.ids(), None, &a);
+        assert_eq!(d.groups.len(), 1, "{:#?}", d.groups);
+        let g = &d.groups[0];
+        assert_eq!(
+            (g.class_name.as_str(), g.count, g.roots),
+            ("Message", 30, 1)
+        );
+        assert_eq!(g.self_size, 30 * 40);
     }
 
     #[test]

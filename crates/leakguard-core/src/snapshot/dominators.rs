@@ -51,22 +51,43 @@ impl Dominators {
         };
         // 1. Preorder numbering by an iterative DFS from the root. Nodes it cannot reach hang
         // under the root: first those held only weakly (or by shortcuts), then any left.
+        //
+        // The DFS also does the retainer index's counting, as it goes over every allowed edge
+        // exactly once and both ends' numbers are known by then: `label[t]` becomes the least
+        // retainer numbered before `t` (its DFS parent at most), and the retainers numbered
+        // after `t`, which need EVAL, are counted per target and their edges noted in `fill`.
+        // Counts are kept per half of the sources (by node ordinal), so that two threads can
+        // fill the index after.
         let page = page_owned(s);
         super::profile::mark("page owned");
         let allowed = |from: usize, e: usize| -> bool {
             let to = s.edge_target(e);
             essential(from, e) && !(from != ROOT && page.get(to) && !page.get(from))
         };
+        let mid = s
+            .first_edge
+            .partition_point(|&f| (f as usize) < s.edge_count() / 2)
+            .min(n);
         // Preorder number of each node; turned into its inverse (`vertex`) in place later.
         let mut dfn = vec![UNDEF; n];
         let mut parent: Vec<u32> = Vec::with_capacity(n);
         // Hung under the root, by preorder number.
         let mut under = BitSet::new(n);
-        // The edges `allowed` accepts, noted as the DFS goes over each edge once.
-        let mut ok = BitSet::new(s.edge_count());
+        // The allowed edges from a node numbered after their target (not hung under the root).
+        let mut fill = BitSet::new(s.edge_count());
+        let mut label: Vec<u32> = (0..n as u32).collect();
+        let mut first = vec![0u32; n + 1];
+        let mut upper = vec![0u32; n + 1];
         {
             let mut stack: Vec<(u32, u32)> = Vec::new();
-            let mut dfs = |start: usize, dfn: &mut Vec<u32>, parent: &mut Vec<u32>| {
+            let mut dfs = |start: usize,
+                           hung: bool,
+                           dfn: &mut Vec<u32>,
+                           parent: &mut Vec<u32>,
+                           under: &mut BitSet| {
+                if hung {
+                    under.set(parent.len());
+                }
                 dfn[start] = parent.len() as u32;
                 parent.push(0);
                 stack.push((start as u32, s.first_edge[start]));
@@ -78,20 +99,33 @@ impl Dominators {
                         if !allowed(node, e) {
                             continue;
                         }
-                        ok.set(e);
                         let child = s.edge_target(e);
-                        if dfn[child] != UNDEF {
+                        let f = dfn[node];
+                        let t = dfn[child];
+                        if t == UNDEF {
+                            let t = parent.len() as u32;
+                            dfn[child] = t;
+                            parent.push(f);
+                            label[t as usize] = f;
+                            stack.push((child as u32, s.first_edge[child]));
                             continue;
                         }
-                        dfn[child] = parent.len() as u32;
-                        parent.push(dfn[node]);
-                        stack.push((child as u32, s.first_edge[child]));
+                        if under.get(t as usize) {
+                            continue;
+                        }
+                        if f > t {
+                            let counts = if node < mid { &mut first } else { &mut upper };
+                            counts[t as usize + 1] += 1;
+                            fill.set(e);
+                        } else if f < label[t as usize] {
+                            label[t as usize] = f;
+                        }
                     } else {
                         stack.pop();
                     }
                 }
             };
-            dfs(ROOT, &mut dfn, &mut parent);
+            dfs(ROOT, false, &mut dfn, &mut parent, &mut under);
             if parent.len() < n {
                 // DevTools' hasOnlyWeakRetainers: no essential edge into the node at all.
                 let mut retained = BitSet::new(n);
@@ -107,49 +141,16 @@ impl Dominators {
                         if dfn[i] != UNDEF || (pass == 0 && retained.get(i)) {
                             continue;
                         }
-                        under.set(parent.len());
-                        dfs(i, &mut dfn, &mut parent);
+                        dfs(i, true, &mut dfn, &mut parent, &mut under);
                     }
                 }
             }
         }
-        super::profile::mark("DFS");
+        super::profile::mark("DFS, retainer counts");
 
-        // 2. Retainers in preorder numbers, over the allowed edges. `label[w]` starts as the
-        // least retainer numbered before `w` (its DFS parent at most); `first`/`rev` index those
-        // numbered after it, which need EVAL.
-        // Two threads, each over the retainers in half of the edges (by source node): counts
-        // per target into its own array, then fills its own slots of each target's range.
-        let label: Vec<AtomicU32> = (0..n as u32).map(AtomicU32::new).collect();
-        let mid = s
-            .first_edge
-            .partition_point(|&f| (f as usize) < s.edge_count() / 2);
-        let mid = mid.min(n);
-        let count = |sources: std::ops::Range<usize>, counts: &mut [u32]| {
-            for from in sources {
-                let f = dfn[from];
-                for e in s.edges(from) {
-                    if !ok.get(e) {
-                        continue;
-                    }
-                    let t = dfn[s.edge_target(e)];
-                    if under.get(t as usize) {
-                        continue;
-                    }
-                    if f > t {
-                        counts[t as usize + 1] += 1;
-                    } else if f < label[t as usize].load(Relaxed) {
-                        label[t as usize].fetch_min(f, Relaxed);
-                    }
-                }
-            }
-        };
-        let mut first = vec![0u32; n + 1];
-        let mut upper = vec![0u32; n + 1];
-        if !in_two(|| count(mid..n, &mut upper), || count(0..mid, &mut first)) {
-            count(mid..n, &mut upper);
-            count(0..mid, &mut first);
-        }
+        // 2. Retainers numbered after their target, in preorder numbers: `first`/`rev` index
+        // them by target. Two threads, each over the noted edges of half of the sources, fill
+        // their own slots of each target's range.
         // first[t] becomes where t's retainers start (the lower half's cursor), upper[t] where
         // the upper half's start.
         for t in 0..n {
@@ -158,32 +159,36 @@ impl Dominators {
             first[t + 1] = first[t] + a + b;
         }
         let rev: Vec<AtomicU32> = (0..first[n]).map(|_| AtomicU32::new(0)).collect();
-        let fill = |sources: std::ops::Range<usize>, cursor: &mut [u32]| {
+        let fill_half = |sources: std::ops::Range<usize>, cursor: &mut [u32]| {
             for from in sources {
+                let edges = s.edges(from);
+                if !fill.any(edges.clone()) {
+                    continue;
+                }
                 let f = dfn[from];
-                for e in s.edges(from) {
-                    if !ok.get(e) {
-                        continue;
-                    }
-                    let t = dfn[s.edge_target(e)] as usize;
-                    if f as usize > t && !under.get(t) {
+                for e in edges {
+                    if fill.get(e) {
+                        let t = dfn[s.edge_target(e)] as usize;
                         rev[cursor[t] as usize].store(f, Relaxed);
                         cursor[t] += 1;
                     }
                 }
             }
         };
-        if !in_two(|| fill(mid..n, &mut upper), || fill(0..mid, &mut first)) {
-            fill(mid..n, &mut upper);
-            fill(0..mid, &mut first);
+        if !in_two(
+            || fill_half(mid..n, &mut upper),
+            || fill_half(0..mid, &mut first),
+        ) {
+            fill_half(mid..n, &mut upper);
+            fill_half(0..mid, &mut first);
         }
+        drop(fill);
         // The upper half's cursor stopped where the next target starts.
         drop(first);
         let mut first = upper;
         first.copy_within(0..n, 1);
         first[0] = 0;
         let rev: Vec<u32> = rev.into_iter().map(AtomicU32::into_inner).collect();
-        let mut label: Vec<u32> = label.into_iter().map(AtomicU32::into_inner).collect();
         drop(page);
         let vertex = invert(dfn);
         super::profile::mark("retainer index");
@@ -367,6 +372,21 @@ impl BitSet {
     #[inline]
     fn get(&self, i: usize) -> bool {
         self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Whether any of `range` is in the set (a word at a time).
+    #[inline]
+    fn any(&self, range: std::ops::Range<usize>) -> bool {
+        if range.is_empty() {
+            return false;
+        }
+        let (a, b) = (range.start / 64, (range.end - 1) / 64);
+        let low = u64::MAX << (range.start % 64);
+        let high = u64::MAX >> (63 - (range.end - 1) % 64);
+        if a == b {
+            return self.0[a] & low & high != 0;
+        }
+        self.0[a] & low != 0 || self.0[b] & high != 0 || self.0[a + 1..b].iter().any(|&w| w != 0)
     }
 }
 

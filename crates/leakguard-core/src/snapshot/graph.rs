@@ -105,24 +105,38 @@ pub(crate) struct Packed {
 }
 
 impl Packed {
+    #[cfg(test)]
     pub(crate) fn new(values: &[u32]) -> Packed {
-        let max = values.iter().copied().max().unwrap_or(0);
+        Packed::from_parts(&[values])
+    }
+
+    /// The values of `parts`, one after the other (no copy of them made first).
+    pub(crate) fn from_parts(parts: &[&[u32]]) -> Packed {
+        let max = parts
+            .iter()
+            .flat_map(|p| p.iter().copied())
+            .max()
+            .unwrap_or(0);
+        let len: usize = parts.iter().map(|p| p.len()).sum();
         let bits = (32 - max.leading_zeros()).max(1);
-        let total = values.len() as u64 * u64::from(bits);
-        let mut words = vec![0u64; total.div_ceil(64) as usize + 1];
-        for (i, &v) in values.iter().enumerate() {
-            let bit = i as u64 * u64::from(bits);
-            let (w, off) = ((bit / 64) as usize, (bit % 64) as u32);
-            words[w] |= u64::from(v) << off;
-            if off + bits > 64 {
-                words[w + 1] |= u64::from(v) >> (64 - off);
+        let total = len as u64 * u64::from(bits);
+        let mut words = Vec::with_capacity(total.div_ceil(64) as usize + 1);
+        // Streamed: bits gather in `acc`, a word is written once it is full.
+        let (mut acc, mut filled) = (0u64, 0u32);
+        for &v in parts.iter().flat_map(|p| p.iter()) {
+            let v = u64::from(v);
+            acc |= v << filled;
+            filled += bits;
+            if filled >= 64 {
+                words.push(acc);
+                filled -= 64;
+                // The bits of `v` that did not fit (none when it ended the word exactly).
+                acc = if filled == 0 { 0 } else { v >> (bits - filled) };
             }
         }
-        Packed {
-            words,
-            bits,
-            len: values.len(),
-        }
+        words.push(acc);
+        words.resize(total.div_ceil(64) as usize + 1, 0);
+        Packed { words, bits, len }
     }
 
     /// Value `i`; 0 past the end.
@@ -185,8 +199,12 @@ pub struct HeapSnapshot {
     pub(crate) edge_name: Packed,
     /// Per edge: target node ordinal `<< edge_type_bits`, or'd with the type index.
     pub(crate) edge_to_type: Vec<u32>,
-    /// Bits of the type index in `edge_to_type` (enough for every type in the meta).
+    /// Bits of the type index in `edge_to_type` (enough for every type in the meta); 0 when the
+    /// types are in `edge_type`.
     pub(crate) edge_type_bits: u32,
+    /// Per edge, the type index, when targets need all 32 bits of `edge_to_type` (snapshots
+    /// of 2^29 nodes and more); empty otherwise.
+    pub(crate) edge_type: Vec<u8>,
     pub(crate) strings: StringTable,
 }
 
@@ -273,7 +291,11 @@ impl HeapSnapshot {
     /// The edge's type: an index into `meta.edge_types`.
     #[inline]
     pub(crate) fn edge_type_index(&self, e: usize) -> usize {
-        (self.edge_to_type[e] & ((1 << self.edge_type_bits) - 1)) as usize
+        if self.edge_type.is_empty() {
+            (self.edge_to_type[e] & ((1 << self.edge_type_bits) - 1)) as usize
+        } else {
+            usize::from(self.edge_type[e])
+        }
     }
 
     /// The edge's `name_or_index`: a string index, or an index for element and hidden edges.
@@ -344,6 +366,10 @@ mod tests {
                 assert_eq!(p.get(i), v, "bits {bits}, index {i}");
             }
             assert_eq!(p.get(values.len()), 0);
+            for cut in [0, 1, 333, values.len()] {
+                let (a, b) = values.split_at(cut);
+                assert_eq!(Packed::from_parts(&[a, b]), p, "bits {bits}, cut {cut}");
+            }
         }
         assert_eq!(Packed::new(&[]).get(0), 0);
     }

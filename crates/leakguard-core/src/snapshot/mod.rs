@@ -14,10 +14,14 @@ pub use dominators::Dominators;
 pub use graph::{EdgeKind, HeapSnapshot, NodeKind};
 pub use parse::{parse, read_file, ParseOptions};
 pub mod analyze;
+mod cluster;
+pub mod holder;
+mod locations;
 pub mod paths;
 
 pub use analyze::{
-    analyze, diff, retainer_paths, summarize, Analysis, ClassSummary, HeapDiff, HeapSummary,
-    LargeObject, LeakGroup, RetainerPath,
+    analyze, diff, retainer_paths, summarize, Analysis, ClassCount, ClassSummary, HeapDiff,
+    HeapSummary, LargeObject, LeakGroup, RetainerPath,
 };
-pub use paths::{path_text, RetainerStep};
+pub use holder::Holder;
+pub use paths::{held_path_text, path_text, RetainerStep};

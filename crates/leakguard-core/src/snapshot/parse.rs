@@ -13,7 +13,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind, Packed, StringTable};
-use super::reader::{describe, Reader, Res};
+use super::reader::{describe, Reader, RecordSink, Res};
 use crate::CoreError;
 
 /// What to keep while parsing.
@@ -116,13 +116,28 @@ impl<F: ReadAt + ?Sized> Read for ReadRange<'_, F> {
 /// after the arrays, `strings` before them, a key twice): the caller then parses sequentially,
 /// which reports any error with its offset.
 ///
-/// This thread reads the meta, parses `nodes`, skims past `edges` (numbers only: the first `]`
-/// ends it) and reads `strings` and the rest. Meanwhile a second thread skims past `nodes` and
-/// parses `edges`. Both must agree on where the arrays are.
+/// The work is split by bytes, so that both threads finish together: this thread reads the
+/// meta, parses `nodes` and then the first part of `edges`. Meanwhile a second thread skims
+/// past `nodes` and `edges` (numbers only: the first `]` ends each), picks where to split
+/// `edges` (at a newline next to a comma, where V8 ends every record) and tells this thread,
+/// then parses the rest of `edges`, reads `strings` and checks everything after it. The split is
+/// right only if the first part ends with a whole record; both threads must also agree on
+/// where the arrays are.
 pub(crate) fn parse_parallel<F: ReadAt + ?Sized>(
     src: &F,
     len: u64,
     options: ParseOptions,
+) -> Option<HeapSnapshot> {
+    parse_parallel_at(src, len, options, None)
+}
+
+/// `parse_parallel` with the split of `edges` at a given fraction of its bytes (tests), or
+/// where the estimated costs of both threads' parts balance.
+pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
+    src: &F,
+    len: u64,
+    options: ParseOptions,
+    split_at: Option<f64>,
 ) -> Option<HeapSnapshot> {
     super::profile::start();
     let mut r = Reader::new(ReadRange::new(src, 0, len));
@@ -149,8 +164,8 @@ pub(crate) fn parse_parallel<F: ReadAt + ?Sized>(
     drop(r);
     let node_cap = doc.capacity(meta.node_count, meta.nodes.fields);
     let edge_cap = doc.capacity(meta.edge_count, meta.edges.fields);
-    let reader_at = |at: u64| {
-        let mut r = Reader::new(ReadRange::new(src, at, len));
+    let reader_at = |at: u64, end: u64| {
+        let mut r = Reader::new(ReadRange::new(src, at, end));
         r.set_base(at);
         r
     };
@@ -172,79 +187,164 @@ pub(crate) fn parse_parallel<F: ReadAt + ?Sized>(
         }
     }
     let meta_ref = &meta;
+    let (split_tx, split_rx) = std::sync::mpsc::channel::<(u64, u64)>();
     let outcome = std::thread::scope(|scope| {
         // No second thread (the OS refused one): the sequential parser does it all.
-        let edges_job = std::thread::Builder::new()
+        let second = std::thread::Builder::new()
             .spawn_scoped(scope, move || {
-                let mut r = reader_at(nodes_at);
+                let mut r = reader_at(nodes_at, len);
                 r.skip_number_array().ok()?;
                 let nodes_end = r.offset();
                 if !next_key(&mut r)? {
                     return None;
                 }
                 r.skip_ws().ok()?;
-                let at = r.offset();
-                let mut edges = read_edge_array(&mut r, meta_ref, options, edge_cap).ok()?;
-                if !options.ids_only {
-                    edges.pack();
+                let edges_at = r.offset();
+                r.skip_number_array().ok()?;
+                let edges_end = r.offset();
+                let split = choose_split(
+                    src,
+                    (nodes_at, nodes_end),
+                    (edges_at, edges_end),
+                    len,
+                    split_at,
+                );
+                split_tx.send((edges_at, split)).ok()?;
+                // The second part of `edges`, or all of it.
+                let whole = split == edges_at;
+                let total = (edges_end - edges_at).max(1);
+                let cap = (edge_cap as u64 * (edges_end - split) / total) as usize;
+                let mut r = reader_at(split, len);
+                let mut edges = Edges::with_capacity(options, cap + cap / 16);
+                let mut sink = EdgeSink {
+                    edges: &mut edges,
+                    layout: meta_ref.edges,
+                    ids_only: options.ids_only,
+                };
+                if !read_records(&mut r, meta_ref.edges.fields, whole, false, &mut sink).ok()?
+                    || edges.k != 0
+                    || r.offset() != edges_end
+                {
+                    return None;
                 }
-                Some((edges, nodes_end, (at, r.offset())))
+                super::profile::mark("parse edges, 2nd part");
+                // `strings` and whatever follows it.
+                if next_key(&mut r)? {
+                    return None;
+                }
+                let mut strings = Document::new(options, Some(len));
+                if options.ids_only {
+                    r.skip_value(None).ok()?;
+                } else {
+                    strings.read_strings(&mut r).ok()?;
+                }
+                super::profile::mark("parse strings");
+                loop {
+                    match r.peek_token("',' or '}'").ok()? {
+                        b',' => r.expect(b',').ok()?,
+                        b'}' => {
+                            r.expect(b'}').ok()?;
+                            break;
+                        }
+                        _ => return None,
+                    }
+                    let key = r.read_string().ok()?;
+                    r.expect(b':').ok()?;
+                    if matches!(key.as_str(), "snapshot" | "nodes" | "edges" | "strings") {
+                        return None;
+                    }
+                    r.skip_value(None).ok()?;
+                }
+                r.skip_ws().ok()?;
+                if r.peek().ok()?.is_some() {
+                    return None;
+                }
+                Some((edges, nodes_end, edges_at, strings.strings))
             })
             .ok()?;
-        let mut r = reader_at(nodes_at);
+        let mut r = reader_at(nodes_at, len);
         let nodes = read_node_array(&mut r, meta_ref, options, node_cap).ok();
         let nodes_end = r.offset();
         super::profile::mark("parse nodes");
-        // Skim `edges`, then `strings` and whatever follows it.
-        let rest = (|| -> Option<(u64, u64)> {
-            if !next_key(&mut r)? {
-                return None;
-            }
-            r.skip_ws().ok()?;
-            let at = r.offset();
-            r.skip_number_array().ok()?;
-            let edges_range = (at, r.offset());
-            if next_key(&mut r)? {
-                return None;
-            }
-            if options.ids_only {
-                r.skip_value(None).ok()?;
-            } else {
-                doc.read_strings(&mut r).ok()?;
-            }
-            super::profile::mark("parse strings");
-            loop {
-                match r.peek_token("',' or '}'").ok()? {
-                    b',' => r.expect(b',').ok()?,
-                    b'}' => {
-                        r.expect(b'}').ok()?;
-                        break;
-                    }
-                    _ => return None,
-                }
-                let key = r.read_string().ok()?;
-                r.expect(b':').ok()?;
-                if matches!(key.as_str(), "snapshot" | "nodes" | "edges" | "strings") {
+        // The first part of `edges`: up to the split, which must end a record.
+        let first = split_rx.recv().ok().and_then(|(edges_at, split)| {
+            let mut edges = Edges::with_capacity(options, edge_cap);
+            if split > edges_at {
+                let mut r = reader_at(edges_at, split);
+                let mut sink = EdgeSink {
+                    edges: &mut edges,
+                    layout: meta_ref.edges,
+                    ids_only: options.ids_only,
+                };
+                let ended = read_records(&mut r, meta_ref.edges.fields, true, true, &mut sink);
+                if ended.ok()? || edges.k != 0 {
                     return None;
                 }
-                r.skip_value(None).ok()?;
             }
-            r.skip_ws().ok()?;
-            r.peek().ok()?.is_none().then_some(edges_range)
-        })();
-        let edges = edges_job.join().ok().flatten();
-        super::profile::mark("parse edges (thread)");
-        let (edges, skimmed_nodes_end, edges_range) = edges?;
-        (rest? == edges_range && skimmed_nodes_end == nodes_end).then_some((nodes?, edges))
+            Some(edges)
+        });
+        super::profile::mark("parse edges, 1st part");
+        let rest = second.join().ok().flatten();
+        super::profile::mark("(2nd thread)");
+        let (second_part, skimmed_nodes_end, edges_at, strings) = rest?;
+        let mut edges = first?;
+        edges.append(second_part);
+        (skimmed_nodes_end == nodes_end).then_some((nodes?, edges, edges_at, strings))
     });
-    let (nodes, edges) = outcome?;
+    let (nodes, edges, edges_at, strings) = outcome?;
     doc.meta = Some(meta);
     doc.nodes = Some(nodes);
     doc.nodes_at = nodes_at;
     doc.edges = Some(edges);
+    doc.edges_at = edges_at;
+    doc.strings = strings;
     let s = doc.finish(len).ok();
     super::profile::mark("parse checks, CSR");
     s
+}
+
+/// Where to split `edges` (`edges_at..edges_end`, `[` to `]` included) between the two
+/// threads: right after a comma next to a newline, at a fraction of its bytes chosen so that
+/// both threads' parts cost about the same (`split_at` instead, in tests), or `edges_at` (no
+/// split) when there is no such place.
+fn choose_split<F: ReadAt + ?Sized>(
+    src: &F,
+    (nodes_at, nodes_end): (u64, u64),
+    (edges_at, edges_end): (u64, u64),
+    len: u64,
+    split_at: Option<f64>,
+) -> u64 {
+    let edges = (edges_end - edges_at) as f64;
+    let fraction = split_at.unwrap_or_else(|| {
+        // Costs per byte, relative to a byte of `edges` (measured on V8 snapshots): a byte of
+        // `nodes` costs more (more fields per record), a byte of what follows `edges`
+        // (strings, locations) more again, and skimming costs little.
+        let nodes = (nodes_end - nodes_at) as f64;
+        let rest = (len - edges_end) as f64;
+        let skim = 0.09 * (nodes + edges);
+        // first: 1.2 nodes + x; second: skim + (edges - x) + 1.85 rest.
+        let x = (skim + edges + 1.85 * rest - 1.2 * nodes) / 2.0;
+        x / edges.max(1.0)
+    });
+    if fraction.is_nan() || fraction <= 0.0 {
+        return edges_at;
+    }
+    let target = edges_at + (edges * fraction.min(1.0)) as u64;
+    // Look for "\n," or ",\n" in the bytes from the target on.
+    let mut buf = [0u8; 4096];
+    let at = target.saturating_sub(1).max(edges_at + 1);
+    let n = match src.read_at(&mut buf, at) {
+        Ok(n) => n.min((edges_end.saturating_sub(1).saturating_sub(at)) as usize),
+        Err(_) => return edges_at,
+    };
+    for i in 1..n {
+        match (buf[i - 1], buf[i]) {
+            (b'\n', b',') => return at + i as u64 + 1,
+            (b',', b'\n') => return at + i as u64,
+            _ => {}
+        }
+    }
+    edges_at
 }
 
 /// `ENOENT: no such file or directory (os error 2)`: the code Node users know first.
@@ -345,6 +445,22 @@ struct NodeLayout {
     types: u64,
 }
 
+// Tests make every layout `wide` (on their own thread) to check it on small snapshots.
+#[cfg(test)]
+thread_local! {
+    pub(crate) static FORCE_WIDE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn force_wide() -> bool {
+    FORCE_WIDE.with(|f| f.get())
+}
+
+#[cfg(not(test))]
+fn force_wide() -> bool {
+    false
+}
+
 /// Where each field we use sits in an edge record.
 #[derive(Debug, Clone, Copy)]
 struct EdgeLayout {
@@ -353,8 +469,12 @@ struct EdgeLayout {
     name: usize,
     to: usize,
     types: u64,
-    /// Bits for a type index next to the target in `Edges::to_type`.
+    /// Bits for a type index next to the target in `Edges::to_type`; 0 when the types are
+    /// kept apart (`wide`).
     type_bits: u32,
+    /// Too many nodes for a target and a type in 32 bits: targets get all 32 and the types a
+    /// byte each in `Edges::types`.
+    wide: bool,
     node_fields: u64,
     /// `ceil(2^64 / node_fields)`: divides a 32-bit `to_node` by a multiply (Lemire).
     node_fields_magic: u64,
@@ -427,13 +547,18 @@ impl Meta {
             edges: find(&node_fields, "node_fields", "edge_count")?,
             types: node_types.len() as u64,
         };
+        let type_bits = 64 - (edge_types.len().max(1) as u64 - 1).leading_zeros();
+        // Without snapshot.node_count, targets must fit next to a type (checked per edge).
+        let wide = node_count.is_some_and(|c| c >= 1 << (32 - type_bits)) || force_wide();
+        let type_bits = if wide { 0 } else { type_bits };
         let edges = EdgeLayout {
             fields: edge_fields.len(),
             ty: find(&edge_fields, "edge_fields", "type")?,
             name: find(&edge_fields, "edge_fields", "name_or_index")?,
             to: find(&edge_fields, "edge_fields", "to_node")?,
             types: edge_types.len() as u64,
-            type_bits: 64 - (edge_types.len().max(1) as u64 - 1).leading_zeros(),
+            type_bits,
+            wide,
             node_fields: node_fields.len() as u64,
             node_fields_magic: (u64::MAX / (node_fields.len() as u64).max(1)).wrapping_add(1),
             node_count,
@@ -484,13 +609,16 @@ impl Nodes {
             return Ok(());
         }
         self.k = 0;
-        self.record(l, ids_only)
+        let rec = std::mem::take(&mut self.rec);
+        let done = self.record(l, ids_only, &rec, self.rec_at);
+        self.rec = rec;
+        done
     }
 
-    fn record(&mut self, l: &NodeLayout, ids_only: bool) -> Res<()> {
-        let at = self.rec_at;
+    /// One whole record (`rec` holds its `l.fields` numbers), read at offset `at`.
+    #[inline(always)]
+    fn record(&mut self, l: &NodeLayout, ids_only: bool, rec: &[u64], at: u64) -> Res<()> {
         let err = |reason: String| CoreError::Snapshot { offset: at, reason };
-        let rec = &self.rec;
         self.id.push(to_u32(rec[l.id], "node id").map_err(err)?);
         if ids_only {
             return Ok(());
@@ -529,8 +657,12 @@ struct Edges {
     count: u64,
     /// Target ordinal << `type_bits` | type index (see `HeapSnapshot::edge_to_type`).
     to_type: Vec<u32>,
+    /// The type index of every edge when the layout is `wide`, else empty.
+    types: Vec<u8>,
     name: Vec<u32>,
-    /// `name`, once packed.
+    /// The names of the second part of a split array (`append`), until packed.
+    name_tail: Vec<u32>,
+    /// `name` and `name_tail`, once packed.
     packed: Option<Packed>,
     /// The largest name per edge type, to check against the strings.
     max_name: Vec<u32>,
@@ -552,17 +684,20 @@ impl Edges {
             return Ok(());
         }
         self.k = 0;
-        self.record(l, ids_only)
+        let rec = std::mem::take(&mut self.rec);
+        let done = self.record(l, ids_only, &rec, self.rec_at);
+        self.rec = rec;
+        done
     }
 
-    fn record(&mut self, l: &EdgeLayout, ids_only: bool) -> Res<()> {
+    /// One whole record (`rec` holds its `l.fields` numbers), read at offset `at`.
+    #[inline(always)]
+    fn record(&mut self, l: &EdgeLayout, ids_only: bool, rec: &[u64], at: u64) -> Res<()> {
         self.count += 1;
         if ids_only {
             return Ok(());
         }
-        let at = self.rec_at;
         let err = |reason: String| CoreError::Snapshot { offset: at, reason };
-        let rec = &self.rec;
         let ty = rec[l.ty];
         if ty >= l.types {
             return Err(err(format!(
@@ -600,12 +735,22 @@ impl Edges {
         self.name.push(name);
         if ordinal >= 1 << (32 - l.type_bits) {
             return Err(err(format!(
-                "edge to_node {to}: more than {} nodes are not supported",
-                1u64 << (32 - l.type_bits)
+                "edge to_node {to}: more than {} nodes are not supported{}",
+                1u64 << (32 - l.type_bits),
+                if l.wide {
+                    ""
+                } else {
+                    " without snapshot.node_count"
+                }
             )));
         }
-        self.to_type
-            .push(((ordinal as u32) << l.type_bits) | ty as u32);
+        if l.wide {
+            self.types.push(ty as u8);
+            self.to_type.push(ordinal as u32);
+        } else {
+            self.to_type
+                .push(((ordinal as u32) << l.type_bits) | ty as u32);
+        }
         Ok(())
     }
 }
@@ -626,9 +771,77 @@ fn read_node_array<R: Read>(
         // One more: the counts become CSR offsets with an end marker.
         nodes.edge_count.reserve_exact(cap + 1);
     }
-    let (layout, ids_only) = (meta.nodes, options.ids_only);
-    r.read_uint_array(|v, at| nodes.push(&layout, ids_only, v, at))?;
+    let mut sink = NodeSink {
+        nodes: &mut nodes,
+        layout: meta.nodes,
+        ids_only: options.ids_only,
+    };
+    read_records(r, meta.nodes.fields, true, false, &mut sink)?;
     Ok(nodes)
+}
+
+/// `Reader::read_records` for a record of `fields` numbers (the common sizes compiled for
+/// their size; any other goes number by number).
+fn read_records<R: Read, S: RecordSink>(
+    r: &mut Reader<R>,
+    fields: usize,
+    open: bool,
+    part_end: bool,
+    sink: &mut S,
+) -> Res<bool> {
+    match fields {
+        3 => r.read_records::<3, S>(open, part_end, sink),
+        4 => r.read_records::<4, S>(open, part_end, sink),
+        5 => r.read_records::<5, S>(open, part_end, sink),
+        6 => r.read_records::<6, S>(open, part_end, sink),
+        7 => r.read_records::<7, S>(open, part_end, sink),
+        8 => r.read_records::<8, S>(open, part_end, sink),
+        _ => r.read_records::<0, S>(open, part_end, sink),
+    }
+}
+
+struct NodeSink<'a> {
+    nodes: &'a mut Nodes,
+    layout: NodeLayout,
+    ids_only: bool,
+}
+
+impl RecordSink for NodeSink<'_> {
+    #[inline(always)]
+    fn at_record_start(&self) -> bool {
+        self.nodes.k == 0
+    }
+
+    #[inline(always)]
+    fn record(&mut self, rec: &[u64], at: u64) -> Res<()> {
+        self.nodes.record(&self.layout, self.ids_only, rec, at)
+    }
+
+    fn number(&mut self, v: u64, at: u64) -> Res<()> {
+        self.nodes.push(&self.layout, self.ids_only, v, at)
+    }
+}
+
+struct EdgeSink<'a> {
+    edges: &'a mut Edges,
+    layout: EdgeLayout,
+    ids_only: bool,
+}
+
+impl RecordSink for EdgeSink<'_> {
+    #[inline(always)]
+    fn at_record_start(&self) -> bool {
+        self.edges.k == 0
+    }
+
+    #[inline(always)]
+    fn record(&mut self, rec: &[u64], at: u64) -> Res<()> {
+        self.edges.record(&self.layout, self.ids_only, rec, at)
+    }
+
+    fn number(&mut self, v: u64, at: u64) -> Res<()> {
+        self.edges.push(&self.layout, self.ids_only, v, at)
+    }
 }
 
 /// Reads the `edges` array (at `r`) into columns, `cap` edges reserved.
@@ -638,28 +851,63 @@ fn read_edge_array<R: Read>(
     options: ParseOptions,
     cap: usize,
 ) -> Res<Edges> {
-    let mut edges = Edges::default();
-    if !options.ids_only {
-        edges.to_type.reserve_exact(cap);
-        edges.name.reserve_exact(cap);
-    }
-    let (layout, ids_only) = (meta.edges, options.ids_only);
-    r.read_uint_array(|v, at| edges.push(&layout, ids_only, v, at))?;
+    let mut edges = Edges::with_capacity(options, cap);
+    let mut sink = EdgeSink {
+        edges: &mut edges,
+        layout: meta.edges,
+        ids_only: options.ids_only,
+    };
+    read_records(r, meta.edges.fields, true, false, &mut sink)?;
     Ok(edges)
 }
 
 impl Edges {
+    fn with_capacity(options: ParseOptions, cap: usize) -> Edges {
+        let mut edges = Edges::default();
+        if !options.ids_only {
+            edges.to_type.reserve_exact(cap);
+            edges.name.reserve_exact(cap);
+        }
+        edges
+    }
+
+    /// Appends the edges read after these (the second part of a split array).
+    fn append(&mut self, other: Edges) {
+        self.count += other.count;
+        self.to_type.extend_from_slice(&other.to_type);
+        drop(other.to_type);
+        self.types.extend_from_slice(&other.types);
+        // Names are packed from both parts as they are (no copy here).
+        self.name_tail = other.name;
+        if self.max_name.len() < other.max_name.len() {
+            self.max_name.resize(other.max_name.len(), 0);
+        }
+        for (m, o) in self.max_name.iter_mut().zip(other.max_name) {
+            *m = (*m).max(o);
+        }
+    }
+
     /// Packs the names (the u32 column is dropped).
     fn pack(&mut self) {
         if self.packed.is_none() {
-            self.packed = Some(Packed::new(&self.name));
+            self.packed = Some(Packed::from_parts(&[&self.name, &self.name_tail]));
             self.name = Vec::new();
+            self.name_tail = Vec::new();
         }
     }
 }
 
+#[inline(always)]
 fn to_u32(v: u64, what: &str) -> Result<u32, String> {
-    u32::try_from(v).map_err(|_| format!("{what} {v} does not fit in 32 bits"))
+    match u32::try_from(v) {
+        Ok(v) => Ok(v),
+        Err(_) => Err(too_large(v, what)),
+    }
+}
+
+#[cold]
+fn too_large(v: u64, what: &str) -> String {
+    format!("{what} {v} does not fit in 32 bits")
 }
 
 struct Document {
@@ -910,7 +1158,10 @@ impl Document {
         if named_past_end {
             for (i, &v) in edges.to_type.iter().enumerate() {
                 let name = names.get(i);
-                let t = v & ((1 << meta.edges.type_bits) - 1);
+                let t = match edges.types.get(i) {
+                    Some(&t) => u32::from(t),
+                    None => v & ((1 << meta.edges.type_bits) - 1),
+                };
                 if !edge_kind_of_type[t as usize].is_indexed() && name as usize >= strings.len() {
                     return Err(at_edges(format!(
                         "edge {i} names string {name} but there are only {} strings",
@@ -967,6 +1218,7 @@ impl Document {
             edge_name: names,
             edge_to_type: edges.to_type,
             edge_type_bits: meta.edges.type_bits,
+            edge_type: edges.types,
             strings,
         })
     }
@@ -1152,6 +1404,7 @@ mod tests {
         assert_eq!(a.first_edge, b.first_edge);
         assert_eq!(a.edge_to_type, b.edge_to_type);
         assert_eq!(a.edge_type_bits, b.edge_type_bits);
+        assert_eq!(a.edge_type, b.edge_type);
         assert_eq!(a.edge_name, b.edge_name);
         assert_eq!(a.strings.data, b.strings.data);
         assert_eq!(a.strings.ends, b.strings.ends);
@@ -1165,20 +1418,52 @@ mod tests {
     #[test]
     fn parallel_parse_matches_sequential_or_declines() {
         let json = sample().json();
+        let mut b = sample();
+        // Enough edges for splits at many places.
+        for i in 0..40 {
+            let n = b.node("object", &format!("N{i}"), i);
+            b.edge(1 + (i as usize % 4), E::Property("p"), n);
+        }
+        let big = b.json();
+        // V8 writes the newline before the comma that ends a record, the builder after it.
+        let v8 = |text: &str| text.replace(",\n", "\n,");
         let check = |text: &[u8], options: ParseOptions| {
             let seq = parse(text, Some(text.len() as u64), options);
-            match (seq, parse_parallel(text, text.len() as u64, options)) {
-                (Ok(a), Some(b)) => assert_same(&a, &b),
-                (Err(e), Some(_)) => panic!("parallel accepted a document rejected with {e}"),
-                (_, None) => {}
+            for split in [
+                None,
+                Some(0.0),
+                Some(0.01),
+                Some(0.3),
+                Some(0.5),
+                Some(0.99),
+            ] {
+                match (
+                    &seq,
+                    parse_parallel_at(text, text.len() as u64, options, split),
+                ) {
+                    (Ok(a), Some(b)) => assert_same(a, &b),
+                    (Err(e), Some(_)) => panic!("parallel accepted a document rejected with {e}"),
+                    (_, None) => {}
+                }
             }
         };
         for options in [ParseOptions::default(), ParseOptions { ids_only: true }] {
-            let whole = parse_parallel(json.as_bytes(), json.len() as u64, options);
-            assert!(
-                whole.is_some(),
-                "a V8-shaped document is parsed in parallel"
-            );
+            for text in [&json, &v8(&json), &big, &v8(&big)] {
+                for split in [None, Some(0.0), Some(0.2), Some(0.5), Some(0.8), Some(1.0)] {
+                    let whole =
+                        parse_parallel_at(text.as_bytes(), text.len() as u64, options, split);
+                    assert!(
+                        whole.is_some(),
+                        "a V8-shaped document is parsed in parallel (split {split:?})"
+                    );
+                }
+            }
+            check(big.as_bytes(), options);
+            check(v8(&big).as_bytes(), options);
+            let v8_json = v8(&json);
+            for cut in 0..v8_json.len() {
+                check(&v8_json.as_bytes()[..cut], options);
+            }
             check(json.as_bytes(), options);
             for cut in 0..json.len() {
                 check(&json.as_bytes()[..cut], options);
@@ -1205,6 +1490,77 @@ mod tests {
             check(tail.as_bytes(), options);
             assert!(parse_parallel(tail.as_bytes(), tail.len() as u64, options).is_none());
         }
+    }
+
+    /// Snapshots of 2^29 nodes and more keep edge types apart from targets (`wide`): forced
+    /// here on a small one, every edge and the dominator tree read the same.
+    #[test]
+    fn wide_layout_reads_the_same() {
+        let mut b = sample();
+        for i in 0..40 {
+            let n = b.node("object", &format!("N{i}"), i);
+            b.edge(1 + (i as usize % 4), E::Weak("w"), n);
+            b.edge(n, E::Element(i as u32), 1 + (i as usize % 3));
+        }
+        let json = b.json();
+        let narrow = parse(json.as_bytes(), None, ParseOptions::default()).unwrap();
+        FORCE_WIDE.with(|f| f.set(true));
+        let wide = parse(json.as_bytes(), None, ParseOptions::default()).unwrap();
+        let wide_parallel = parse_parallel_at(
+            json.as_bytes(),
+            json.len() as u64,
+            ParseOptions::default(),
+            Some(0.5),
+        )
+        .unwrap();
+        FORCE_WIDE.with(|f| f.set(false));
+        assert_same(&wide, &wide_parallel);
+        assert_eq!(wide.edge_type_bits, 0);
+        assert_eq!(wide.edge_type.len(), wide.edge_count());
+        assert!(narrow.edge_type.is_empty());
+        assert_eq!(narrow.edge_count(), wide.edge_count());
+        for e in 0..narrow.edge_count() {
+            assert_eq!(narrow.edge_target(e), wide.edge_target(e), "edge {e}");
+            assert_eq!(narrow.edge_kind(e), wide.edge_kind(e), "edge {e}");
+            assert_eq!(narrow.edge_label(e), wide.edge_label(e), "edge {e}");
+        }
+        let (a, b) = (
+            super::super::Dominators::compute(&narrow),
+            super::super::Dominators::compute(&wide),
+        );
+        assert_eq!(a.idom, b.idom);
+        assert_eq!(a.retained, b.retained);
+    }
+
+    #[test]
+    fn edges_split_after_a_comma_next_to_a_newline() {
+        for (text, edges) in [
+            ("{\"edges\":[1,2,3,\n4,5,6,\n7,8,9]}", (9u64, 30u64)),
+            ("{\"edges\":[1,2,3\n,4,5,6\n,7,8,9]}", (9, 30)),
+        ] {
+            let bytes = text.as_bytes();
+            for fraction in [0.01, 0.3, 0.5] {
+                let split = choose_split(bytes, (0, 0), edges, bytes.len() as u64, Some(fraction));
+                let at = split as usize;
+                assert!(
+                    split > edges.0 && split < edges.1,
+                    "{text} {fraction}: {split}"
+                );
+                let (before, after) = (&text[..at], &text[at..]);
+                assert!(
+                    before.trim_end().ends_with(',')
+                        && after.trim_start().starts_with(|c: char| c.is_ascii_digit()),
+                    "{text} {fraction}: split at {at}: {before:?} | {after:?}"
+                );
+            }
+            assert_eq!(
+                choose_split(bytes, (0, 0), edges, bytes.len() as u64, Some(0.0)),
+                edges.0
+            );
+        }
+        // No newline at all: no split.
+        let text = b"{\"edges\":[1,2,3,4,5,6,7,8,9]}";
+        assert_eq!(choose_split(&text[..], (0, 0), (9, 29), 30, Some(0.5)), 9);
     }
 
     #[test]

@@ -9,6 +9,12 @@
 //! step closer to the root, edges a program wrote (property, context variable, element) are
 //! preferred to V8-internal ones, and objects to system nodes, so the path reads in the names a
 //! developer knows.
+//!
+//! Roots that hold an object only for the moment the snapshot was taken (`(Handle scope)`,
+//! `(Stack roots)`: handles on the native stack of whatever was running; `(Strong roots)`, where
+//! the snapshot writer's own identity maps hang) are followed last: an object the program also
+//! holds in a variable is reached through that variable, whatever V8 was doing when the snapshot
+//! was written.
 
 use std::borrow::Cow;
 
@@ -87,6 +93,16 @@ impl DistanceFilter {
     }
 }
 
+/// A root that holds objects only while the snapshot is written: handles on the native stack,
+/// the writer's identity maps.
+fn is_transient_root(s: &HeapSnapshot, n: usize) -> bool {
+    s.kind(n) == NodeKind::Synthetic
+        && matches!(
+            s.name(n),
+            "(Handle scope)" | "(Stack roots)" | "(Strong roots)"
+        )
+}
+
 /// How much a path step is preferred: lower is better.
 fn preference(s: &HeapSnapshot, from: usize, e: usize) -> u8 {
     let edge = match s.edge_kind(e) {
@@ -119,10 +135,29 @@ impl PathTree {
         let mut parent = vec![u32::MAX; n];
         let mut pref = vec![u8::MAX; n];
         let mut queue: Vec<u32> = Vec::with_capacity(1024);
+        // transient roots met, with the edge into each: searched from once the rest is done
+        let mut deferred: Vec<(u32, u32)> = Vec::new();
         dist[0] = 0;
         queue.push(0);
         let mut head = 0;
-        while head < queue.len() {
+        loop {
+            if head == queue.len() {
+                // everything the lasting roots reach is done: go on from the transient ones
+                let Some(last) = queue.last().map(|&q| dist[q as usize]) else {
+                    break;
+                };
+                let before = queue.len();
+                for (to, e) in deferred.drain(..) {
+                    if dist[to as usize] == UNREACHABLE {
+                        dist[to as usize] = last + 1;
+                        parent[to as usize] = e;
+                        queue.push(to);
+                    }
+                }
+                if queue.len() == before {
+                    break;
+                }
+            }
             let from = queue[head] as usize;
             head += 1;
             let d = dist[from] + 1;
@@ -133,6 +168,10 @@ impl PathTree {
                     continue;
                 }
                 if !filter.follows(s, from, e) {
+                    continue;
+                }
+                if seen == UNREACHABLE && is_transient_root(s, to) {
+                    deferred.push((to as u32, e as u32));
                     continue;
                 }
                 let p = preference(s, from, e);
@@ -147,6 +186,15 @@ impl PathTree {
             }
         }
         PathTree { dist, parent }
+    }
+
+    /// The edge into `n` on its shortest path (`None` for the root and unreachable nodes).
+    #[inline]
+    pub(crate) fn parent_edge(&self, n: usize) -> Option<usize> {
+        match self.parent[n] {
+            u32::MAX => None,
+            e => Some(e as usize),
+        }
     }
 
     /// The edges of a shortest path from the root to `target` (root side first), or `None`
@@ -228,50 +276,160 @@ const MAX_SHOWN: usize = 12;
 /// The first step shows its node; every later step shows the edge that reaches it, followed by
 /// the node in parentheses when it is something a program made (an object, a function, a
 /// native object) or a synthetic group. The last step shows its node alone when it is reached
-/// through an index (`[3]`). Long paths keep their first two and last nine steps.
+/// through an index (`[3]`). A run of three or more repeated steps (blocks of one to three
+/// steps, indices aside) is shown once with its count: `next (Message) ×1,999`, `[0] ×1,998`. Long paths keep their
+/// first two and last nine parts.
 pub fn path_text(steps: &[RetainerStep]) -> String {
-    let wrap = |node: &str| -> String {
-        if node.starts_with('(') && node.ends_with(')') && !node.ends_with("()") {
-            node.to_string()
-        } else {
-            format!("({node})")
-        }
-    };
-    let shown = |i: usize, st: &RetainerStep| -> String {
-        if i == 0 {
-            return st.node.clone();
-        }
-        let user = matches!(
-            st.node_type.as_str(),
-            "object" | "closure" | "native" | "regexp" | "synthetic"
-        );
-        let last = i + 1 == steps.len();
-        if last {
-            if st.edge.starts_with('[') {
-                st.node.clone()
-            } else {
-                format!("{} {}", st.edge, wrap(&st.node))
-            }
-        } else if user {
-            format!("{} {}", st.edge, wrap(&st.node))
-        } else {
-            st.edge.clone()
-        }
-    };
-    let mut parts: Vec<String> = Vec::new();
-    if steps.len() > MAX_SHOWN {
-        parts.extend(steps[..2].iter().enumerate().map(|(i, st)| shown(i, st)));
-        parts.push("…".into());
-        let from = steps.len() - (MAX_SHOWN - 3);
-        parts.extend(
-            steps
-                .iter()
-                .enumerate()
-                .skip(from)
-                .map(|(i, st)| shown(i, st)),
-        );
+    text(steps, 0, None)
+}
+
+/// A path as a developer reads it: the root, then (the module system and V8's plumbing before
+/// the holder collapsed to `…`, and the module the path goes through) the holder's owner, the
+/// holder and what it holds, repeated runs collapsed as in [`path_text`]:
+/// `(GC roots) → … → module /app/node_modules/debug/src/node.js → exports (createDebug()) →
+/// instances (Array) → debug()`. `holder_step` indexes `steps` (the node the holder's edge
+/// reaches).
+pub fn held_path_text(steps: &[RetainerStep], holder_step: usize, module: Option<&str>) -> String {
+    if holder_step == 0 || holder_step >= steps.len() {
+        return path_text(steps);
+    }
+    let owner = &steps[holder_step - 1];
+    let meaningful = matches!(owner.node_type.as_str(), "object" | "closure")
+        && !owner.node.starts_with("system / ");
+    let from = if holder_step >= 2 && meaningful {
+        holder_step - 1
     } else {
-        parts.extend(steps.iter().enumerate().map(|(i, st)| shown(i, st)));
+        holder_step
+    };
+    text(steps, from, module)
+}
+
+fn wrap(node: &str) -> String {
+    if node.starts_with('(') && node.ends_with(')') && !node.ends_with("()") {
+        node.to_string()
+    } else {
+        format!("({node})")
+    }
+}
+
+/// Step `i` of a path as shown.
+fn shown(steps: &[RetainerStep], i: usize) -> String {
+    let st = &steps[i];
+    if i == 0 {
+        return st.node.clone();
+    }
+    let user = matches!(
+        st.node_type.as_str(),
+        "object" | "closure" | "native" | "regexp" | "synthetic"
+    );
+    let last = i + 1 == steps.len();
+    if last {
+        if st.edge.starts_with('[') {
+            st.node.clone()
+        } else {
+            format!("{} {}", st.edge, wrap(&st.node))
+        }
+    } else if user {
+        format!("{} {}", st.edge, wrap(&st.node))
+    } else {
+        st.edge.clone()
+    }
+}
+
+/// What makes two shown steps "the same" in a run: the text with indices blurred.
+fn run_key(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_index = false;
+    for c in text.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            d if in_index && d.is_ascii_digit() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Runs shorter than this are shown step by step.
+const MIN_RUN: usize = 3;
+
+/// Shown parts with repeated runs (blocks of one to three parts) written once with a count.
+fn collapse_runs(parts: Vec<String>) -> Vec<String> {
+    let keys: Vec<String> = parts.iter().map(|p| run_key(p)).collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        // The block length repeating most (by parts covered) from here.
+        let mut best = (1, 1);
+        for p in 1..=3 {
+            let mut reps = 1;
+            while i + (reps + 1) * p <= parts.len()
+                && keys[i + reps * p..i + (reps + 1) * p] == keys[i..i + p]
+            {
+                reps += 1;
+            }
+            if reps >= MIN_RUN && reps * p > best.0 * best.1 {
+                best = (p, reps);
+            }
+        }
+        let (p, reps) = best;
+        if reps >= MIN_RUN {
+            let block = parts[i..i + p].join(" → ");
+            if p == 1 {
+                out.push(format!("{block} ×{}", thousands(reps)));
+            } else {
+                out.push(format!("({block}) ×{}", thousands(reps)));
+            }
+        } else {
+            out.push(parts[i].clone());
+        }
+        i += p * reps;
+    }
+    out
+}
+
+fn text(steps: &[RetainerStep], from: usize, module: Option<&str>) -> String {
+    if steps.is_empty() {
+        return String::new();
+    }
+    let mut head: Vec<String> = Vec::new();
+    if from > 0 {
+        head.push(shown(steps, 0));
+        if from > 1 {
+            head.push("…".into());
+            if let Some(m) = module {
+                head.push(format!("module {m}"));
+            }
+        }
+    }
+    let body = collapse_runs((from..steps.len()).map(|i| shown(steps, i)).collect());
+    let mut parts = head;
+    parts.extend(body);
+    if parts.len() > MAX_SHOWN {
+        let keep = if parts[1] == "…" { 1 } else { 2 };
+        let tail = parts.split_off(parts.len() - (MAX_SHOWN - 3));
+        parts.truncate(keep);
+        parts.push("…".into());
+        parts.extend(tail);
     }
     parts.join(" → ")
 }
@@ -308,6 +466,24 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_on_the_stack_does_not_hide_the_variable() {
+        let (mut b, thing, gc) = leaky();
+        // the object was also on the native stack while the snapshot was written: a shorter path
+        let scope = b.node("synthetic", "(Handle scope)", 0);
+        b.edge(gc, E::Element(3), scope);
+        b.edge(scope, E::Element(11), thing);
+        let only_on_stack = b.node("object", "Temporary", 16);
+        b.edge(scope, E::Element(12), only_on_stack);
+        let s = b.parse();
+        let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+        let text = path_text(&steps(&s, &tree.path_edges(&s, thing).unwrap()));
+        assert!(text.contains("sessionRegistry (Map)"), "{text}");
+        // what only the stack holds is still reachable, through the stack
+        let text = path_text(&steps(&s, &tree.path_edges(&s, only_on_stack).unwrap()));
+        assert_eq!(text, "(GC roots) → [3] (Handle scope) → Temporary");
+    }
+
+    #[test]
     fn shortest_path_reads_in_program_names() {
         let (b, thing, _) = leaky();
         let s = b.parse();
@@ -341,6 +517,80 @@ mod tests {
         assert_eq!(tree.dist[w], UNREACHABLE);
         assert!(tree.path_edges(&s, w).is_none());
         assert_eq!(tree.path_edges(&s, 0), Some(vec![]));
+    }
+
+    fn step(edge: &str, edge_type: &str, node: &str, node_type: &str) -> RetainerStep {
+        RetainerStep {
+            edge: edge.into(),
+            edge_type: edge_type.into(),
+            node: node.into(),
+            node_type: node_type.into(),
+            id: 0,
+        }
+    }
+
+    #[test]
+    fn repeated_steps_are_shown_once_with_their_count() {
+        let mut steps = vec![
+            step("", "element", "(GC roots)", "synthetic"),
+            step("[28]", "internal", "system / Context", "object"),
+            step("head", "context", "Message", "object"),
+        ];
+        for _ in 0..1999 {
+            steps.push(step("next", "property", "Message", "object"));
+        }
+        assert_eq!(
+            path_text(&steps),
+            "(GC roots) → [28] (system / Context) → head (Message) → next (Message) ×1,999"
+        );
+        // a period of two, indices aside
+        let mut steps = vec![step("", "element", "(GC roots)", "synthetic")];
+        for i in 0..5 {
+            steps.push(step(
+                &format!("[{i}]"),
+                "hidden",
+                "system / PromiseReaction",
+                "hidden",
+            ));
+            steps.push(step("fulfill", "internal", "f()", "closure"));
+        }
+        steps.push(step("context", "internal", "system / Context", "object"));
+        assert_eq!(
+            path_text(&steps),
+            "(GC roots) → ([0] → fulfill (f())) ×5 → context (system / Context)"
+        );
+    }
+
+    #[test]
+    fn the_path_from_the_holder_skips_the_module_system() {
+        let steps = vec![
+            step("", "element", "(GC roots)", "synthetic"),
+            step("[7]", "element", "(Stack roots)", "synthetic"),
+            step("[30]", "internal", "system / Context", "object"),
+            step("handle", "context", "handle()", "closure"),
+            step("context", "internal", "system / Context", "object"),
+            step("require", "context", "require()", "closure"),
+            step("cache", "property", "Object", "object"),
+            step(
+                "/app/node_modules/debug/src/node.js",
+                "property",
+                "Module",
+                "object",
+            ),
+            step("exports", "property", "createDebug()", "closure"),
+            step("instances", "property", "Array", "object"),
+            step("[148]", "element", "debug()", "closure"),
+        ];
+        assert_eq!(
+            held_path_text(&steps, 9, Some("/app/node_modules/debug/src/node.js")),
+            "(GC roots) → … → module /app/node_modules/debug/src/node.js → \
+             exports (createDebug()) → instances (Array) → debug()"
+        );
+        // a variable of a context: the context is not shown
+        assert_eq!(
+            held_path_text(&steps[..6], 5, None),
+            "(GC roots) → … → require (require())"
+        );
     }
 
     #[test]
