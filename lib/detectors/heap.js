@@ -169,6 +169,8 @@ class HeapWatcher {
 
 /** At most this many allocation sites are attached to a heap finding. */
 const TOP_SITES = 5
+/** Samples a heap finding may wait for the profiler's first allocation sites. */
+const SITE_WAIT_SAMPLES = 4
 
 let watcher = null
 
@@ -202,9 +204,17 @@ const detector = {
       { key: 'heap', value: reading.usedAfterGC, meta, trend: 'heapFast' },
     ]
   },
-  /** The sampling heap profiler's top allocation sites, when it runs. */
-  growing(meta) {
-    return { ...meta, allocations: watcher === null ? [] : watcher.topSites(TOP_SITES) }
+  /**
+   * The sampling heap profiler's top allocation sites, when it runs. A heap that grew fast may be
+   * judged before the profiler (armed once the heap rose by heapThreshold / 4) has sampled
+   * anything: then the finding waits a few samples for its sites, as a listener finding waits
+   * for its add-site.
+   */
+  growing(meta, { waited }) {
+    const allocations = watcher === null ? [] : watcher.topSites(TOP_SITES)
+    const expected = watcher !== null && (watcher.profile || watcher.profiling) // armed, or still to be
+    if (allocations.length === 0 && expected && waited < SITE_WAIT_SAMPLES) return null
+    return { ...meta, allocations }
   },
   /** The latest heap-used-after-GC reading, or null. */
   last() {
