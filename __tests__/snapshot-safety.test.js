@@ -35,7 +35,13 @@ asRoot('a second user racing symlinks into a directory both can write gets nothi
   const mine = tempDir()
   fs.chmodSync(path.dirname(canary), 0o755)
   fs.chownSync(mine, NOBODY, NOBODY)
-  const racer = spawn(process.execPath, [RACER, dir, canary, mine], { uid: NOBODY, gid: NOBODY, env: { RUN_MS: '4000' } })
+  // the racer runs as nobody, who may not read a checkout in a private (0700) directory: a copy
+  const scripts = tempDir()
+  fs.chmodSync(scripts, 0o755)
+  const racerCopy = path.join(scripts, 'racer.js')
+  fs.copyFileSync(RACER, racerCopy)
+  fs.chmodSync(racerCopy, 0o644)
+  const racer = spawn(process.execPath, [racerCopy, dir, canary, mine], { uid: NOBODY, gid: NOBODY, env: { RUN_MS: '4000' } })
   let racerOut = ''
   racer.stdout.on('data', (d) => (racerOut += d))
   const racerDone = new Promise((resolve) => racer.on('close', resolve))
@@ -134,10 +140,13 @@ describe('analysis reads regular files only', () => {
   asRoot('a file this user may not read is EACCES naming the path', () => {
     const dir = tempDir()
     fs.chmodSync(dir, 0o755)
-    const file = path.join(dir, 'root-only.heapsnapshot')
+    const file = path.join(dir, 'other-users.heapsnapshot')
     fs.writeFileSync(file, '{}', { mode: 0o600 })
+    fs.chownSync(file, NOBODY, NOBODY) // another user's 0600 file
     const script = `require(${JSON.stringify(path.join(__dirname, '..', 'index'))}).analyze(${JSON.stringify(file)}).catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })))`
-    const r = spawnSync(process.execPath, ['-e', script], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' })
+    // root without the capabilities that override file modes (as another user it could not read
+    // a checkout in a private 0700 directory)
+    const r = spawnSync('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, '-e', script], { encoding: 'utf8' })
     expect(JSON.parse(r.stdout)).toEqual({ code: 'EACCES', message: expect.stringContaining(file) })
   })
 })
