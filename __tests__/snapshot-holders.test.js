@@ -73,7 +73,8 @@ describe('chains of 2,000 objects are one group naming their variable', () => {
     expect(top).toMatchObject({ className: 'Message', rootClass: 'Promise' })
     expect(top.holder).toMatchObject({ name: 'sessionPromise', kind: 'variable' })
     expect(top.holder.site).toBe(LEAKS)
-    expect(top.path).toMatch(/sessionPromise \(Promise\) → reactions_or_result → \[0\] ×[\d,]+ → /)
+    // (which slot of the reaction list V8 uses differs between versions: [0] on Node 20, [1] on 22)
+    expect(top.path).toMatch(/sessionPromise \(Promise\) → reactions_or_result → \[\d+\] ×[\d,]+ → /)
   })
 
   test('a linked list in one variable: one group, every link counted, held by head', () => {
