@@ -57,9 +57,10 @@ describe("the app's Error is the app's business", () => {
 
 describe('instrumentation pins nothing', () => {
   const CHURN = path.join(HOST, 'churn.js')
-  const peakOf = (r) => Number((/^PEAK (\d+)$/m.exec(r.stdout) || [])[1])
+  const figure = (r, name) => Number((new RegExp(`^${name} (\\d+)$`, 'm').exec(r.stdout) || [])[1])
+  const peakOf = (r) => figure(r, 'PEAK')
 
-  test('100k short-lived emitters in one job run in a 512 MB heap under start() and guard, peak heap at most 2x plain', async () => {
+  test("100k short-lived emitters in one job run in a 512 MB heap under start() and guard, peak heap at most 2x plain (leakguard's own modules not counted)", async () => {
     const heap = '--max-old-space-size=512'
     const plain = await run([heap, CHURN])
     expect(plain.code).toBe(0)
@@ -71,8 +72,11 @@ describe('instrumentation pins nothing', () => {
     expect(guarded.code).toBe(0)
     const base = peakOf(plain)
     expect(base).toBeGreaterThan(0)
-    expect(peakOf(started)).toBeLessThanOrEqual(2 * base)
-    expect(peakOf(guarded)).toBeLessThanOrEqual(2 * base)
+    // leakguard's own modules (~1.5-2.5 MB of heap, measured before the job) are not the job's:
+    // pinned garbage would be O(emitters) (800 MB here), not a constant
+    const own = (r) => figure(r, 'BEFORE') - figure(plain, 'BEFORE')
+    expect(peakOf(started) - own(started)).toBeLessThanOrEqual(2 * base)
+    expect(peakOf(guarded) - own(guarded)).toBeLessThanOrEqual(2 * base)
   })
 
   test('a bus that leaks in the same job, after the churn, is still found at its line', async () => {
