@@ -25,6 +25,17 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
 })
 
+/**
+ * A node binary another user may run: this one, unless it lives under a directory others may not
+ * enter (CI's Node 22/24/26 are installed inside the checkout); then the system's.
+ */
+function nodeForOthers() {
+  for (let dir = path.dirname(process.execPath); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if ((fs.statSync(dir).mode & 0o001) === 0) return '/usr/bin/node'
+  }
+  return process.execPath
+}
+
 const lines = (stdout) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))
 
 asRoot('a second user racing symlinks into a directory both can write gets nothing', async () => {
@@ -41,7 +52,7 @@ asRoot('a second user racing symlinks into a directory both can write gets nothi
   const racerCopy = path.join(scripts, 'racer.js')
   fs.copyFileSync(RACER, racerCopy)
   fs.chmodSync(racerCopy, 0o644)
-  const racer = spawn(process.execPath, [racerCopy, dir, canary, mine], { uid: NOBODY, gid: NOBODY, env: { RUN_MS: '4000' } })
+  const racer = spawn(nodeForOthers(), [racerCopy, dir, canary, mine], { uid: NOBODY, gid: NOBODY, env: { RUN_MS: '4000' } })
   let racerOut = ''
   racer.stdout.on('data', (d) => (racerOut += d))
   const racerDone = new Promise((resolve) => racer.on('close', resolve))
