@@ -42,24 +42,10 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v', default: false },
 }
 
+const { humanSize, count } = require('../format')
+
 class UsageError extends Error {}
 
-/** `12.3 MB`: decimal units, as Chrome DevTools shows sizes. */
-function humanSize(bytes) {
-  const n = Number(bytes)
-  if (!Number.isFinite(n)) return String(bytes)
-  if (n < 1000) return `${n} B`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let value = n / 1000
-  let i = 0
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000
-    i++
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[i]}`
-}
-
-const count = (n) => Number(n).toLocaleString('en-US')
 
 function table(rows, aligns) {
   const widths = aligns.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)))

@@ -19,6 +19,7 @@
 // }
 
 const { CSS, JS } = require('./assets')
+const { humanSize, count: thousands } = require('../format')
 
 const MAX_TEXT = 160
 const MAX_STEPS = 120 // retainer steps drawn per group (repeated runs count once)
@@ -32,22 +33,8 @@ function esc(s, max = MAX_TEXT) {
   return t.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
 }
 
-/** `12.3 MB`: decimal units, as Chrome DevTools (and the CLI) show sizes. */
-function size(bytes) {
-  const n = Number(bytes)
-  if (!Number.isFinite(n)) return String(bytes)
-  if (n < 1000) return `${n} B`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let value = n / 1000
-  let i = 0
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000
-    i++
-  }
-  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[i]}`
-}
-
-const num = (n) => Number(n).toLocaleString('en-US')
+const size = humanSize
+const num = thousands
 const base = (file) => String(file).split(/[\\/]/).pop()
 /** `registry.js:4` for `/a/b/registry.js:4`, the full text kept for the title attribute. */
 const shortSite = (site) => base(site)
