@@ -9,9 +9,9 @@ const { siteOf } = require('./helpers')
 const fixture = path.join(__dirname, 'fixtures', 'jest')
 const leakyFile = path.join(fixture, 'suite', 'leaky.test.js')
 const matchersFile = path.join(fixture, 'suite', 'matchers.test.js')
-const jestBin = require.resolve('jest/bin/jest')
+const JEST = { 29: require.resolve('jest/bin/jest'), 30: require.resolve('jest30/bin/jest') }
 
-function runFixture(config, extraArgs = [], globals = null) {
+function runFixture(config, extraArgs = [], globals = null, jestBin = JEST[29]) {
   const r = spawnSync(process.execPath, [jestBin, '--config', path.join(fixture, 'jest.config.js'), '--json', '--ci', ...extraArgs], {
     cwd: path.join(__dirname, '..'),
     encoding: 'utf8',
@@ -21,17 +21,21 @@ function runFixture(config, extraArgs = [], globals = null) {
   const report = JSON.parse(r.stdout)
   const tests = {}
   for (const file of report.testResults) {
-    for (const t of file.assertionResults) tests[t.title] = { status: t.status, message: t.failureMessages.join('\n') }
+    for (const t of file.assertionResults) tests[t.title] = { status: t.status, message: t.failureMessages.join('\n'), file: file.name }
   }
   return { status: r.status, tests, stderr: r.stderr }
 }
 
 const relSite = (name, file = leakyFile) => path.relative(path.join(__dirname, '..'), siteOf(file, name))
 
-describe.each([['--runInBand'], ['--maxWorkers=2']])('leakguard/jest (%s)', (mode) => {
+describe.each([
+  [29, '--runInBand'],
+  [29, '--maxWorkers=2'],
+  [30, '--runInBand'],
+])('leakguard/jest (jest %s, %s)', (major, mode) => {
   let run
   beforeAll(() => {
-    run = runFixture(null, [mode])
+    run = runFixture(null, [mode], null, JEST[major])
   })
 
   test('a test leaking a process listener fails, naming the event and the line', () => {
@@ -53,11 +57,30 @@ describe.each([['--runInBand'], ['--maxWorkers=2']])('leakguard/jest (%s)', (mod
     expect(t.message).toContain("global 'leakedCache'")
   })
 
-  test('a test that leaves an interval running fails; one that clears its timers passes', () => {
+  test("a test that leaves an interval running fails; one that clears its timers or only unref()s it passes", () => {
     const t = run.tests['leaves an interval running']
     expect(t.status).toBe('failed')
     expect(t.message).toContain(`left 1 interval running (every 1000 ms), created at ${relSite('interval')}`)
     expect(run.tests['clears its timers'].status).toBe('passed')
+    expect(run.tests['leaves an unref()ed interval running'].status).toBe('passed')
+  })
+
+  test('closed sockets kept in a Set fail the test that made them', () => {
+    const t = run.tests['keeps closed sockets in a Set']
+    expect(t.status).toBe('failed')
+    expect(t.message).toContain("3 objects 'closed Socket' still reachable after a GC")
+  })
+
+  test('the failure points at the line that leaked, not at leakguard', () => {
+    const t = run.tests['leaks a SIGUSR2 listener on process']
+    expect(t.message).toContain(`at ${siteOf(leakyFile, 'sigusr2')}`)
+    expect(t.message).not.toMatch(/lib[\\/]testing[\\/]/)
+  })
+
+  test('judged by lifetime: what the file releases, and what Node added, is no leak', () => {
+    const lifetime = Object.entries(run.tests).filter(([, t]) => t.file.endsWith('lifetime.test.js'))
+    expect(lifetime.length).toBe(13)
+    for (const [title, t] of lifetime) expect([title, t.status, t.message]).toEqual([title, 'passed', ''])
   })
 
   test('a server left listening and a client socket left open fail their tests', () => {
@@ -106,6 +129,15 @@ test('report mode warns instead of failing', () => {
   expect(run.stderr).toContain("leaked 1 listener for 'SIGUSR2' on process")
 })
 
+test('ignore rules for every kind: by description and by site; unrefTimers', () => {
+  const run = runFixture({ ignore: { descriptions: ['closed Socket'], sites: ['leaky\\.test\\.js:5\\d:'] } }, ['--runInBand', 'leaky'])
+  expect(run.tests['keeps closed sockets in a Set'].status).toBe('passed')
+  expect(run.tests['leaves an interval running'].status).toBe('passed') // its site is on line 5x
+  expect(run.tests['leaves a server listening'].status).toBe('failed')
+  const unref = runFixture({ unrefTimers: true }, ['--runInBand', 'leaky'])
+  expect(unref.tests['leaves an unref()ed interval running'].status).toBe('failed')
+})
+
 test('ignore rules by event, emitter and add-site; kinds selection', () => {
   const run = runFixture(
     { ignore: { events: ['SIGUSR2'], emitters: ['EventEmitter'] }, kinds: ['listeners'] },
@@ -136,4 +168,7 @@ test('configure() rejects bad options', () => {
   expect(() => configure({ report: 'yes' })).toThrow(TypeError)
   expect(() => configure({ ignore: { events: 'SIGUSR2' } })).toThrow(/"options.ignore.events" argument must be an array/)
   expect(() => configure({ retries: -1 })).toThrow(RangeError)
+  expect(() => configure({ addedBy: ['user'] })).toThrow(/"options.addedBy\[0\]" argument must be one of/)
+  expect(() => configure({ unrefTimers: 1 })).toThrow(TypeError)
+  expect(() => configure({ ignore: { descriptions: [1] } })).toThrow(/"options.ignore.descriptions\[0\]"/)
 })

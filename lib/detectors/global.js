@@ -5,12 +5,13 @@
 
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
+const { epochs } = require('../session/epochs')
 
 /** At most this many global properties are looked at per check. */
 const MAX_GLOBALS = 5000
 
 const state = {
-  known: null, // Set of property names present at the baseline
+  known: null, // Map of property name -> the epoch it appeared in (0: before the baseline)
   ids: new Map(), // name -> trend key
   nextId: 1,
   trend: null,
@@ -54,19 +55,28 @@ function readGlobal(name) {
 }
 
 function takeBaseline() {
-  state.known = new Set(names())
+  state.known = new Map(names().map((n) => [n, 0]))
   state.ids = new Map()
   state.trend = null
 }
 
-/** Globals added since the baseline, and every global collection: `[{ name, added, type, size, collection }]`. */
-function readGlobals() {
+/** Names that appeared since the last look are the current epoch's; names gone are forgotten. */
+function scan() {
   if (state.known === null) takeBaseline()
+  const present = names()
+  const now = new Set(present)
+  for (const name of state.known.keys()) if (!now.has(name)) state.known.delete(name)
+  for (const name of present) if (!state.known.has(name)) state.known.set(name, epochs.epoch)
+  return present
+}
+
+/** Globals added in the counted epochs, and every global collection: `[{ name, added, type, size, collection }]`. */
+function readGlobals() {
   const rows = []
-  for (const name of names()) {
+  for (const name of scan()) {
     const d = readGlobal(name)
     if (d === undefined) continue
-    const added = !state.known.has(name)
+    const added = epochs.counts(state.known.get(name))
     let info
     try {
       info = describeValue(d.value)
@@ -111,20 +121,15 @@ const detector = {
     state.ids = new Map()
     state.trend = null
   },
+  /** Before the epoch changes: what appeared so far belongs to the epoch that is ending. */
+  transition() {
+    if (state.known !== null) scan()
+  },
   baseline() {
-    takeBaseline()
-  },
-  enterScope() {
-    if (state.known === null) takeBaseline()
-    const outer = state.known
-    state.known = new Set(names())
-    return outer
-  },
-  exitScope(outer) {
-    // the outer scope keeps counting what it counted, not what the block added
-    const known = new Set(outer)
-    for (const name of names()) if (!state.known.has(name)) known.add(name)
-    state.known = known
+    if (state.known === null) return takeBaseline()
+    for (const [name, epoch] of state.known) if (epoch !== 0 && !epochs.keeps(epoch)) state.known.set(name, 0)
+    state.ids = new Map()
+    state.trend = null
   },
   check() {
     return globalLeaks()

@@ -10,7 +10,7 @@
 const dc = require('node:diagnostics_channel')
 const net = require('node:net')
 const binding = require('../native')
-const { Epochs } = require('../session/epochs')
+const { epochs } = require('../session/epochs')
 const { fromNative } = require('../findings/report')
 const { captureSite } = require('../instrument/site')
 const v = require('../validate')
@@ -20,12 +20,12 @@ const MAX_HANDLES = 10000
 /** Frames looked at for the creation site (servers are often started through a library). */
 const SITE_DEPTH = 24
 
-const state = { original: null, wrapper: null, live: new Set(), seen: new WeakSet(), registry: null, epochs: new Epochs(), subscribed: false }
+const state = { original: null, wrapper: null, live: new Set(), seen: new WeakSet(), registry: null, subscribed: false }
 
 function track(handle, server, skip) {
   if (state.live.size >= MAX_HANDLES || state.seen.has(handle)) return
   state.seen.add(handle)
-  const record = { ref: new WeakRef(handle), server, site: captureSite(skip, SITE_DEPTH, true), epoch: state.epochs.epoch }
+  const record = { ref: new WeakRef(handle), server, site: captureSite(skip, SITE_DEPTH, true), epoch: epochs.epoch }
   state.live.add(record)
   state.registry.register(handle, record)
 }
@@ -97,7 +97,7 @@ function handleLeaks({ cwd }) {
       state.live.delete(record)
       continue
     }
-    if (!state.epochs.counts(record.epoch)) continue // created in a block checked on its own
+    if (!epochs.counts(record.epoch)) continue // created in a block checked on its own
     const label = v.constructorName(handle, 'handle')
     const address = addressOf(handle, record.server)
     const key = `${record.server}|${label}|${address}|${record.site}`
@@ -120,15 +120,13 @@ const detector = {
     uninstall()
   },
   baseline() {
-    state.epochs.baseline()
-    state.live = new Set()
+    // a handle seen before is tracked again when it listens again; a kept test's stay as they are
     state.seen = new WeakSet()
-  },
-  enterScope() {
-    return state.epochs.enter()
-  },
-  exitScope(token) {
-    state.epochs.exit(token)
+    for (const record of state.live) {
+      const handle = epochs.keeps(record.epoch) ? record.ref.deref() : undefined
+      if (handle === undefined) state.live.delete(record)
+      else state.seen.add(handle)
+    }
   },
   check({ cwd }) {
     return state.original === null ? [] : handleLeaks({ cwd })

@@ -7,11 +7,16 @@
 //     kind: 'listeners',                 // the Leak kind it reports
 //     startOptions, checkOptions,        // optional: its own options { name: { default, validate } }
 //     start(options) {}, stop() {},      // optional: install / drop instrumentation
-//     baseline() {},                     // optional: "from now on"
-//     enterScope() -> token,             // optional: a nested block counted on its own
-//     exitScope(token),                  //   (lib/session/epochs.js); without them a block is a baseline()
+//     baseline() {},                     // optional: "from now on": drop what no kept epoch
+//                                        // needs (lib/session/epochs.js: the process's one clock,
+//                                        // which tags and counts what each detector sees)
+//     transition() {},                   // optional: the epoch is about to change (a baseline,
+//                                        // a nested block's start or end)
+//     awaitingGC() -> n,                 // optional: things of the counted epochs that only a
+//                                        // forced GC can judge (watched objects still alive)
 //     needsGC: true,                     // optional: check() is meaningful only after a GC
-//     check(context) -> Leak[],          // findings now; context: { options, checkOptions, cwd }
+//     check(context) -> Leak[],          // findings now, of the counted epochs;
+//                                        // context: { options, checkOptions, cwd }
 //     sample(now, context) -> [{ key, value, meta, trend? }],
 //                                        // guard mode: one point per series (key: a string,
 //                                        // value: a number; meta: what Rust needs to describe

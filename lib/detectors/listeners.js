@@ -8,9 +8,9 @@ const { fromNative } = require('../findings/report')
 /** Samples a growing series may wait for its add-site (stacks boosted meanwhile) before it is reported without one. */
 const SITE_WAIT_SAMPLES = 4
 
-/** Findings for the listener groups of this moment; `threshold` as in check(). */
-function listenerLeaks({ threshold, cwd }) {
-  const groups = emitters.collectGroups({ sinceBaseline: true })
+/** Findings for the listener groups of this moment; `threshold`, `addedBy`, `closedEmitters` as in check(). */
+function listenerLeaks({ threshold, addedBy, closedEmitters = true, cwd }) {
+  const groups = emitters.collectGroups({ sinceBaseline: true, addedBy, closed: closedEmitters })
   if (groups.length === 0) return []
   return fromNative(binding.evaluate({ kind: 'listeners', threshold, groups }, cwd))
 }
@@ -35,25 +35,31 @@ function listeners() {
     .sort((a, b) => b.count - a.count)
 }
 
+const v = require('../validate')
+
 const detector = {
   kind: 'listeners',
+  checkOptions: {
+    // who added the listeners that count: the application, packages in node_modules, Node itself
+    addedBy: {
+      default: emitters.ORIGINS,
+      validate: (x, n) => {
+        if (!Array.isArray(x)) throw v.typeError(n, 'an array', x)
+        x.forEach((o, i) => v.validateOneOf(o, `${n}[${i}]`, emitters.ORIGINS))
+      },
+    },
+    // whether listeners on closed emitters count (a destroyed socket, a server not listening, a
+    // closed WebSocket: the test integrations say no, their listeners go with them)
+    closedEmitters: { default: true, validate: (x, n) => v.validateBoolean(x, n) },
+  },
   start(options) {
     emitters.install(options)
   },
   stop() {
     emitters.uninstall()
   },
-  baseline() {
-    emitters.baseline()
-  },
-  enterScope() {
-    return emitters.enterScope()
-  },
-  exitScope(token) {
-    emitters.exitScope(token)
-  },
   check({ checkOptions, cwd }) {
-    return listenerLeaks({ threshold: checkOptions.threshold, cwd })
+    return listenerLeaks({ threshold: checkOptions.threshold, addedBy: checkOptions.addedBy, closedEmitters: checkOptions.closedEmitters, cwd })
   },
   /** Live listeners per emitter and event: the series guard mode judges. */
   sample() {

@@ -11,8 +11,8 @@ const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { notStarted } = require('../errors')
 const v = require('../validate')
-const { Epochs } = require('../session/epochs')
-const { majorGCs } = require('../session/gc')
+const { epochs } = require('../session/epochs')
+const { majorGCs, forcedGCs } = require('../session/gc')
 
 const kTargets = Symbol.for('leakguard.targets')
 /** At most this many objects are watched at once; later ones are not watched. */
@@ -26,9 +26,8 @@ const prepend = EventEmitter.prototype.prependListener
 const state = {
   generation: 0,
   active: false,
-  graceMs: 1000,
-  watched: new Set(), // entries { ref, description, time, epoch }
-  epochs: new Epochs(),
+  graceMs: 0,
+  watched: new Set(), // entries { ref, description, time, epoch, gc, forced }
   collected: new Map(), // description -> count that became garbage
   registry: null,
   subscribed: false,
@@ -43,7 +42,7 @@ function onFinalized(entry) {
 function add(object, description) {
   if (state.watched.size >= MAX_WATCHED) return
   if (state.registry === null) state.registry = new FinalizationRegistry(onFinalized)
-  const entry = { ref: new WeakRef(object), description, time: Date.now(), epoch: state.epochs.epoch, gc: majorGCs.count }
+  const entry = { ref: new WeakRef(object), description, time: Date.now(), epoch: epochs.epoch, gc: majorGCs.count, forced: forcedGCs.started }
   state.watched.add(entry)
   state.registry.register(object, entry)
 }
@@ -106,11 +105,15 @@ function unsubscribe() {
   state.subscribed = false
 }
 
-function reset() {
-  state.epochs.baseline()
-  state.watched = new Set()
+/** Forgets what was watched (all of it, or what no kept epoch needs). */
+function reset(all = true) {
+  if (all) {
+    state.watched = new Set()
+    state.registry = null // entries of the old registry find nothing to delete
+  } else {
+    for (const entry of state.watched) if (!epochs.keeps(entry.epoch)) state.watched.delete(entry)
+  }
   state.collected = new Map()
-  state.registry = null // entries of the old registry find nothing to delete
 }
 
 /**
@@ -125,12 +128,13 @@ function aliveGroups({ graceMs, now = Date.now(), survivedGC = false }) {
       onFinalized(entry)
       continue
     }
-    if (!state.epochs.counts(entry.epoch)) continue // watched in a block checked on its own
+    if (!epochs.counts(entry.epoch)) continue // watched in a block checked on its own
     const age = now - entry.time
     if (age < graceMs) continue
-    // guard mode: only what survived a major GC that began after it should have died (the
-    // second one observed since: the first may have begun before)
-    if (survivedGC && majorGCs.count < entry.gc + 2) continue
+    // only what survived a GC that began after it should have died: check() forces one (a later
+    // forced GC than the watch); guard mode waits for the app's own major GCs (the second one
+    // observed since: the first may have begun before)
+    if (survivedGC ? majorGCs.count < entry.gc + 2 : forcedGCs.started <= entry.forced) continue
     let g = groups.get(entry.description)
     if (!g) {
       g = { group: { description: entry.description, count: 0, collected: 0, oldestMs: 0 }, targets: [] }
@@ -159,7 +163,7 @@ const graceSpec = { validate: (x, n) => v.validateNumber(x, n, 0, 2 ** 31 - 1) }
 const detector = {
   kind: 'retained',
   needsGC: true,
-  startOptions: { graceMs: { default: 1000, ...graceSpec } },
+  startOptions: { graceMs: { default: 0, ...graceSpec } },
   checkOptions: { graceMs: { default: undefined, ...graceSpec } },
   start(options) {
     if (!state.active) {
@@ -177,13 +181,13 @@ const detector = {
     reset()
   },
   baseline() {
-    reset()
+    reset(false)
   },
-  enterScope() {
-    return state.epochs.enter()
-  },
-  exitScope(token) {
-    state.epochs.exit(token)
+  /** Watched objects of the counted epochs still alive: they wait for a forced GC to be judged. */
+  awaitingGC() {
+    let n = 0
+    for (const entry of state.watched) if (epochs.counts(entry.epoch) && entry.ref.deref() !== undefined) n++
+    return n
   },
   check({ checkOptions }) {
     const graceMs = checkOptions.graceMs === undefined ? state.graceMs : checkOptions.graceMs

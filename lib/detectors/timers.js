@@ -9,11 +9,11 @@ const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { captureAddSite, calledByNode, INTERNAL } = require('../instrument/site')
 const v = require('../validate')
-const { Epochs } = require('../session/epochs')
+const { epochs } = require('../session/epochs')
 
 const MAX_TIMERS = 10000
 
-const state = { on: false, originals: null, live: new Set(), registry: null, epochs: new Epochs() }
+const state = { on: false, originals: null, live: new Set(), registry: null }
 
 function running(timer) {
   if (timer === null || typeof timer !== 'object') return false
@@ -32,7 +32,7 @@ function wrap(name, interval) {
           if (calledByNode(wrapper)) return timer
           const site = captureAddSite(wrapper)
           if (site === INTERNAL) return timer
-          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: state.epochs.epoch }
+          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: epochs.epoch }
           state.live.add(record)
           state.registry.register(timer, record)
         } catch {} // bookkeeping never throws into the app (`delay` may be an object whose valueOf throws)
@@ -58,8 +58,17 @@ function uninstall() {
   state.on = false
 }
 
-/** Findings for timers created since the baseline that are still pending or running. */
-function timerLeaks({ cwd }) {
+/** Whether a timer keeps the process alive (an unref()'d one does not). */
+function hasRef(timer) {
+  try {
+    return typeof timer.hasRef !== 'function' || timer.hasRef() !== false
+  } catch {
+    return true
+  }
+}
+
+/** Findings for timers created since the baseline that are still pending or running (`unref`: unref()'d ones too). */
+function timerLeaks({ cwd, unref = true }) {
   const groups = new Map()
   for (const record of state.live) {
     const timer = record.ref.deref()
@@ -67,7 +76,8 @@ function timerLeaks({ cwd }) {
       state.live.delete(record)
       continue
     }
-    if (!state.epochs.counts(record.epoch)) continue // created in a block checked on its own
+    if (!epochs.counts(record.epoch)) continue // created in a block checked on its own
+    if (!unref && !hasRef(timer)) continue
     const key = `${record.interval}|${record.delay}|${record.site}`
     const g = groups.get(key)
     if (g) g.count++
@@ -80,6 +90,8 @@ function timerLeaks({ cwd }) {
 const detector = {
   kind: 'timers',
   startOptions: { timers: { default: false, validate: (x, n) => v.validateBoolean(x, n) } },
+  // whether unref()'d timers count: they keep no process alive (the test integrations say no)
+  checkOptions: { unrefTimers: { default: true, validate: (x, n) => v.validateBoolean(x, n) } },
   start(options) {
     if (options.timers) {
       install()
@@ -90,17 +102,10 @@ const detector = {
     uninstall()
   },
   baseline() {
-    state.epochs.baseline()
-    state.live = new Set()
+    for (const record of state.live) if (!epochs.keeps(record.epoch)) state.live.delete(record)
   },
-  enterScope() {
-    return state.epochs.enter()
-  },
-  exitScope(token) {
-    state.epochs.exit(token)
-  },
-  check({ cwd }) {
-    return state.originals === null ? [] : timerLeaks({ cwd })
+  check({ cwd, checkOptions }) {
+    return state.originals === null ? [] : timerLeaks({ cwd, unref: checkOptions.unrefTimers })
   },
   /** Pending timers are normal in a running app: guard mode judges none (a test's leftovers are check()'s). */
   sample() {

@@ -40,8 +40,9 @@
 const EventEmitter = require('node:events')
 const timers = require('node:timers')
 const { isProxy } = require('node:util').types
-const { captureAddSite, INTERNAL } = require('./site')
-const { Epochs } = require('../session/epochs')
+const { captureAdd, INTERNAL } = require('./site')
+const { epochs } = require('../session/epochs')
+const { isClosedEmitter } = require('./closed')
 const { constructorName } = require('../validate')
 
 const kShared = Symbol.for('leakguard.emitters.v1')
@@ -75,17 +76,16 @@ function nextCountdown(rate) {
 
 function createState(options) {
   const state = {
-    epochs: new Epochs(),
     nextId: 1,
     sampleRate: options.sampleRate,
     stackMode: options.stacks,
     stackRate: options.stackSampleRate,
     countdown: 1,
     stackCountdown: 1,
-    epochRecord: { epoch: 1, site: null, once: false },
+    epochRecord: { epoch: 0, site: null, once: false, by: 'app' }, // shared by the adds of an epoch without a stack
     pendingOnce: false,
     // emitter[kEntry]: { id, kind, ref, lateAdds, types, adds: Map<epoch, Map<type, n>>,
-    //   records: WeakMap<listener, { epoch, site, once }> }
+    //   records: WeakMap<listener, { epoch, site, once, by }> } (by: who added it, site.js)
     kEntry: Symbol('leakguard.emitter'),
     entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
     refs: new Set(), // WeakRef<emitter>, for iteration
@@ -138,23 +138,28 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
   const entry = entryFor(state, emitter, kind)
   if (entry.types !== null) entry.types.add(type)
-  const epoch = state.epochs.epoch
+  const epoch = epochs.epoch
   let adds = entry.adds.get(epoch)
   if (adds === undefined) {
-    for (const e of entry.adds.keys()) if (e < state.epochs.floor) entry.adds.delete(e)
+    for (const e of entry.adds.keys()) if (!epochs.keeps(e)) entry.adds.delete(e)
     adds = new Map()
     entry.adds.set(epoch, adds)
   }
-  adds.set(type, (adds.get(type) || 0) + 1)
+  if (state.epochRecord.epoch !== epoch) state.epochRecord = { epoch, site: null, once: false, by: 'app' }
   let record = state.epochRecord
   const once = state.pendingOnce
   if (state.stackMode !== 'off' && --state.stackCountdown <= 0) {
     state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
-    record = { epoch, site: captureAddSite(caller), once }
+    const { site, by } = captureAdd(caller)
+    record = { epoch, site, once, by }
   } else if (once) {
-    record = { epoch, site: null, once }
+    record = { epoch, site: null, once, by: 'app' }
   }
   entry.records.set(listener, record)
+  // adds per event and origin (app, package, node: ORIGINS' order), for the removals
+  let counts = adds.get(type)
+  if (counts === undefined) adds.set(type, (counts = [0, 0, 0]))
+  counts[record.by === 'app' ? 0 : record.by === 'package' ? 1 : 2]++
 }
 
 function wrapEEAdd(state, original) {
@@ -256,34 +261,13 @@ function isInstalled() {
   return shared().state !== null
 }
 
-/** Starts a new epoch: listeners added before now no longer count as new. */
-function baseline() {
-  const state = shared().state
-  if (state === null) return
-  state.epochs.baseline()
-  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
-}
-
-/** A nested block counted on its own (see lib/epochs.js); returns the token for exitScope(). */
-function enterScope() {
-  const state = shared().state
-  if (state === null) return null
-  const token = state.epochs.enter()
-  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
-  return token
-}
-
-function exitScope(token) {
-  const state = shared().state
-  if (state === null || token === null) return
-  state.epochs.exit(token)
-  state.epochRecord = { epoch: state.epochs.epoch, site: null, once: false }
-}
-
-/** Adds of `type` on `entry` in the epochs the current scope counts. */
-function addsCounted(state, entry, type) {
+/** Adds of `type` on `entry` by the given origins in the epochs the current scope counts. */
+function addsCounted(entry, type, addedBy) {
   let n = 0
-  for (const [epoch, adds] of entry.adds) if (state.epochs.counts(epoch)) n += adds.get(type) || 0
+  for (const [epoch, adds] of entry.adds) {
+    const counts = epochs.counts(epoch) ? adds.get(type) : undefined
+    if (counts !== undefined) for (let i = 0; i < ORIGINS.length; i++) if (addedBy.includes(ORIGINS[i])) n += counts[i]
+  }
   return n
 }
 
@@ -300,12 +284,18 @@ function typesOf(entry, emitter) {
   return entry.kind === KIND_EE ? EE.eventNames.call(emitter) : [...entry.types]
 }
 
+/** Who may have added a listener (site.js originOf): the application, a package, Node itself. */
+const ORIGINS = ['app', 'package', 'node']
+
 /**
  * Reads the live listeners of every tracked emitter that is still alive. With `sinceBaseline`,
- * only listeners tagged in the current epoch count. Returns groups
- * `{ emitterId, emitter, event, site, count, removed, total, once }` (`removed` is null under sampling), one per add-site.
+ * only listeners tagged in the epochs counted now. `addedBy`: the origins that count (all by
+ * default); `closed: false` passes over emitters that are closed (a destroyed socket, a server
+ * not listening, a closed WebSocket: their listeners go with them). Returns groups
+ * `{ emitterId, emitter, event, site, count, removed, total, once }`, one per add-site (`removed`
+ * is null under sampling).
  */
-function collectGroups({ sinceBaseline }) {
+function collectGroups({ sinceBaseline, addedBy = ORIGINS, closed = true }) {
   const state = shared().state
   if (state === null) return []
   const groups = []
@@ -316,7 +306,8 @@ function collectGroups({ sinceBaseline }) {
       continue
     }
     try {
-      groupsOf(state, emitter, sinceBaseline, groups)
+      if (!closed && isClosedEmitter(emitter)) continue
+      groupsOf(state, emitter, { sinceBaseline, addedBy }, groups)
     } catch {
       // an emitter that cannot be read (a revoked Proxy, a getter that throws) is no finding
     }
@@ -324,7 +315,7 @@ function collectGroups({ sinceBaseline }) {
   return groups
 }
 
-function groupsOf(state, emitter, sinceBaseline, groups) {
+function groupsOf(state, emitter, { sinceBaseline, addedBy }, groups) {
   const entry = entryOf(state, emitter)
   if (entry === undefined) return
   const found = []
@@ -332,22 +323,23 @@ function groupsOf(state, emitter, sinceBaseline, groups) {
     const live = listenersOf(entry, emitter, type)
     if (live.length === 0) continue
     const bySite = new Map()
+    let tagged = 0 // live listeners added in the counted epochs by the origins asked about
     for (const listener of live) {
       const record = entry.records.get(listener)
       if (record === undefined) continue
-      if (sinceBaseline && !state.epochs.counts(record.epoch)) continue
-      if (record.site === INTERNAL) continue // Node added it for itself: not the user's listener
+      if (sinceBaseline && !epochs.counts(record.epoch)) continue
+      if (!addedBy.includes(record.by)) continue // not added by whom the caller asked about
+      tagged++
+      if (record.site === INTERNAL) continue // Node added it for itself (no user frame at all)
       const site = record.site
       const group = bySite.get(site)
       if (group === undefined) bySite.set(site, { count: 1, once: record.once })
       else group.count++
     }
-    // removals are derived: adds since the baseline minus those still registered (exact when
+    if (bySite.size === 0) continue
+    // removals are derived: adds in the counted epochs minus those still registered (exact when
     // every add is tracked; unknown under sampling)
-    let added = 0
-    for (const g of bySite.values()) added += g.count
-    const adds = addsCounted(state, entry, type)
-    const removed = state.sampleRate >= 1 ? Math.max(0, adds - added) : null
+    const removed = state.sampleRate >= 1 && sinceBaseline ? Math.max(0, addsCounted(entry, type, addedBy) - tagged) : null
     const label = labelOf(emitter)
     const event = typeof type === 'symbol' ? type.toString() : String(type)
     for (const [site, g] of bySite) {
@@ -355,6 +347,18 @@ function groupsOf(state, emitter, sinceBaseline, groups) {
     }
   }
   for (const g of found) groups.push(g) // all of an emitter's groups, or none
+}
+
+/** The id of a tracked emitter (the `emitterId` of its listener groups), or undefined. */
+function idOf(emitter) {
+  const state = shared().state
+  if (state === null || emitter === null || typeof emitter !== 'object') return undefined
+  try {
+    const entry = entryOf(state, emitter)
+    return entry === undefined ? undefined : entry.id
+  } catch {
+    return undefined
+  }
 }
 
 /** Live listener totals per tracked emitter and event (for trend sampling). */
@@ -377,4 +381,4 @@ function collectTotals() {
   return out
 }
 
-module.exports = { install, uninstall, isInstalled, baseline, enterScope, exitScope, collectGroups, collectTotals, labelOf }
+module.exports = { install, uninstall, isInstalled, collectGroups, collectTotals, idOf, labelOf, ORIGINS }

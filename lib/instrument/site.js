@@ -3,9 +3,10 @@
 // `file:line:column`. This is the expensive part of instrumentation (V8's captureStackTrace
 // alone is ~3-6 µs here), which is why capture is configurable (always / sampled / off).
 //
-// When a source mapping is in force (jest's transform and source-map-support install
-// Error.prepareStackTrace; `node --enable-source-maps` sets process.sourceMapsEnabled), the
-// formatted `.stack` is parsed, so the site is the line the user wrote. Otherwise (and when the
+// When a source mapping is in force (jest 29's transform and source-map-support install
+// Error.prepareStackTrace; jest 30 installs it in the worker's realm, see outerRealm();
+// `node --enable-source-maps` sets process.sourceMapsEnabled), the formatted `.stack` is parsed,
+// so the site is the line the user wrote. Otherwise (and when the
 // app's formatting throws or is not V8's format) structured CallSites are read directly, which
 // also skips formatting (about half the cost).
 
@@ -17,43 +18,16 @@ const ownFiles = [path.join(root, 'lib') + path.sep, path.join(root, 'index.js')
 // `    at fn (file:line:col)` / `    at file:line:col` / `    at async fn (file:line:col)`
 const FRAME = /^\s*at (?:.*?\()?(.+?):(\d+):(\d+)\)?$/
 
+const isOwn = (file) => ownFiles.some((own) => file.startsWith(own))
+
 function isInternal(file) {
-  if (file.startsWith('node:') || !file.includes('/')) return true // node:events, internal/...
-  for (const own of ownFiles) if (file.startsWith(own)) return true
-  return false
+  return file.startsWith('node:') || !file.includes('/') || isOwn(file) // node:events, internal/...
 }
 
 const inPackage = (file) => file.includes(`${path.sep}node_modules${path.sep}`)
 
-/** The first user frame of a formatted stack (outside node_modules with `app`), or null. */
-function firstUserFrame(stack, app = false) {
-  let start = stack.indexOf('\n')
-  while (start !== -1) {
-    const end = stack.indexOf('\n', start + 1)
-    const line = stack.slice(start + 1, end === -1 ? undefined : end)
-    start = end
-    const m = FRAME.exec(line)
-    if (m === null || line.includes('(eval at ')) continue
-    let file = m[1]
-    if (file.startsWith('file://')) file = file.slice(7)
-    if (isInternal(file) || (app && inPackage(file))) continue
-    return `${file}:${m[2]}:${m[3]}`
-  }
-  return null
-}
-
 function structured(_error, callSites) {
   return callSites
-}
-
-function firstUserCallSite(callSites, app = false) {
-  for (const frame of callSites) {
-    let file = frame.getFileName()
-    if (!file || isInternal(file) || frame.isEval() || (app && inPackage(file))) continue
-    if (file.startsWith('file://')) file = file.slice(7)
-    return `${file}:${frame.getLineNumber()}:${frame.getColumnNumber()}`
-  }
-  return null
 }
 
 // Stacks are captured through the Error of a private realm (a vm context of leakguard's own), so
@@ -77,31 +51,101 @@ function privateRealm() {
   return realm
 }
 
-/** Whether the app formats stacks itself or maps them (then its formatted text is preferred). */
-function appFormats() {
-  try {
-    return Error.prepareStackTrace !== undefined || process.sourceMapsEnabled === true
-  } catch {
-    return false // a getter that throws: read CallSites instead
+// jest 30 maps stack frames with an Error.prepareStackTrace of its own realm (the worker's), not
+// of the test file's vm context where leakguard runs: a holder made by that realm is formatted by
+// it. Its realm is the one the context's timer functions come from (jest-environment-node hands
+// the worker's own setTimeout to the context).
+let hostRealm
+
+function outerRealm() {
+  if (hostRealm === undefined) {
+    hostRealm = null
+    try {
+      for (const name of ['clearTimeout', 'setImmediate', 'queueMicrotask', 'setTimeout']) {
+        const F = typeof globalThis[name] === 'function' ? globalThis[name].constructor : undefined
+        if (typeof F !== 'function' || F === Function) continue
+        const g = F('return globalThis')()
+        if (g !== globalThis && g && typeof g.Object === 'function' && typeof g.Error === 'function') hostRealm = g
+        break
+      }
+    } catch {} // code generation disallowed: no host realm
   }
+  return hostRealm
+}
+outerRealm() // now, before the timers detector wraps setTimeout with a function of this realm
+
+/**
+ * A holder whose realm formats stacks with the app's (or the runner's) source mapping, or null
+ * when nobody maps them (then structured CallSites are read instead).
+ */
+function formattingHolder() {
+  try {
+    if (Error.prepareStackTrace !== undefined || process.sourceMapsEnabled === true) return {}
+    const outer = outerRealm()
+    if (outer !== null && typeof outer.Error.prepareStackTrace === 'function') return new outer.Object()
+  } catch {} // a getter that throws: read CallSites instead
+  return null
 }
 
-/** The first user frame of the app's own formatting; undefined when it gave nothing usable. */
-function fromAppFormat(r, skip, app) {
-  const holder = {}
-  r.Error.captureStackTrace(holder, skip)
-  let stack
-  try {
-    stack = holder.stack // runs the app's Error.prepareStackTrace, which may throw
-  } catch {
-    return undefined
+/** Frames `{ file, line, column }` of a formatted stack (Node's own included). */
+function parseFrames(stack) {
+  const frames = []
+  let start = stack.indexOf('\n')
+  while (start !== -1) {
+    const end = stack.indexOf('\n', start + 1)
+    const line = stack.slice(start + 1, end === -1 ? undefined : end)
+    start = end
+    const m = FRAME.exec(line)
+    if (m === null || line.includes('(eval at ')) continue
+    let file = m[1]
+    if (file.startsWith('file://')) file = file.slice(7)
+    frames.push({ file, line: m[2], column: m[3] })
   }
-  let site = null
-  if (typeof stack === 'string') site = (app && firstUserFrame(stack, true)) || firstUserFrame(stack)
-  else if (Array.isArray(stack) && stack.every((f) => f !== null && typeof f === 'object' && typeof f.getFileName === 'function')) {
-    site = (app && firstUserCallSite(stack, true)) || firstUserCallSite(stack)
+  return frames
+}
+
+function callSiteFrames(callSites) {
+  const frames = []
+  for (const frame of callSites) {
+    let file = frame.getFileName()
+    if (!file || frame.isEval()) continue
+    if (file.startsWith('file://')) file = file.slice(7)
+    frames.push({ file, line: frame.getLineNumber(), column: frame.getColumnNumber() })
   }
-  return site === null ? undefined : site // not V8's format (or no user frame): read CallSites
+  return frames
+}
+
+/** The frames above `skip`, mapped the way the app or runner maps them; null when unreadable. */
+function captureFrames(skip, depth) {
+  const r = privateRealm()
+  r.Error.stackTraceLimit = depth
+  const holder = formattingHolder()
+  if (holder !== null) {
+    r.Error.captureStackTrace(holder, skip)
+    let stack
+    try {
+      stack = holder.stack // runs the app's Error.prepareStackTrace, which may throw
+    } catch {
+      stack = undefined
+    }
+    if (typeof stack === 'string') {
+      const frames = parseFrames(stack)
+      if (frames.length > 0) return frames
+    } else if (Array.isArray(stack) && stack.every((f) => f !== null && typeof f === 'object' && typeof f.getFileName === 'function')) {
+      return callSiteFrames(stack)
+    }
+    // not V8's format (or nothing parsable): read CallSites
+  }
+  const own = r.holder()
+  r.Error.captureStackTrace(own, skip)
+  return Array.isArray(own.stack) ? callSiteFrames(own.stack) : null
+}
+
+const format = (f) => `${f.file}:${f.line}:${f.column}`
+
+function firstFrame(frames, app) {
+  for (const f of frames) if (!isInternal(f.file) && !(app && inPackage(f.file))) return format(f)
+  return null
 }
 
 /**
@@ -113,17 +157,9 @@ function fromAppFormat(r, skip, app) {
  */
 function captureSite(skip, depth = 10, app = false) {
   try {
-    const r = privateRealm()
-    r.Error.stackTraceLimit = depth
-    if (appFormats()) {
-      const site = fromAppFormat(r, skip, app)
-      if (site !== undefined) return site
-    }
-    const holder = r.holder()
-    r.Error.captureStackTrace(holder, skip)
-    const stack = holder.stack
-    if (!Array.isArray(stack)) return null
-    return (app && firstUserCallSite(stack, true)) || firstUserCallSite(stack)
+    const frames = captureFrames(skip, depth)
+    if (frames === null) return null
+    return (app && firstFrame(frames, true)) || firstFrame(frames, false)
   } catch {
     return null
   }
@@ -135,14 +171,49 @@ const INTERNAL = 'node:internal'
 /** Test runners' own packages: what they add for themselves (a test's AbortSignal) is theirs. */
 const RUNNER = /[\\/]node_modules[\\/](?:jest-[^\\/]+|@jest[\\/][^\\/]+|vitest|@vitest[\\/][^\\/]+|mocha)[\\/]/
 
+// Frames that are the events machinery rather than whoever asked for the listener: once() adds
+// through on(), events.once(emitter) and EventEmitter.on(emitter) through the emitter's own methods.
+const PLUMBING = /^node:(?:events|internal\/events\/|internal\/event_target)/
+
 /**
- * The add-site of a listener, or INTERNAL when no frame of the (deep) stack is user code (then
- * Node added it for itself; a deeper stack is taken only in that rare case) or when the first one
- * is a test runner's own package.
+ * Who added a listener: 'app' (the application's or the test's own code), 'package' (a library in
+ * node_modules), 'node' (Node's own modules: createServer's 'connection', an http.Agent, a pipe).
+ * Judged by the first frame that is not leakguard's or the events machinery's.
  */
+function originOf(frames) {
+  for (const f of frames) {
+    if (PLUMBING.test(f.file) || isOwn(f.file)) continue
+    if (isInternal(f.file)) return 'node'
+    if (inPackage(f.file)) return 'package'
+    return 'app'
+  }
+  return 'node'
+}
+
+/**
+ * The add-site of a listener and who added it: `{ site, by }`. `site` is INTERNAL when no frame of
+ * the (deep) stack is user code (Node added it for itself; a deeper stack is taken only in that
+ * rare case) or when the first one is a test runner's own package. Never throws.
+ */
+function captureAdd(skip) {
+  try {
+    let frames = captureFrames(skip, 10)
+    if (frames === null) return { site: INTERNAL, by: 'node' }
+    let site = firstFrame(frames, false)
+    if (site === null) {
+      frames = captureFrames(skip, 64) || frames
+      site = firstFrame(frames, false)
+    }
+    if (site === null || RUNNER.test(site)) return { site: INTERNAL, by: 'node' }
+    return { site, by: originOf(frames) }
+  } catch {
+    return { site: null, by: 'app' }
+  }
+}
+
+/** The add-site alone (timers): see captureAdd(). */
 function captureAddSite(skip) {
-  const site = captureSite(skip) || captureSite(skip, 64)
-  return site === null || RUNNER.test(site) ? INTERNAL : site
+  return captureAdd(skip).site
 }
 
 /**
@@ -169,4 +240,4 @@ function calledByNode(skip) {
   }
 }
 
-module.exports = { captureSite, captureAddSite, calledByNode, firstUserFrame, INTERNAL, RUNNER }
+module.exports = { captureSite, captureAdd, captureAddSite, calledByNode, INTERNAL, RUNNER }

@@ -16,7 +16,12 @@ function getGC() {
   return gcFunction
 }
 
+// node:timers' own, not the global one: a test's fake timers (jest, sinon) replace the global
+const { setImmediate } = require('node:timers')
 const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+/** Forced collections begun so far: what was watched before one began and survived it is retained. */
+const forcedGCs = { started: 0 }
 
 /**
  * Collects garbage until WeakRefs to dead objects read as empty: WeakRefs keep their target for
@@ -24,6 +29,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve))
  */
 async function forceGC(rounds = 2) {
   const gc = getGC()
+  forcedGCs.started++
   for (let i = 0; i < rounds; i++) {
     await tick()
     gc()
@@ -81,4 +87,4 @@ class MajorGCs {
 /** The process's one major-GC observer (guard mode's heap and retained detectors share it). */
 const majorGCs = new MajorGCs()
 
-module.exports = { forceGC, getGC, tick, majorGCs }
+module.exports = { forceGC, forcedGCs, getGC, tick, majorGCs }

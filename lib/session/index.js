@@ -4,6 +4,7 @@
 // other driver, over their sample().
 
 const { detectors } = require('../detectors')
+const { epochs } = require('./epochs')
 const { forceGC } = require('./gc')
 const { Reporter } = require('../findings/report')
 const { notStarted } = require('../errors')
@@ -55,10 +56,20 @@ function stop() {
   session.reporter.reset()
 }
 
-/** From now on: later checks count only what is new. */
-function baseline() {
+/**
+ * From now on: later checks count only what is new. `keep` (internal: the test integrations'
+ * lifecycle) lists epoch sets whose tags are kept to be judged again later.
+ */
+function baseline(keep) {
   if (!session.started) throw notStarted('baseline')
+  transition()
+  epochs.baseline(keep)
   for (const d of detectors) if (d.baseline) d.baseline()
+}
+
+/** Tells the detectors that keep per-epoch state (globals) that the epoch is about to change. */
+function transition() {
+  for (const d of detectors) if (d.transition) d.transition()
 }
 
 /**
@@ -68,17 +79,19 @@ function baseline() {
  */
 function enterScope() {
   if (!session.started) throw notStarted('enterScope')
-  const tokens = []
-  for (const d of detectors) {
-    if (d.enterScope) tokens.push([d, d.enterScope()])
-    else if (d.baseline) d.baseline()
-  }
-  return tokens
+  transition()
+  return epochs.enter()
 }
 
-function exitScope(tokens) {
+function exitScope(token) {
   if (!session.started) return
-  for (const [d, token] of tokens) d.exitScope(token)
+  transition()
+  epochs.exit(token)
+}
+
+/** The epochs counted now: a test's, to be judged again later with checkEpochs(). */
+function currentEpochs() {
+  return epochs.snapshot()
 }
 
 /** True between start() and stop(). */
@@ -86,20 +99,36 @@ function isStarted() {
   return session.started
 }
 
-/**
- * Runs every detector now (after a forced GC unless `gc: false`) and returns the findings.
- * New findings are warned once each (`LeakWarning`) or passed to `onLeak`.
- */
-async function check(options) {
+function contextOf(options) {
   const checkOptions = v.normalizeOptions(options, 'options', optionTable(CHECK_OPTIONS, 'checkOptions'))
   if (!session.started) throw notStarted('check')
-  const startOptions = session.options
-  if (checkOptions.threshold === undefined) checkOptions.threshold = startOptions.threshold
+  if (checkOptions.threshold === undefined) checkOptions.threshold = session.options.threshold
+  return { options: session.options, checkOptions, cwd: process.cwd() }
+}
+
+/** Every detector's findings now (with `gcDone: false`, those that need no GC only). */
+function runDetectors(context, gcDone, focus) {
+  const restore = focus === undefined ? null : epochs.focus(focus)
+  try {
+    const leaks = []
+    for (const d of detectors) if (gcDone || !d.needsGC) leaks.push(...d.check(context))
+    return leaks
+  } finally {
+    if (restore !== null) restore()
+  }
+}
+
+/**
+ * Runs every detector now (after a forced GC unless `gc: false`) and returns the findings.
+ * New findings are warned once each (`LeakWarning`) or passed to `onLeak`. `focus` (internal):
+ * the epochs to count instead of the current scope's (a test judged again later).
+ */
+async function check(options, focus) {
+  const context = contextOf(options)
+  const { checkOptions, options: startOptions } = context
   if (checkOptions.gc) await forceGC()
   if (!session.started) return [] // stop() was called while we waited for the GC
-  const context = { options: startOptions, checkOptions, cwd: process.cwd() }
-  const leaks = []
-  for (const d of detectors) leaks.push(...d.check(context))
+  const leaks = runDetectors(context, true, focus)
   // who holds the `retained` findings: a heap snapshot, so loaded only when asked for
   if (checkOptions.explain) await require('../snapshot/explain').explainRetained(leaks)
   session.reporter.emit(leaks, {
@@ -111,17 +140,22 @@ async function check(options) {
 
 /**
  * check() without waiting: no forced GC, so only the detectors that need none (everything but
- * `retained`). Warns nothing.
+ * `retained`). Warns nothing. `focus` as in check().
  */
-function checkSync(options) {
-  const checkOptions = v.normalizeOptions(options, 'options', optionTable(CHECK_OPTIONS, 'checkOptions'))
-  if (!session.started) throw notStarted('check')
-  const startOptions = session.options
-  if (checkOptions.threshold === undefined) checkOptions.threshold = startOptions.threshold
-  const context = { options: startOptions, checkOptions, cwd: process.cwd() }
-  const leaks = []
-  for (const d of detectors) if (!d.needsGC) leaks.push(...d.check(context))
-  return leaks
+function checkSync(options, focus) {
+  return runDetectors(contextOf(options), false, focus)
 }
 
-module.exports = { start, stop, baseline, check, checkSync, enterScope, exitScope, isStarted, START_OPTIONS, CHECK_OPTIONS }
+/** How many things wait for a GC to be judged (watched objects still alive), in the counted epochs. */
+function awaitingGC(focus) {
+  const restore = focus === undefined ? null : epochs.focus(focus)
+  try {
+    let n = 0
+    for (const d of detectors) if (d.awaitingGC) n += d.awaitingGC()
+    return n
+  } finally {
+    if (restore !== null) restore()
+  }
+}
+
+module.exports = { start, stop, baseline, check, checkSync, awaitingGC, currentEpochs, enterScope, exitScope, isStarted, START_OPTIONS, CHECK_OPTIONS }

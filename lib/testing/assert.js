@@ -8,15 +8,16 @@ const v = require('../validate')
 const KINDS = ['listeners', 'collection', 'retained', 'global', 'timers', 'handles']
 /** How leakguard starts around a test: every add named, timers and handles on. */
 const TEST_START_OPTIONS = { threshold: 1, warn: false, stacks: 'always', timers: true, handles: true }
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+// node:timers' own: a test's fake timers replace the global setTimeout
+const delay = (ms) => new Promise((resolve) => require('node:timers').setTimeout(resolve, ms))
 
 /**
  * check({ threshold: 1 }) filtered by `keep`, re-checked up to `retries` times with a short,
  * growing delay while findings remain (teardown races: a close handler that runs a tick later).
  */
-async function checkWithRetry({ keep, retries, retryDelayMs = 25 }) {
+async function checkWithRetry({ keep, retries, retryDelayMs = 25, checkOptions = {} }) {
   for (let attempt = 0; ; attempt++) {
-    const leaks = (await session.check({ threshold: 1, warn: false })).filter(keep)
+    const leaks = (await session.check({ threshold: 1, warn: false, ...checkOptions })).filter(keep)
     if (leaks.length === 0 || attempt >= retries) return leaks
     await delay(retryDelayMs * (attempt + 1))
   }

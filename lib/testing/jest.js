@@ -1,18 +1,34 @@
 'use strict'
 // jest integration: `setupFilesAfterEnv: ['leakguard/jest']` makes every test fail that leaks.
 // Per test file: start() in beforeAll, stop() in afterAll (the prototypes are shared by the
-// whole worker; a finished file must not leave its wrappers behind). Per test: baseline() before,
-// check() after, with a brief retry (as goleak does) so teardown races are not called leaks.
+// whole worker; a finished file must not leave its wrappers behind). Tests are judged by
+// lifetime (lib/testing/lifecycle.js): a new epoch before each test, a cheap look after the
+// test's own hooks, and what is still suspect judged again after the file's own afterAll hooks.
+//
+// Hook order. jest-circus runs a block's afterEach and afterAll hooks in the order they were
+// registered, so the hooks of this setup file would run before the test file's own root-level
+// ones (the afterEach that closes the server). When the first hook runs (our beforeAll: every
+// hook of the file is registered by then), ours are moved to the end of the root block's list.
+// A finding confirmed at the file's end is added to the errors of the test that made it, which
+// fails it in jest's results. Both need jest-circus's state (jest's default runner since 27,
+// kept on the environment's global); without it (jest-jasmine2), each test is judged at its
+// end, after a GC and brief retries, and its own afterEach hooks may run after ours.
 
 const session = require('../session')
-const { checkWithRetry, formatLeaks, KINDS, TEST_START_OPTIONS } = require('./assert')
+const { formatLeaks, KINDS, TEST_START_OPTIONS } = require('./assert')
+const { checkWithRetry } = require('./assert')
+const { TestLifecycle } = require('./lifecycle')
 const v = require('../validate')
+const ORIGINS = ['app', 'package', 'node']
 
 const config = {
   kinds: KINDS.slice(),
   ignoreEvents: [],
   ignoreEmitters: [],
   ignoreSites: [],
+  ignoreDescriptions: [],
+  addedBy: ['app'],
+  unrefTimers: false,
   report: false,
   retries: 3,
   retryDelayMs: 25,
@@ -26,23 +42,34 @@ const patterns = (list, name) => {
   return list.slice()
 }
 
+const IGNORE_KEYS = { events: 'ignoreEvents', emitters: 'ignoreEmitters', sites: 'ignoreSites', descriptions: 'ignoreDescriptions' }
+
 /**
  * Sets options for the following tests: `kinds` (which leak kinds fail a test), `ignore`
- * (`{ events, emitters, sites }`: strings match exactly, RegExps by test), `report` (warn
- * instead of failing), `retries`.
+ * (`{ events, emitters, sites, descriptions }`, for every kind: strings match exactly, RegExps
+ * by test), `addedBy` (whose listeners count: 'app' by default; 'package', 'node' widen it),
+ * `unrefTimers` (whether unref()'d timers fail a test: they keep no process alive; false),
+ * `report` (warn instead of failing), `retries`.
  */
 function configure(options) {
-  const o = v.validateOptions(options, 'options', ['kinds', 'ignore', 'report', 'retries'])
+  const o = v.validateOptions(options, 'options', ['kinds', 'ignore', 'addedBy', 'unrefTimers', 'report', 'retries'])
   if (o.kinds !== undefined) {
     if (!Array.isArray(o.kinds)) throw v.typeError('options.kinds', 'an array', o.kinds)
     o.kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
     config.kinds = o.kinds.slice()
   }
   if (o.ignore !== undefined) {
-    const ig = v.validateOptions(o.ignore, 'options.ignore', ['events', 'emitters', 'sites'])
-    if (ig.events !== undefined) config.ignoreEvents = patterns(ig.events, 'options.ignore.events')
-    if (ig.emitters !== undefined) config.ignoreEmitters = patterns(ig.emitters, 'options.ignore.emitters')
-    if (ig.sites !== undefined) config.ignoreSites = patterns(ig.sites, 'options.ignore.sites')
+    const ig = v.validateOptions(o.ignore, 'options.ignore', Object.keys(IGNORE_KEYS))
+    for (const [key, field] of Object.entries(IGNORE_KEYS)) if (ig[key] !== undefined) config[field] = patterns(ig[key], `options.ignore.${key}`)
+  }
+  if (o.addedBy !== undefined) {
+    if (!Array.isArray(o.addedBy)) throw v.typeError('options.addedBy', 'an array', o.addedBy)
+    o.addedBy.forEach((x, i) => v.validateOneOf(x, `options.addedBy[${i}]`, ORIGINS))
+    config.addedBy = o.addedBy.slice()
+  }
+  if (o.unrefTimers !== undefined) {
+    v.validateBoolean(o.unrefTimers, 'options.unrefTimers')
+    config.unrefTimers = o.unrefTimers
   }
   if (o.report !== undefined) {
     v.validateBoolean(o.report, 'options.report')
@@ -86,18 +113,29 @@ function configureFromGlobals(g) {
 const matches = (list, value) =>
   typeof value === 'string' && list.some((p) => (typeof p === 'string' ? p === value : p.test(value)))
 
+/** Whether a finding counts under the configured kinds and ignore lists (every kind). */
 function relevant(leak, kinds = config.kinds) {
   if (!kinds.includes(leak.kind)) return false
-  if (leak.kind !== 'listeners') return true
-  if (matches(config.ignoreEvents, leak.event) || matches(config.ignoreEmitters, leak.emitter)) return false
   // (the test runners' own listeners never get here: lib/instrument/site.js marks them internal)
   if (matches(config.ignoreSites, leak.site)) return false
+  if (matches(config.ignoreEvents, leak.event)) return false
+  if (matches(config.ignoreEmitters, leak.emitter)) return false
+  const description = leak.description !== undefined ? leak.description : leak.name
+  if (matches(config.ignoreDescriptions, description)) return false
   return true
 }
 
-/** Checks after a test; retries briefly while findings remain. Returns the findings left. */
+/** What every check of a test passes: whose listeners count, whether unref()'d timers do. */
+const checkOptions = () => ({ addedBy: config.addedBy, closedEmitters: false, unrefTimers: config.unrefTimers })
+
+/** A lifecycle with the current options (`deferred`: the runner can fail a finished test). */
+function lifecycle(deferred, lastInBlock) {
+  return new TestLifecycle({ keep: (leak) => relevant(leak), checkOptions: checkOptions(), retries: config.retries, retryDelayMs: config.retryDelayMs, deferred, lastInBlock })
+}
+
+/** Checks after a test, at once: GC and brief retries while findings remain (node:test, vitest). */
 function leaksAfterTest() {
-  return checkWithRetry({ keep: (leak) => relevant(leak), retries: config.retries, retryDelayMs: config.retryDelayMs })
+  return checkWithRetry({ keep: (leak) => relevant(leak), retries: config.retries, retryDelayMs: config.retryDelayMs, checkOptions: checkOptions() })
 }
 
 function formatFailure(testName, leaks) {
@@ -189,24 +227,113 @@ const matchers = {
   toLeakListeners: leakMatcher('toLeakListeners', ['listeners']),
 }
 
+/** jest-circus's state on the environment's global (jest 27+), or null (jest-jasmine2, another runner). */
+function circusState(g) {
+  try {
+    const sym = Object.getOwnPropertySymbols(g).find((s) => s.description === 'JEST_STATE_SYMBOL')
+    const state = sym === undefined ? null : g[sym]
+    if (state && state.rootDescribeBlock && Array.isArray(state.rootDescribeBlock.hooks)) return state
+  } catch {}
+  return null
+}
+
+/**
+ * Makes our root-level afterEach and afterAll hooks run after the file's own. jest-circus took
+ * its list of the root block's afterAll hooks before the first beforeAll ran, so the list itself
+ * cannot be reordered from here: the hooks' contents are (each hook object of a type gets the
+ * next one's function, ours go last).
+ */
+function runOursLast(state, fns) {
+  for (const type of ['afterEach', 'afterAll']) {
+    const hooks = state.rootDescribeBlock.hooks.filter((h) => h.type === type)
+    const payload = (h) => ({ fn: h.fn, timeout: h.timeout, asyncError: h.asyncError })
+    const ours = hooks.filter((h) => fns.includes(h.fn)).map(payload)
+    if (ours.length === 0) continue
+    const order = [...hooks.filter((h) => !fns.includes(h.fn)).map(payload), ...ours]
+    hooks.forEach((h, i) => Object.assign(h, order[i]))
+  }
+}
+
+/**
+ * An Error whose stack is the leak's own site, so jest's code frame shows the line that leaked
+ * (not leakguard's hook). Made in the main realm when possible, like jest's own errors.
+ */
+function failure(message, leaks) {
+  const err = new Error(message)
+  const site = leaks.map((l) => l.site).find((x) => typeof x === 'string' && x.length > 0)
+  err.stack = site === undefined ? `Error: ${message}` : `Error: ${message}\n    at ${site}`
+  err.leaks = leaks
+  return err
+}
+
+/** Whether no test after `test` shares its describe block (jest-circus: children in order). */
+function lastInBlock(test) {
+  try {
+    const siblings = test.parent.children.filter((c) => c.type === 'test')
+    return siblings[siblings.length - 1] === test
+  } catch {
+    return true
+  }
+}
+
+function testName(test) {
+  const names = []
+  for (let t = test; t && t.parent; t = t.parent) names.unshift(t.name)
+  return names.join(' ')
+}
+
 /** Registers the hooks and the matchers with jest's globals; called by `leakguard/jest`. */
 function register(g = globalThis) {
   configureFromGlobals(g)
   if (g.expect && typeof g.expect.extend === 'function') g.expect.extend(matchers)
-  g.beforeAll(() => session.start(TEST_START_OPTIONS))
-  g.beforeEach(() => session.baseline())
-  g.afterEach(async () => {
-    const leaks = await leaksAfterTest()
+  const state = circusState(g)
+  let tests = null
+  const currentName = () => {
+    const s = g.expect && typeof g.expect.getState === 'function' ? g.expect.getState() : {}
+    return s.currentTestName || '(unnamed test)'
+  }
+  const fail = (name, leaks) => {
+    const message = formatFailure(name, leaks)
+    if (config.report) {
+      process.stderr.write(`${message}\n`)
+      return null
+    }
+    return failure(message, leaks)
+  }
+
+  const afterEachHook = async () => {
+    const test = state !== null ? state.currentlyRunningTest : null
+    const leaks = await tests.end(test)
     if (leaks.length === 0) return
-    const state = g.expect && typeof g.expect.getState === 'function' ? g.expect.getState() : {}
-    const message = formatFailure(state.currentTestName || '(unnamed test)', leaks)
-    if (config.report) process.stderr.write(`${message}\n`)
-    else throw new Error(message)
+    const err = fail(currentName(), leaks)
+    if (err !== null) throw err
+  }
+  const afterAllHook = async () => {
+    try {
+      const late = []
+      for (const { test, leaks } of await tests.settle()) {
+        const err = fail(test ? testName(test) : '(unnamed test)', leaks)
+        if (err === null) continue
+        // the test that made it fails in jest's results; jest reports them when the file ends
+        if (test && Array.isArray(test.errors)) test.errors.push([err, err])
+        else late.push(err)
+      }
+      if (late.length > 0) throw late[0]
+    } finally {
+      session.stop()
+    }
+  }
+  g.beforeAll(() => {
+    session.start(TEST_START_OPTIONS)
+    tests = lifecycle(state !== null, lastInBlock)
+    if (state !== null) runOursLast(state, [afterEachHook, afterAllHook])
   })
-  g.afterAll(() => session.stop())
+  g.beforeEach(() => tests.begin())
+  g.afterEach(afterEachHook)
+  g.afterAll(afterAllHook)
 }
 
 /** Whether findings are written to stderr instead of failing the test (`configure({ report })`). */
 const reporting = () => config.report
 
-module.exports = { configure, register, leaksAfterTest, formatFailure, reporting, matchers }
+module.exports = { configure, register, leaksAfterTest, lifecycle, formatFailure, failure, reporting, matchers }

@@ -1,9 +1,9 @@
 'use strict'
 // node:test integration: `require('leakguard/node-test')` at the top of a test file (or
 // `node --test --require leakguard/node-test`, `--import` for ES modules) registers, on the
-// file's root test: start() before the first test, baseline() before each test, a check after
-// each (with the retries of leakguard/jest) that fails the test naming each leak, and stop()
-// after the last. Timers and handles are on, as with leakguard/jest. Options: the same
+// file's root test: start() before the first test, a new epoch before each test, a check after
+// each (lib/testing/lifecycle.js: a GC and the retries of leakguard/jest only when something is
+// suspect) that fails the test naming each leak, and stop() after the last. Timers and handles are on, as with leakguard/jest. Options: the same
 // `configure()` (kinds, ignore, report, retries).
 
 const test = require('node:test')
@@ -17,10 +17,14 @@ let registered = false
 function register() {
   if (registered) return
   registered = true
-  test.before(() => session.start(TEST_START_OPTIONS))
-  test.beforeEach(() => session.baseline())
+  let tests = null
+  test.before(() => {
+    session.start(TEST_START_OPTIONS)
+    tests = integration.lifecycle(false) // node:test cannot fail a finished test: judged at its end
+  })
+  test.beforeEach(() => tests.begin())
   test.afterEach(async (t) => {
-    const leaks = await integration.leaksAfterTest()
+    const leaks = await tests.end(t)
     if (leaks.length === 0) return
     const message = integration.formatFailure(t.name, leaks)
     if (integration.reporting()) process.stderr.write(`${message}\n`)

@@ -47,9 +47,14 @@ pub fn retained_leaks(groups: &[RetainedGroup], threshold: u64) -> Vec<Keyed> {
 /// `N objects 'closed Socket' still reachable after a GC, ...: something still holds them`.
 pub(crate) fn retained_leak(g: &RetainedGroup) -> Leak {
     let plural = if g.count == 1 { "object" } else { "objects" };
-    let secs = (g.oldest_ms / 1000.0).floor() as u64;
+    // how long the oldest has outlived its close: whole ms below a second, whole seconds above
+    let age = if g.oldest_ms < 1000.0 {
+        format!("{} ms", g.oldest_ms.max(0.0).floor() as u64)
+    } else {
+        format!("{} s", (g.oldest_ms / 1000.0).floor() as u64)
+    };
     let message = format!(
-        "{} {plural} '{}' still reachable after a GC, up to {secs}s after they should \
+        "{} {plural} '{}' still reachable after a GC, up to {age} after they should \
          have become garbage ({} others did): something still holds them",
         g.count, g.description, g.collected
     );
@@ -80,7 +85,7 @@ mod tests {
         assert!(leaks[0].key.starts_with("retained|closed WebSocket|"));
         assert_eq!(
             leaks[0].leak.message,
-            "300 objects 'closed WebSocket' still reachable after a GC, up to 2s after they \
+            "300 objects 'closed WebSocket' still reachable after a GC, up to 2 s after they \
              should have become garbage (3 others did): something still holds them"
         );
     }

@@ -33,9 +33,11 @@ pub fn timer_leaks(groups: &[TimerGroup], cwd: &str) -> Vec<Keyed> {
                 (false, false) => ("timeouts", "pending", ""),
             };
             let at = site_phrase("created", g.site.as_deref(), cwd);
+            // a delay computed from a clock reads 1046.1378500000046: whole milliseconds
             let message = format!(
                 "left {} {what} {state} ({every}{} ms), {at}",
-                g.count, g.delay_ms
+                g.count,
+                g.delay_ms.round()
             );
             let detail = LeakDetail::Timers(TimersDetail {
                 site: g.site.clone(),
@@ -85,6 +87,20 @@ mod tests {
             "left 1 interval running (every 1000 ms), created at t.test.js:3:5"
         );
         assert!(leaks.iter().all(|l| l.leak.code == "LEAKGUARD_TIMERS"));
+    }
+
+    #[test]
+    fn delays_are_shown_in_whole_milliseconds() {
+        let g = TimerGroup {
+            interval: false,
+            delay_ms: 1046.1378500000046,
+            site: None,
+            count: 1,
+        };
+        assert_eq!(
+            timer_leaks(&[g], "")[0].leak.message,
+            "left 1 timeout pending (1046 ms), creation site not captured"
+        );
     }
 
     #[test]
