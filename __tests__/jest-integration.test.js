@@ -94,6 +94,16 @@ describe.each([
     expect(socket.message).toContain(`connected at ${relSite('socket')}`)
   })
 
+  test('one leaked server is one finding, its own listeners shown under it', () => {
+    const t = run.tests['leaves a server listening with its own handlers on it']
+    expect(t.status).toBe('failed')
+    const lines = t.message.split('\n').filter((l) => /^\s+[-·] /.test(l))
+    expect(lines.slice(0, 3).map((l) => l.trim().slice(0, 1))).toEqual(['-', '·', '·'])
+    expect(lines[0]).toContain(`listen() called at ${relSite('server-parts')}`)
+    expect(t.message).toContain(`'request' on Server, added at ${relSite('server-request')}`)
+    expect(t.message).toContain(`'error' on Server, added at ${relSite('server-error')}`)
+  })
+
   test('toLeak matchers: sync and async blocks, listeners only, a block is judged on its own', () => {
     expect(run.tests['not.toLeak passes for blocks that clean up, sync and async'].status).toBe('passed')
     const sync = run.tests['not.toLeak fails for a synchronous block that leaks']

@@ -11,7 +11,8 @@ const dc = require('node:diagnostics_channel')
 const net = require('node:net')
 const binding = require('../native')
 const { epochs } = require('../session/epochs')
-const { fromNative } = require('../findings/report')
+const { fromNative, setEmitters } = require('../findings/report')
+const emitters = require('../instrument/emitters')
 const { captureSite } = require('../instrument/site')
 const v = require('../validate')
 
@@ -101,12 +102,19 @@ function handleLeaks({ cwd }) {
     const label = v.constructorName(handle, 'handle')
     const address = addressOf(handle, record.server)
     const key = `${record.server}|${label}|${address}|${record.site}`
-    const g = groups.get(key)
-    if (g) g.count++
-    else groups.set(key, { server: record.server, label, address, site: record.site || undefined, count: 1 })
+    let g = groups.get(key)
+    if (g) g.group.count++
+    else groups.set(key, (g = { group: { server: record.server, label, address, site: record.site || undefined, count: 1 }, ids: [] }))
+    const id = emitters.idOf(handle)
+    if (id !== undefined) g.ids.push(id)
   }
   if (groups.size === 0) return []
-  return fromNative(binding.evaluate({ kind: 'handles', groups: [...groups.values()] }, cwd))
+  // one group at a time, so each finding knows its handles (the emitters its listeners are on)
+  const leaks = []
+  for (const g of groups.values()) {
+    for (const leak of fromNative(binding.evaluate({ kind: 'handles', groups: [g.group] }, cwd))) leaks.push(setEmitters(leak, g.ids))
+  }
+  return leaks.sort((a, b) => b.count - a.count)
 }
 
 const detector = {

@@ -3,7 +3,7 @@
 
 const binding = require('../native')
 const emitters = require('../instrument/emitters')
-const { fromNative } = require('../findings/report')
+const { fromNative, setEmitters, kKey } = require('../findings/report')
 
 /** Samples a growing series may wait for its add-site (stacks boosted meanwhile) before it is reported without one. */
 const SITE_WAIT_SAMPLES = 4
@@ -12,7 +12,10 @@ const SITE_WAIT_SAMPLES = 4
 function listenerLeaks({ threshold, addedBy, closedEmitters = true, cwd }) {
   const groups = emitters.collectGroups({ sinceBaseline: true, addedBy, closed: closedEmitters })
   if (groups.length === 0) return []
-  return fromNative(binding.evaluate({ kind: 'listeners', threshold, groups }, cwd))
+  const leaks = fromNative(binding.evaluate({ kind: 'listeners', threshold, groups }, cwd))
+  // the key is `listeners|<emitterId>|<event>|<site>` (core's listeners.rs)
+  for (const leak of leaks) setEmitters(leak, [Number(String(leak[kKey]).split('|')[1])])
+  return leaks
 }
 
 /** The add-site most tagged live listeners of each emitter and event were added at. */

@@ -7,6 +7,8 @@
 const { internalWarning } = require('../errors')
 
 const kKey = Symbol('leakguard.findingKey')
+/** The ids (lib/instrument/emitters.js) of the emitters a finding is about: listeners' and handles' findings. */
+const kEmitters = Symbol('leakguard.emitters')
 
 // process.emitWarning() accepts only Errors of the main realm. Under jest this module runs in a
 // vm context whose `Error` is another realm's, so take Error from the main context.
@@ -32,6 +34,12 @@ class LeakWarning extends HostError {
 /** Identifies one finding across checks, so it is warned about once. */
 function setKey(leak, key) {
   Object.defineProperty(leak, kKey, { value: key, enumerable: false, configurable: true })
+  return leak
+}
+
+/** Marks the emitters (their ids) a finding is about, so the parts of one object can be told apart. */
+function setEmitters(leak, ids) {
+  Object.defineProperty(leak, kEmitters, { value: ids, enumerable: false, configurable: true })
   return leak
 }
 
@@ -77,4 +85,4 @@ class Reporter {
   }
 }
 
-module.exports = { LeakWarning, Reporter, setKey, fromNative, kKey }
+module.exports = { LeakWarning, Reporter, setKey, setEmitters, fromNative, kKey, kEmitters }

@@ -3,6 +3,7 @@
 
 const { AssertionError } = require('node:assert')
 const session = require('../session')
+const { kEmitters } = require('../findings/report')
 const v = require('../validate')
 
 const KINDS = ['listeners', 'collection', 'retained', 'global', 'timers', 'handles']
@@ -23,9 +24,26 @@ async function checkWithRetry({ keep, retries, retryDelayMs = 25, checkOptions =
   }
 }
 
-/** `<title> leaked:` and one line per finding. */
+/**
+ * `<title> leaked:` and one line per leaked thing. One object is one finding: the listeners left
+ * on a server or socket that was itself left open are shown under it, not as findings of their own.
+ */
 function formatLeaks(title, leaks) {
-  return `${title} leaked:\n${leaks.map((l) => `  - ${l.message}`).join('\n')}`
+  const owners = new Map() // emitter id -> the handle finding it belongs to
+  for (const l of leaks) if (l.kind === 'handles') for (const id of l[kEmitters] || []) owners.set(id, l)
+  const parts = new Map()
+  const top = []
+  for (const l of leaks) {
+    const owner = l.kind === 'listeners' ? (l[kEmitters] || []).map((id) => owners.get(id)).find(Boolean) : undefined
+    if (owner === undefined) top.push(l)
+    else parts.set(owner, [...(parts.get(owner) || []), l])
+  }
+  const lines = []
+  for (const l of top) {
+    lines.push(`  - ${l.message}`)
+    for (const p of parts.get(l) || []) lines.push(`      · ${p.message}`)
+  }
+  return `${title} leaked:\n${lines.join('\n')}`
 }
 
 /**
