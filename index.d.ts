@@ -80,7 +80,11 @@ export interface StartOptions {
   handles?: boolean
   /** Emit findings as `LeakWarning`s through `process.emitWarning` (when no `onLeak`). @default true */
   warn?: boolean
-  /** Watched objects (and closed sockets) are `retained` findings only once they are this many ms past `watch()` / their close. @default 1000 */
+  /**
+   * Watched objects (and closed sockets) are `retained` findings only once they are this many ms
+   * past `watch()` / their close. Whatever the grace, only what survived a forced GC that began
+   * after it (a `check()`'s) counts. @default 0
+   */
   graceMs?: number
 }
 
@@ -96,6 +100,16 @@ export interface CheckOptions {
   warn?: boolean
   /** Overrides `StartOptions.graceMs` for this check. */
   graceMs?: number
+  /**
+   * Whose listeners count: `'app'` (code outside node_modules), `'package'` (code in
+   * node_modules), `'node'` (Node's own modules: `createServer`'s `'connection'`, an
+   * `http.Agent`'s). Judged by the first frame that called the add. @default ['app', 'package', 'node']
+   */
+  addedBy?: Array<'app' | 'package' | 'node'>
+  /** Whether listeners on closed emitters count (destroyed sockets, servers not listening, closed WebSockets). @default true */
+  closedEmitters?: boolean
+  /** Whether unref()'d timers count (`start({ timers: true })`). @default true */
+  unrefTimers?: boolean
   /**
    * Explain `retained` findings: write a heap snapshot to a temporary 0600 file, find the
    * finding's objects in it, attach their retainer path (`retainers`, `retainersText`,
@@ -145,9 +159,9 @@ export function check(options?: CheckOptions): Promise<Leak[]>
  */
 export function trackSet<T extends Set<any> | Map<any, any> | any[]>(collection: T, name: string, options?: TrackSetOptions): T
 /**
- * Expects `object` to become garbage soon: it is held by a `WeakRef`, and a `check()` after the
- * grace period (`graceMs`) that still finds it alive after a GC reports it as a `retained`
- * finding, grouped by `description`. Throws when not started.
+ * Expects `object` to become garbage soon: it is held by a `WeakRef`, and a `check()` that still
+ * finds it alive after its forced GC (and past `graceMs`) reports it as a `retained` finding,
+ * grouped by `description`. Throws when not started.
  */
 export function watch(object: object, description: string): void
 

@@ -13,12 +13,21 @@ export interface LeakMatcherOptions {
 export interface JestLeakOptions {
   /** Which leak kinds fail a test. @default ['listeners', 'collection', 'retained', 'global', 'timers', 'handles'] */
   kinds?: Array<TestLeakKind>
-  /** Findings to ignore: strings match exactly, RegExps by `test()`. Listener findings only. */
+  /** Findings to ignore, of every kind: strings match exactly, RegExps by `test()`. */
   ignore?: {
+    /** Listener findings' event names. */
     events?: Array<string | RegExp>
+    /** Listener findings' emitter labels (`process`, `Server`, `AbortSignal`...). */
     emitters?: Array<string | RegExp>
+    /** Add-sites and creation sites (`file:line:column`) of any finding. */
     sites?: Array<string | RegExp>
+    /** Retained descriptions (`closed Socket`), global and collection names, handle descriptions. */
+    descriptions?: Array<string | RegExp>
   }
+  /** Whose listeners count: the application's (test and source files), packages' in node_modules, Node's own. @default ['app'] */
+  addedBy?: Array<'app' | 'package' | 'node'>
+  /** Whether unref()'d timers (which keep no process alive) fail a test. @default false */
+  unrefTimers?: boolean
   /** Write the leak report to stderr instead of failing the test (while a team adopts it). @default false */
   report?: boolean
   /** How many times a finding is re-checked (with a short, growing delay) before it fails a test. @default 3 */

@@ -48,6 +48,14 @@ function describeUnsafe(value) {
   return { type: typeof value, size: 0, collection: false }
 }
 
+function isCollection(value) {
+  try {
+    return Array.isArray(value) || value instanceof Map || value instanceof Set
+  } catch {
+    return false // a revoked Proxy throws even in Array.isArray
+  }
+}
+
 function readGlobal(name) {
   const d = Object.getOwnPropertyDescriptor(globalThis, name)
   if (!d || !('value' in d)) return undefined // accessors are Node's lazy globals: never call them
@@ -77,13 +85,8 @@ function readGlobals() {
     const d = readGlobal(name)
     if (d === undefined) continue
     const added = epochs.counts(state.known.get(name))
-    let info
-    try {
-      info = describeValue(d.value)
-    } catch {
-      info = { type: 'object', size: 0, collection: false } // a revoked Proxy: Array.isArray throws
-    }
-    if (!added && !info.collection) continue
+    if (!added && !isCollection(d.value)) continue // the cheap test first: most globals are neither
+    const info = describeValue(d.value)
     rows.push({ name, added, ...info })
   }
   return rows

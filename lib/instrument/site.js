@@ -115,11 +115,14 @@ function callSiteFrames(callSites) {
   return frames
 }
 
-/** The frames above `skip`, mapped the way the app or runner maps them; null when unreadable. */
-function captureFrames(skip, depth) {
+/**
+ * The frames above `skip`, mapped the way the app or runner maps them (with `mapped`; formatting
+ * through a source map costs several times the capture); null when unreadable.
+ */
+function captureFrames(skip, depth, mapped = true) {
   const r = privateRealm()
   r.Error.stackTraceLimit = depth
-  const holder = formattingHolder()
+  const holder = mapped ? formattingHolder() : null
   if (holder !== null) {
     r.Error.captureStackTrace(holder, skip)
     let stack
@@ -197,15 +200,22 @@ function originOf(frames) {
  */
 function captureAdd(skip) {
   try {
-    let frames = captureFrames(skip, 10)
+    // who added it, from raw CallSites (cheap); only the app's own adds pay for a mapped site
+    // (Node's adds, a dozen per http request, are the bulk and are rarely reported)
+    let frames = captureFrames(skip, 10, false)
     if (frames === null) return { site: INTERNAL, by: 'node' }
     let site = firstFrame(frames, false)
     if (site === null) {
-      frames = captureFrames(skip, 64) || frames
+      frames = captureFrames(skip, 64, false) || frames
       site = firstFrame(frames, false)
     }
     if (site === null || RUNNER.test(site)) return { site: INTERNAL, by: 'node' }
-    return { site, by: originOf(frames) }
+    const by = originOf(frames)
+    if (by === 'app' && formattingHolder() !== null) {
+      const mapped = captureFrames(skip, 10)
+      site = (mapped && firstFrame(mapped, false)) || site
+    }
+    return { site, by }
   } catch {
     return { site: null, by: 'app' }
   }

@@ -82,7 +82,7 @@ class TestLifecycle {
     let left = tests
     let found = []
     for (let attempt = 0; ; attempt++) {
-      await forceGC()
+      await forceGC(1) // one full GC (a retry adds another): WeakRefs read after the job it ended
       if (!session.isStarted()) return []
       found = []
       for (const t of left) {

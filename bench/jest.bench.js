@@ -1,0 +1,165 @@
+'use strict'
+// What leakguard/jest costs a real-sized suite: a generated suite (24 files, 240 tests: plain
+// logic, mocks, an http server per file with requests, emitters, streams, short timers) run by
+// jest plain and with `setupFilesAfterEnv: ['leakguard/jest']`, interleaved rounds, the wall time
+// of each whole jest process. Prints both medians and their ratio (the goal is <= 1.3x), and
+// checks that leakguard failed none of the tests (the suite leaks nothing).
+// `npm run bench -- jest` (JEST_BENCH_ROUNDS, JEST_BENCH_MAJOR=30 for jest 30).
+
+const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const root = path.join(__dirname, '..')
+const FILES = 24
+const ROUNDS = Number(process.env.JEST_BENCH_ROUNDS || 3)
+const major = process.env.JEST_BENCH_MAJOR === '30' ? 'jest30' : 'jest'
+const jestBin = require.resolve(`${major}/bin/jest`, { paths: [root] })
+
+function testFile(i) {
+  return `'use strict'
+const http = require('node:http')
+const { EventEmitter, once } = require('node:events')
+const { Readable, Transform, pipeline } = require('node:stream')
+
+let server
+let port
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => res.end(JSON.stringify({ url: req.url, length: body.length })))
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  port = server.address().port
+})
+afterAll(() => new Promise((r) => server.close(r)))
+
+const request = (path, body = '') =>
+  new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false }, (res) => {
+      let data = ''
+      res.on('data', (c) => (data += c))
+      res.on('end', () => resolve(JSON.parse(data)))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+
+describe('file ${i}: logic', () => {
+  test('sorts and groups', () => {
+    const xs = Array.from({ length: 500 }, (_, k) => (k * 7919) % 1009)
+    const groups = new Map()
+    for (const x of xs.sort((a, b) => a - b)) groups.set(x % 10, (groups.get(x % 10) || 0) + 1)
+    expect(groups.size).toBe(10)
+  })
+  test('parses and serialises', () => {
+    const o = { a: [1, 2, 3], b: { c: 'd'.repeat(50) } }
+    expect(JSON.parse(JSON.stringify(o))).toEqual(o)
+  })
+  test('a mock records its calls', () => {
+    const fn = jest.fn((x) => x * 2)
+    ;[1, 2, 3].forEach(fn)
+    expect(fn).toHaveBeenCalledTimes(3)
+    expect(fn.mock.results[2].value).toBe(6)
+  })
+})
+
+describe('file ${i}: io', () => {
+  test('serves a request', async () => {
+    expect(await request('/a', 'x'.repeat(100))).toEqual({ url: '/a', length: 100 })
+  })
+  test('serves requests in parallel', async () => {
+    const rs = await Promise.all([1, 2, 3, 4].map((k) => request('/p' + k)))
+    expect(rs.map((r) => r.url)).toEqual(['/p1', '/p2', '/p3', '/p4'])
+  })
+  test('an emitter with handlers added and removed', async () => {
+    const bus = new EventEmitter()
+    const seen = []
+    const onTick = (n) => seen.push(n)
+    bus.on('tick', onTick)
+    setTimeout(() => bus.emit('tick', 1), 1)
+    await once(bus, 'tick')
+    bus.off('tick', onTick)
+    expect(seen).toEqual([1])
+  })
+  test('a stream pipeline', async () => {
+    const upper = new Transform({ transform: (c, _e, cb) => cb(null, String(c).toUpperCase()) })
+    const out = []
+    upper.on('data', (c) => out.push(String(c)))
+    await new Promise((resolve, reject) => pipeline(Readable.from(['a', 'b', 'c']), upper, (err) => (err ? reject(err) : resolve())))
+    expect(out.join('')).toBe('ABC')
+  })
+  test('a short timer', async () => {
+    const t0 = Date.now()
+    await new Promise((r) => setTimeout(r, 5))
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4)
+  })
+  test('a timer cleared before it fires', () => {
+    const t = setTimeout(() => {}, 1000)
+    clearTimeout(t)
+  })
+  test('fake timers', () => {
+    jest.useFakeTimers()
+    const fn = jest.fn()
+    setTimeout(fn, 1000)
+    jest.advanceTimersByTime(1000)
+    expect(fn).toHaveBeenCalled()
+    jest.useRealTimers()
+  })
+})
+`
+}
+
+function makeSuite() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-jest-bench-'))
+  for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(2, '0')}.test.js`), testFile(i))
+  // an installed leakguard lives in node_modules, which jest never transforms: so is this checkout here
+  const base = { rootDir: dir, testEnvironment: 'node', testMatch: ['<rootDir>/*.test.js'], transformIgnorePatterns: ['/node_modules/', `^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`] }
+  fs.writeFileSync(path.join(dir, 'plain.config.json'), JSON.stringify(base))
+  fs.writeFileSync(path.join(dir, 'leakguard.config.json'), JSON.stringify({ ...base, setupFilesAfterEnv: [path.join(root, 'jest.js')] }))
+  return dir
+}
+
+function run(dir, config) {
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, [jestBin, '--config', path.join(dir, `${config}.config.json`), '--ci', '--json', '--maxWorkers=2'], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  let report
+  try {
+    report = JSON.parse(r.stdout)
+  } catch {
+    throw new Error(`jest (${config}) printed no JSON report: ${r.stderr.slice(-2000)}`)
+  }
+  return { ms, tests: report.numTotalTests, failed: report.numFailedTests, failures: report.testResults.flatMap((f) => f.assertionResults.filter((t) => t.status === 'failed').map((t) => `${path.basename(f.name)}: ${t.title}: ${t.failureMessages.join(' ').slice(0, 300)}`)) }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const dir = makeSuite()
+try {
+  run(dir, 'plain') // warm jest's transform cache, so both sides start from it
+  const plain = []
+  const guarded = []
+  let last = null
+  for (let i = 0; i < ROUNDS; i++) {
+    plain.push(run(dir, 'plain').ms)
+    last = run(dir, 'leakguard')
+    guarded.push(last.ms)
+  }
+  const p = median(plain)
+  const g = median(guarded)
+  console.log(`${major} ${require(path.join(path.dirname(path.dirname(jestBin)), 'package.json')).version}, ${FILES} files, ${last.tests} tests, ${ROUNDS} interleaved rounds, --maxWorkers=2`)
+  console.log(`  plain jest          median ${p.toFixed(0)} ms  (${plain.map((x) => x.toFixed(0)).join(', ')})`)
+  console.log(`  with leakguard/jest median ${g.toFixed(0)} ms  (${guarded.map((x) => x.toFixed(0)).join(', ')})`)
+  console.log(`  ratio ${(g / p).toFixed(2)}x the plain suite's wall time (goal <= 1.30x); leakguard failures: ${last.failed}`)
+  for (const f of last.failures) console.log(`    ${f}`)
+  if (last.failed > 0) process.exitCode = 1
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true })
+}
