@@ -28,8 +28,14 @@ export interface JestLeakOptions {
   addedBy?: Array<'app' | 'package' | 'node'>
   /** Whether unref()'d timers (which keep no process alive) fail a test. @default false */
   unrefTimers?: boolean
-  /** Write the leak report to stderr instead of failing the test (while a team adopts it). @default false */
-  report?: boolean
+  /**
+   * Report instead of failing (while a team adopts it): `true` writes each test's findings to
+   * stderr; `'html'` writes one page for the whole run (every worker's test files: which tests
+   * leaked what, and where) to `reportFile`. @default false
+   */
+  report?: boolean | 'html'
+  /** The page `report: 'html'` writes (0600, rewritten atomically after each test file). @default 'leakguard-report.html' in the working directory */
+  reportFile?: string
   /** How many times a finding is re-checked (with a short, growing delay) before it fails a test. @default 3 */
   retries?: number
 }

@@ -241,3 +241,50 @@ describe('guard mode: reportDir', () => {
     if (UPDATE) fs.copyFileSync(shot, path.join(ROOT, 'docs', 'guard-report.png'))
   })
 })
+
+describe("leakguard/jest report: 'html': one page for a whole jest run", () => {
+  const JEST_FIXTURE = path.join(__dirname, 'fixtures', 'jest')
+  const LEAKY = path.join(JEST_FIXTURE, 'suite', 'leaky.test.js')
+  let run
+  let file
+  let jestPage
+  const jestErrors = []
+  const jestRequests = []
+
+  beforeAll(async () => {
+    file = path.join(dir, 'jest-report.html')
+    // two workers: each test file adds its tests to the one page
+    const r = require('node:child_process').spawnSync(
+      process.execPath,
+      [require.resolve('jest/bin/jest'), '--config', path.join(JEST_FIXTURE, 'jest.config.js'), '--ci', '--json', '--maxWorkers=2', 'leaky|clean|lifetime'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120000, env: { ...process.env, LEAKGUARD_JEST_FIXTURE_CONFIG: JSON.stringify({ report: 'html', reportFile: file }) } },
+    )
+    run = { status: r.status, report: JSON.parse(r.stdout), stderr: r.stderr }
+    jestPage = await browser.newPage({ viewport: { width: 1100, height: 900 } })
+    jestPage.on('request', (q) => jestRequests.push(q.url()))
+    jestPage.on('pageerror', (e) => jestErrors.push(String(e)))
+  }, 150000)
+
+  test('no test fails; the page (0600) lists every test that leaked, with what and where', async () => {
+    expect(run.report.numFailedTests).toBe(0)
+    expect(run.status).toBe(0)
+    expect(run.stderr).toContain(`the report: ${file}`)
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600)
+    await jestPage.goto(`file://${file}`)
+    const names = await jestPage.locator('table.tests td.test .name').allInnerTexts()
+    expect(names).toContain('leaks a SIGUSR2 listener on process')
+    expect(names).toContain('leaves a server listening')
+    expect(names).toContain('keeps closed sockets in a Set')
+    expect(names.some((n) => /lifetime|fixture replaced|describe-scope/.test(n))).toBe(false) // the lifetime file leaked nothing
+    const sigusr2 = jestPage.locator('table.tests tr', { hasText: 'leaks a SIGUSR2 listener on process' })
+    await expect(sigusr2.locator('td.msg').innerText()).resolves.toContain("leaked 1 listener for 'SIGUSR2' on process")
+    await expect(sigusr2.locator('td.site').innerText()).resolves.toContain(path.relative(ROOT, siteOf(LEAKY, 'sigusr2')))
+    await expect(jestPage.locator('td.test .file', { hasText: 'leaky.test.js' }).count()).resolves.toBeGreaterThan(5)
+    expect(jestErrors).toEqual([])
+    expect(jestRequests).toEqual([`file://${file}`])
+    const shot = path.join(dir, 'jest-report.png')
+    await jestPage.screenshot({ path: shot, fullPage: true })
+    expect(fs.readFileSync(shot).subarray(1, 4).toString()).toBe('PNG')
+    if (UPDATE) fs.copyFileSync(shot, path.join(ROOT, 'docs', 'jest-report.png'))
+  })
+})

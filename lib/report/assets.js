@@ -22,6 +22,11 @@ table.groups{width:100%;border-collapse:collapse}
 table.groups th{text-align:left;font-weight:600;font-size:12px;color:#4b5563;border-bottom:2px solid var(--line);padding:6px 8px;cursor:pointer;user-select:none;white-space:nowrap}
 table.groups th.sorted::after{content:" ▾";color:var(--accent)} table.groups th.sorted.asc::after{content:" ▴"}
 table.groups td{padding:7px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+table.tests{width:100%;border-collapse:collapse}
+table.tests th{text-align:left;font-weight:600;font-size:12px;color:#4b5563;border-bottom:2px solid var(--line);padding:6px 8px}
+table.tests td{padding:7px 8px;border-bottom:1px solid var(--line);vertical-align:top}
+table.tests td.test .file{font-size:12px;color:#4b5563} table.tests td.test .name{font-weight:600}
+table.tests td.site code{word-break:break-all} table.tests td.kind{white-space:nowrap}
 tr.group{cursor:pointer} tr.group:hover td{background:#f1f5f9}
 tr.group.open td{background:#eff6ff}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}

@@ -16,6 +16,8 @@
 //   timeline: { series: [{ key, label, type, points: [[t, v]] }],
 //               findings: [{ t, kind, code, message, site?, seriesKey? }], note } | null,
 //   snapshots: [string],                      guard mode: the snapshot files written
+//   tests: [{ file, test, leaks: [{ kind, code, message, site? }] }],
+//                                             a test run (leakguard/jest): which tests leaked what
 // }
 
 const { CSS, JS } = require('./assets')
@@ -302,6 +304,23 @@ function timeline(tl) {
   return `<section><h2>Timeline</h2>${tl.note ? `<p class="note">${esc(tl.note, 400)}</p>` : ''}<h3>Findings</h3>${list}<h3>Sampled series</h3><div class="charts timeline">${charts}</div></section>`
 }
 
+/** A test run: one row per leaked thing, by file and test, each with its site. */
+function testsTable(tests) {
+  if (!Array.isArray(tests)) return ''
+  if (tests.length === 0) return '<section><h2>Tests that leaked</h2><p class="empty">No test leaked.</p></section>'
+  const rows = []
+  for (const t of tests.slice(0, 2000)) {
+    t.leaks.forEach((l, i) => {
+      const first = i === 0
+      rows.push(
+        `<tr class="leak${first ? ' first' : ''}">${first ? `<td class="test" rowspan="${t.leaks.length}"><div class="file">${esc(t.file, 300)}</div><div class="name">${esc(t.test, 300)}</div></td>` : ''}` +
+          `<td class="kind"><code>${esc(l.kind, 20)}</code></td><td class="msg">${esc(l.message, 600)}</td><td class="site">${l.site ? `<code>${esc(l.site, 400)}</code>` : ''}</td></tr>`,
+      )
+    })
+  }
+  return `<section><h2>Tests that leaked</h2><table class="tests"><thead><tr><th>test</th><th>kind</th><th>what it left behind</th><th>where</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`
+}
+
 function snapshotsList(files) {
   if (!Array.isArray(files) || files.length === 0) return ''
   const cmd = `npx leakguard report ${files.slice(-3).join(' ')} -o report.html`
@@ -312,6 +331,7 @@ function render(data) {
   const cards = (data.summary || []).map((c) => `<div class="card"><div class="v">${esc(c.value, 60)}</div><div class="l">${esc(c.label, 80)}</div></div>`).join('')
   const body = [
     cards ? `<div class="cards">${cards}</div>` : '',
+    testsTable(data.tests),
     timeline(data.timeline),
     data.groups ? groupsTable(data) : '',
     snapshotChart(data.chart),

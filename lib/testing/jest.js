@@ -30,6 +30,7 @@ const config = {
   addedBy: ['app'],
   unrefTimers: false,
   report: false,
+  reportFile: null,
   retries: 3,
   retryDelayMs: 25,
 }
@@ -49,10 +50,11 @@ const IGNORE_KEYS = { events: 'ignoreEvents', emitters: 'ignoreEmitters', sites:
  * (`{ events, emitters, sites, descriptions }`, for every kind: strings match exactly, RegExps
  * by test), `addedBy` (whose listeners count: 'app' by default; 'package', 'node' widen it),
  * `unrefTimers` (whether unref()'d timers fail a test: they keep no process alive; false),
- * `report` (warn instead of failing), `retries`.
+ * `report` (true: warn on stderr instead of failing; 'html': write one page for the run,
+ * `reportFile`, instead of failing), `retries`.
  */
 function configure(options) {
-  const o = v.validateOptions(options, 'options', ['kinds', 'ignore', 'addedBy', 'unrefTimers', 'report', 'retries'])
+  const o = v.validateOptions(options, 'options', ['kinds', 'ignore', 'addedBy', 'unrefTimers', 'report', 'reportFile', 'retries'])
   if (o.kinds !== undefined) {
     if (!Array.isArray(o.kinds)) throw v.typeError('options.kinds', 'an array', o.kinds)
     o.kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
@@ -72,8 +74,12 @@ function configure(options) {
     config.unrefTimers = o.unrefTimers
   }
   if (o.report !== undefined) {
-    v.validateBoolean(o.report, 'options.report')
+    if (o.report !== 'html') v.validateBoolean(o.report, 'options.report')
     config.report = o.report
+  }
+  if (o.reportFile !== undefined) {
+    v.validateString(o.reportFile, 'options.reportFile')
+    config.reportFile = o.reportFile
   }
   if (o.retries !== undefined) {
     v.validateNumber(o.retries, 'options.retries', 0, 100, { integer: true })
@@ -292,13 +298,29 @@ function register(g = globalThis) {
     const s = g.expect && typeof g.expect.getState === 'function' ? g.expect.getState() : {}
     return s.currentTestName || '(unnamed test)'
   }
+  let reported = [] // report: 'html': this file's tests that leaked
   const fail = (name, leaks) => {
     const message = formatFailure(name, leaks)
+    if (config.report === 'html') {
+      reported.push({ test: name, leaks })
+      return null
+    }
     if (config.report) {
       process.stderr.write(`${message}\n`)
       return null
     }
     return failure(message, leaks)
+  }
+  const writeHtml = () => {
+    if (config.report !== 'html') return
+    const s = g.expect && typeof g.expect.getState === 'function' ? g.expect.getState() : {}
+    try {
+      const file = require('./html-report').addFileResults({ file: s.testPath || '(unknown file)', results: reported, reportFile: config.reportFile })
+      if (reported.length > 0) process.stderr.write(`leakguard: ${reported.length} test(s) leaked; the report: ${file}\n`)
+    } catch (err) {
+      process.stderr.write(`leakguard: the HTML report was not written: ${err && err.message}\n`)
+    }
+    reported = []
   }
 
   const afterEachHook = async () => {
@@ -318,6 +340,7 @@ function register(g = globalThis) {
         if (test && Array.isArray(test.errors)) test.errors.push([err, err])
         else late.push(err)
       }
+      writeHtml()
       if (late.length > 0) throw late[0]
     } finally {
       session.stop()
