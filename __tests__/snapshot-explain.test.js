@@ -5,6 +5,7 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
+const path = require('node:path')
 const vm = require('node:vm')
 const leakguard = require('../index')
 const { startServer } = require('../examples/websocket-server/server')
@@ -149,4 +150,26 @@ test('when no snapshot can be written the check still reports the finding, with 
 test('explain must be a boolean', async () => {
   leakguard.start({ warn: false })
   await expect(leakguard.check({ explain: 'yes' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('"options.explain"') })
+})
+
+test('explain is bounded: a heap larger than LEAKGUARD_EXPLAIN_MAX_HEAP is not snapshotted, the finding says why, no file is left', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-explain-bound-'))
+  const script = `
+    const leakguard = require(${JSON.stringify(require.resolve('../index'))})
+    leakguard.start({ warn: false })
+    globalThis.kept = { closed: true }
+    leakguard.watch(globalThis.kept, 'kept')
+    leakguard.check({ explain: true }).then((leaks) => {
+      process.stdout.write(JSON.stringify(leaks.find((x) => x.kind === 'retained')))
+      leakguard.stop()
+    })`
+  try {
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp, LEAKGUARD_EXPLAIN_MAX_HEAP: String(1024 * 1024) }, encoding: 'utf8', timeout: 60000 })
+    const leak = JSON.parse(r.stdout)
+    expect(leak).toMatchObject({ kind: 'retained', description: 'kept', count: 1 })
+    expect(leak.explainError).toMatch(/^the heap \(\d+ MiB used\) is larger than explain snapshots \(1 MiB, LEAKGUARD_EXPLAIN_MAX_HEAP\)/)
+    expect(fs.readdirSync(tmp)).toEqual([])
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
 })

@@ -114,6 +114,13 @@ function attach(leak, found) {
   leak.message = `${leak.message}. ${intro}: ${best.path}`
 }
 
+/**
+ * The largest heap explain() snapshots (used heap; LEAKGUARD_EXPLAIN_MAX_HEAP overrides): a
+ * snapshot blocks the event loop about a second per 100 MiB here and needs several times the heap
+ * in memory, so beyond this a check explains nothing and says why (explainError).
+ */
+const MAX_EXPLAIN_HEAP = Number(process.env.LEAKGUARD_EXPLAIN_MAX_HEAP) > 0 ? Number(process.env.LEAKGUARD_EXPLAIN_MAX_HEAP) : 2 * 1024 ** 3
+
 function snapshotFile() {
   return path.join(os.tmpdir(), `leakguard-explain-${process.pid}-${randomBytes(6).toString('hex')}.heapsnapshot`)
 }
@@ -130,6 +137,11 @@ async function explainRetained(leaks) {
     inspector = require('node:inspector')
   } catch (err) {
     return fail(new Error(`the inspector is not available in this Node.js build: ${err.message}`))
+  }
+  const used = require('node:v8').getHeapStatistics().used_heap_size
+  if (used > MAX_EXPLAIN_HEAP) {
+    const mib = (n) => `${Math.round(n / 1024 ** 2)} MiB`
+    return fail(new Error(`the heap (${mib(used)} used) is larger than explain snapshots (${mib(MAX_EXPLAIN_HEAP)}, LEAKGUARD_EXPLAIN_MAX_HEAP): take one with writeSnapshot() and run \`npx leakguard diff\``))
   }
   await tick()
   const file = snapshotFile()
