@@ -213,6 +213,58 @@ describe('listener leaks on real emitters', () => {
   })
 })
 
+describe('who added it, and where it lives', () => {
+  test("addedBy: Node's own listeners (createServer, an http.Agent) apart from the app's", async () => {
+    leakguard.start({ ...quiet, threshold: 1 })
+    const agent = new http.Agent({ keepAlive: true })
+    const server = http.createServer((req, res) => res.end('ok'))
+    server.on('request', () => {}) // @site app-request
+    const port = await listen(server)
+    await new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port, agent }, (res) => res.resume().on('end', resolve)).on('error', reject))
+    const mine = fromFile(await leakguard.check({ addedBy: ['app'] }), __filename)
+    expect(mine.map((l) => `${l.emitter} ${l.event}`)).toEqual(['Server request'])
+    expect(mine[0].site.startsWith(siteOf(__filename, 'app-request'))).toBe(true)
+    // Node added the 'connection' and 'request' (the handler given to createServer) listeners
+    const all = fromFile(await leakguard.check({ addedBy: ['app', 'package', 'node'] }), __filename).map((l) => `${l.emitter} ${l.event}`)
+    expect(all).toEqual(expect.arrayContaining(['Server request', 'Server connection']))
+    agent.destroy()
+    await new Promise((r) => server.close(r))
+  })
+
+  test('closedEmitters: false passes over a destroyed socket and a server that stopped listening', async () => {
+    leakguard.start({ ...quiet, threshold: 1 })
+    const server = http.createServer((req, res) => res.end('ok'))
+    server.on('checkContinue', () => {})
+    const port = await listen(server)
+    const socket = require('node:net').connect(port, '127.0.0.1')
+    socket.on('data', () => {})
+    await once(socket, 'connect')
+    const open = fromFile(await leakguard.check({ closedEmitters: false }), __filename).map((l) => `${l.emitter} ${l.event}`)
+    expect(open).toEqual(expect.arrayContaining(['Server checkContinue', 'Socket data']))
+    socket.destroy()
+    await new Promise((r) => server.close(r))
+    expect(fromFile(await leakguard.check({ closedEmitters: false }), __filename)).toEqual([])
+    // counted again when asked: the emitters are alive, their listeners with them
+    expect(fromFile(await leakguard.check({ closedEmitters: true, addedBy: ['app'] }), __filename).map((l) => l.event).sort()).toEqual(['checkContinue', 'data'])
+    void socket
+  })
+
+  test('one handler on two emitters: each emitter keeps its own record of it', async () => {
+    const a = new EventEmitter()
+    const b = new EventEmitter()
+    const handler = () => {}
+    leakguard.start({ ...quiet, threshold: 1 })
+    a.on('x', handler) // before the baseline: not counted
+    leakguard.baseline()
+    b.on('x', handler) // @site shared-b
+    const leaks = fromFile(await leakguard.check(), __filename)
+    expect(leaks).toHaveLength(1)
+    expect(leaks[0].site.startsWith(siteOf(__filename, 'shared-b'))).toBe(true)
+    expect(leaks[0].message).toContain('none were removed')
+    void a
+  })
+})
+
 describe('warnings', () => {
   test('each finding is emitted once as a LeakWarning with its code (real process)', () => {
     const { execFileSync } = require('node:child_process')
