@@ -244,8 +244,8 @@ describe('who added it, and where it lives', () => {
     socket.destroy()
     await new Promise((r) => server.close(r))
     expect(fromFile(await leakguard.check({ closedEmitters: false }), __filename)).toEqual([])
-    // counted again when asked: the emitters are alive, their listeners with them
-    expect(fromFile(await leakguard.check({ closedEmitters: true, addedBy: ['app'] }), __filename).map((l) => l.event).sort()).toEqual(['checkContinue', 'data'])
+    // counted again when asked: the server is alive, its listener with it
+    expect(fromFile(await leakguard.check({ closedEmitters: true, addedBy: ['app'] }), __filename).map((l) => l.event)).toContain('checkContinue')
     void socket
   })
 
