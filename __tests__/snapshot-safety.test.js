@@ -142,6 +142,43 @@ describe('analysis reads regular files only', () => {
     await expect(call(fifo)).rejects.toMatchObject({ code: 'ERR_LEAKGUARD_SNAPSHOT_NOT_FILE', message: expect.stringContaining(fifo) })
   })
 
+  // The public API checks the path by name first; what it checked may be swapped for a FIFO
+  // before the binding opens it. The binding called directly is that case: the open must not
+  // block and the opened file is what is checked. In a child process, so a hang is a timeout.
+  test('the binding itself refuses a FIFO at once (a FIFO swapped in after the check cannot hang it)', () => {
+    const fifo = path.join(tempDir(), 'pipe.heapsnapshot')
+    execFileSync('mkfifo', [fifo])
+    const script = `
+      const b = require(${JSON.stringify(path.join(__dirname, '..', 'binding.js'))})
+      const f = ${JSON.stringify(fifo)}
+      const codes = []
+      const sync = (fn) => { try { fn(); codes.push('no error') } catch (e) { codes.push(e.code + ': ' + e.message) } }
+      sync(() => b.analyzeSync(f))
+      sync(() => b.diffSync(f, f))
+      sync(() => b.retainerPathsSync(f, [1]))
+      Promise.allSettled([b.analyze(f), b.diff(f, f, f), b.retainerPaths(f, [1])]).then((rs) => {
+        for (const r of rs) codes.push(r.status === 'rejected' ? r.reason.code + ': ' + r.reason.message : 'no error')
+        console.log(JSON.stringify(codes))
+      })`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 })
+    expect(r.signal).toBe(null) // not killed by the timeout: nothing blocked
+    expect(r.status).toBe(0)
+    const codes = JSON.parse(r.stdout)
+    expect(codes).toHaveLength(6)
+    for (const c of codes) expect(c).toBe(`ERR_LEAKGUARD_SNAPSHOT_NOT_FILE: leakguard: cannot read heap snapshot ${fifo}: it is a FIFO, not a regular file`)
+  })
+
+  test('the CLI refuses a FIFO with a clear error and exit code 1, at once', () => {
+    const fifo = path.join(tempDir(), 'pipe.heapsnapshot')
+    execFileSync('mkfifo', [fifo])
+    const cli = path.join(__dirname, '..', 'bin', 'leakguard.js')
+    for (const args of [['analyze', fifo], ['diff', fifo, fifo], ['analyze', fifo, '--json']]) {
+      const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20000 })
+      expect({ args, signal: r.signal, status: r.status }).toEqual({ args, signal: null, status: 1 })
+      expect(r.stderr).toContain(`${fifo}: it is a FIFO, not a regular file`)
+    }
+  })
+
   test('a missing file and a directory keep their system codes', async () => {
     const dir = tempDir()
     await expect(leakguard.analyze(path.join(dir, 'none.heapsnapshot'))).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('none.heapsnapshot') })

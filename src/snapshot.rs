@@ -15,7 +15,7 @@ use napi::bindgen_prelude::*;
 use napi::{Env, Task, ValueType};
 use napi_derive::napi;
 
-use crate::error::to_napi;
+use crate::error::Failure;
 
 /// One step of a retainer path from a GC root to an object. The first step is the root side.
 #[napi(object, js_name = "RetainerStep")]
@@ -416,13 +416,30 @@ fn ids_arg(env: &Env, v: &Unknown) -> Result<Vec<u32>> {
 }
 
 /// Runs core work, turning a panic (a bug) into an error instead of unwinding across threads.
-fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T> {
+fn guarded<T>(
+    f: impl FnOnce() -> std::result::Result<T, CoreError>,
+) -> std::result::Result<T, Failure> {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.map_err(to_napi),
-        Err(_) => Err(Error::new(
-            Status::GenericFailure,
-            "leakguard: internal error while analysing the heap snapshot (please report it)",
-        )),
+        Ok(r) => r.map_err(Failure::from),
+        Err(_) => Err(Failure::Internal),
+    }
+}
+
+/// The thread-pool half of a task: keeps the failure for `reject`, which builds the JS error
+/// (with its code) on the main thread.
+fn computed<T>(slot: &mut Option<Failure>, r: std::result::Result<T, Failure>) -> Result<T> {
+    r.map_err(|f| {
+        let e = f.placeholder();
+        *slot = Some(f);
+        e
+    })
+}
+
+/// The `reject` half of a task: the failure `computed` kept, as leakguard's JS error.
+fn rejected<T>(env: &Env, slot: &mut Option<Failure>, err: Error) -> Result<T> {
+    match slot.take() {
+        Some(f) => Err(f.reject(env)),
+        None => Err(err),
     }
 }
 
@@ -433,6 +450,7 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T
 pub struct AnalyzeTask {
     path: PathBuf,
     top: usize,
+    failure: Option<Failure>,
 }
 
 impl Task for AnalyzeTask {
@@ -440,11 +458,16 @@ impl Task for AnalyzeTask {
     type JsValue = JsHeapSummary;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| core::analyze(&self.path, self.top))
+        let r = guarded(|| core::analyze(&self.path, self.top));
+        computed(&mut self.failure, r)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        rejected(&env, &mut self.failure, err)
     }
 }
 
@@ -464,7 +487,11 @@ pub fn analyze(
 ) -> Result<AsyncTask<AnalyzeTask>> {
     let path = path_arg(&env, &path, "path")?;
     let top = analyze_options(&env, options)?;
-    Ok(AsyncTask::new(AnalyzeTask { path, top }))
+    Ok(AsyncTask::new(AnalyzeTask {
+        path,
+        top,
+        failure: None,
+    }))
 }
 
 /// Blocking twin of `analyze`: the event loop stops until it returns. For scripts and CLIs.
@@ -476,7 +503,9 @@ pub fn analyze(
 pub fn analyze_sync(env: Env, path: Unknown, options: Option<Unknown>) -> Result<JsHeapSummary> {
     let path = path_arg(&env, &path, "path")?;
     let top = analyze_options(&env, options)?;
-    guarded(|| core::analyze(&path, top)).map(JsHeapSummary::from)
+    guarded(|| core::analyze(&path, top))
+        .map(JsHeapSummary::from)
+        .map_err(|f| f.throw(&env))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,6 +516,7 @@ pub struct DiffTask {
     baseline: PathBuf,
     target: PathBuf,
     last: Option<PathBuf>,
+    failure: Option<Failure>,
 }
 
 impl Task for DiffTask {
@@ -494,11 +524,22 @@ impl Task for DiffTask {
     type JsValue = JsHeapDiff;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| core::diff(&self.baseline, &self.target, self.last.as_deref()))
+        let r = self.run();
+        computed(&mut self.failure, r)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        rejected(&env, &mut self.failure, err)
+    }
+}
+
+impl DiffTask {
+    fn run(&self) -> std::result::Result<core::HeapDiff, Failure> {
+        guarded(|| core::diff(&self.baseline, &self.target, self.last.as_deref()))
     }
 }
 
@@ -518,6 +559,7 @@ fn diff_args(
         baseline,
         target,
         last,
+        failure: None,
     })
 }
 
@@ -553,8 +595,8 @@ pub fn diff_sync(
     target: Unknown,
     r#final: Option<Unknown>,
 ) -> Result<JsHeapDiff> {
-    let mut task = diff_args(&env, &baseline, &target, r#final)?;
-    task.compute().map(JsHeapDiff::from)
+    let task = diff_args(&env, &baseline, &target, r#final)?;
+    task.run().map(JsHeapDiff::from).map_err(|f| f.throw(&env))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,6 +606,7 @@ pub fn diff_sync(
 pub struct RetainerPathsTask {
     path: PathBuf,
     ids: Vec<u32>,
+    failure: Option<Failure>,
 }
 
 impl Task for RetainerPathsTask {
@@ -571,11 +614,16 @@ impl Task for RetainerPathsTask {
     type JsValue = Vec<JsRetainerPath>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| core::retainer_paths(&self.path, &self.ids))
+        let r = guarded(|| core::retainer_paths(&self.path, &self.ids));
+        computed(&mut self.failure, r)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into_iter().map(JsRetainerPath::from).collect())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        rejected(&env, &mut self.failure, err)
     }
 }
 
@@ -594,7 +642,11 @@ pub fn retainer_paths(
 ) -> Result<AsyncTask<RetainerPathsTask>> {
     let path = path_arg(&env, &path, "path")?;
     let ids = ids_arg(&env, &ids)?;
-    Ok(AsyncTask::new(RetainerPathsTask { path, ids }))
+    Ok(AsyncTask::new(RetainerPathsTask {
+        path,
+        ids,
+        failure: None,
+    }))
 }
 
 /// Blocking twin of `retainerPaths`.
@@ -604,4 +656,5 @@ pub fn retainer_paths_sync(env: Env, path: Unknown, ids: Unknown) -> Result<Vec<
     let ids = ids_arg(&env, &ids)?;
     guarded(|| core::retainer_paths(&path, &ids))
         .map(|v| v.into_iter().map(JsRetainerPath::from).collect())
+        .map_err(|f| f.throw(&env))
 }

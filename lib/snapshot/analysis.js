@@ -20,7 +20,11 @@ function checkInteger(value, name, max) {
   if (value < 0 || value > max) throw rangeError(name, `>= 0 && <= ${max}`, value)
 }
 
-/** A snapshot path must name a regular file: a FIFO would block the reader forever. */
+/**
+ * A snapshot path must name a regular file: a FIFO would block a reader forever. Checked here by
+ * name for an early, clear error; the binding checks again on the file it opened (O_NONBLOCK +
+ * fstat), so a FIFO swapped in after this check is refused too, never waited on.
+ */
 function checkSnapshotFile(path) {
   let stat
   try {
@@ -30,7 +34,7 @@ function checkSnapshotFile(path) {
   }
   if (!stat.isFile()) throw snapshotPathError(path, stat)
   try {
-    fs.accessSync(path, fs.constants.R_OK) // EACCES with its code, not the binding's GenericFailure
+    fs.accessSync(path, fs.constants.R_OK) // EACCES before any work starts (the binding says the same)
   } catch (err) {
     throw snapshotPathError(path, undefined, err)
   }

@@ -10,7 +10,7 @@ use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
-use super::parse::{read_file, ParseOptions};
+use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
 use crate::CoreError;
 
@@ -42,8 +42,9 @@ impl Analysis {
 
     /// Reads and analyses a file.
     pub fn from_file(path: &Path) -> Result<Analysis, CoreError> {
-        let mut a = Analysis::new(read_file(path, ParseOptions::default())?);
-        a.locations = LazyLocations::new(path, a.snapshot.node_count());
+        let file = open_snapshot(path)?;
+        let mut a = Analysis::new(read_open_file(&file, path, ParseOptions::default())?);
+        a.locations = LazyLocations::new(file, a.snapshot.node_count());
         Ok(a)
     }
 
@@ -685,9 +686,10 @@ pub struct RetainerPath {
 
 /// The shortest retainer path of each of `ids` in the snapshot at `path`.
 pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, CoreError> {
-    let s = read_file(path, ParseOptions::default())?;
+    let file = open_snapshot(path)?;
+    let s = read_open_file(&file, path, ParseOptions::default())?;
     let tree = PathTree::new(&s, &DistanceFilter::new(&s));
-    let locations = LazyLocations::new(path, s.node_count());
+    let locations = LazyLocations::new(file, s.node_count());
     let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
     for i in 0..s.node_count() {
         if let Some(slot) = wanted.get_mut(&s.id(i)) {

@@ -12,7 +12,7 @@ pub(crate) mod test_support;
 
 pub use dominators::Dominators;
 pub use graph::{EdgeKind, HeapSnapshot, NodeKind};
-pub use parse::{parse, read_file, ParseOptions};
+pub use parse::{open_snapshot, parse, read_file, ParseOptions};
 pub mod analyze;
 mod cluster;
 pub mod holder;
