@@ -9,6 +9,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
+use leakguard_core::redact::Strings;
 use leakguard_core::snapshot as core;
 use leakguard_core::CoreError;
 use napi::bindgen_prelude::*;
@@ -367,9 +368,20 @@ fn integer_arg(env: &Env, v: &Unknown, name: &str, min: f64, max: f64) -> Result
 
 const DEFAULT_TOP: usize = 20;
 
-fn analyze_options(env: &Env, options: Option<Unknown>) -> Result<usize> {
+/// The options of `analyze`, `diff` and `retainerPaths`.
+struct Options {
+    top: usize,
+    strings: Strings,
+}
+
+/// Checks an options object with the `known` properties (`top`, `showStrings`).
+fn options_arg(env: &Env, options: Option<Unknown>, known: &[&str]) -> Result<Options> {
+    let mut out = Options {
+        top: DEFAULT_TOP,
+        strings: Strings::Redacted,
+    };
     let Some(options) = options.filter(|o| !is_nullish(o)) else {
-        return Ok(DEFAULT_TOP);
+        return Ok(out);
     };
     if options.get_type()? != ValueType::Object {
         return Err(type_error(env, "options", "of type object", &options));
@@ -379,20 +391,41 @@ fn analyze_options(env: &Env, options: Option<Unknown>) -> Result<usize> {
         return Err(type_error(env, "options", "of type object", &options));
     }
     for key in Object::keys(&obj)? {
-        if key != "top" {
+        if !known.contains(&key.as_str()) {
             let msg = format!(
-                "The \"options\" argument has an unknown property \"{key}\". Known properties: top"
+                "The \"options\" argument has an unknown property \"{key}\". Known properties: {}",
+                known.join(", ")
             );
             let _ = env.throw_type_error(&msg, Some("ERR_INVALID_ARG_VALUE"));
             return Err(Error::new(Status::PendingException, msg));
         }
     }
-    match obj.get::<Unknown>("top")? {
-        Some(top) if !matches!(top.get_type()?, ValueType::Undefined) => {
-            Ok(integer_arg(env, &top, "options.top", 0.0, 1_000_000.0)? as usize)
+    if known.contains(&"top") {
+        if let Some(top) = obj.get::<Unknown>("top")? {
+            if !matches!(top.get_type()?, ValueType::Undefined) {
+                out.top = integer_arg(env, &top, "options.top", 0.0, 1_000_000.0)? as usize;
+            }
         }
-        _ => Ok(DEFAULT_TOP),
     }
+    if let Some(show) = obj.get::<Unknown>("showStrings")? {
+        match show.get_type()? {
+            ValueType::Undefined => {}
+            ValueType::Boolean => {
+                if unsafe { show.cast::<bool>()? } {
+                    out.strings = Strings::Raw;
+                }
+            }
+            _ => {
+                return Err(type_error(
+                    env,
+                    "options.showStrings",
+                    "of type boolean",
+                    &show,
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn ids_arg(env: &Env, v: &Unknown) -> Result<Vec<u32>> {
@@ -450,6 +483,7 @@ fn rejected<T>(env: &Env, slot: &mut Option<Failure>, err: Error) -> Result<T> {
 pub struct AnalyzeTask {
     path: PathBuf,
     top: usize,
+    strings: Strings,
     failure: Option<Failure>,
 }
 
@@ -458,7 +492,7 @@ impl Task for AnalyzeTask {
     type JsValue = JsHeapSummary;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let r = guarded(|| core::analyze(&self.path, self.top));
+        let r = guarded(|| core::analyze_with(&self.path, self.top, self.strings));
         computed(&mut self.failure, r)
     }
 
@@ -475,9 +509,11 @@ impl Task for AnalyzeTask {
 /// class with count, self size and retained size (largest retained first), and the `top`
 /// largest objects with their retainer paths. Runs off the main thread; use it in servers.
 /// `options.top`: how many of the largest objects to list. @default 20
+/// `options.showStrings`: show text from the heap as it is; by default it is shortened and
+/// secret-looking text (tokens, `password=…`, keys) is `[redacted]`. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: { top?: number } | null",
+    ts_args_type = "path: string, options?: { top?: number, showStrings?: boolean } | null",
     ts_return_type = "Promise<HeapSummary>"
 )]
 pub fn analyze(
@@ -486,24 +522,26 @@ pub fn analyze(
     options: Option<Unknown>,
 ) -> Result<AsyncTask<AnalyzeTask>> {
     let path = path_arg(&env, &path, "path")?;
-    let top = analyze_options(&env, options)?;
+    let o = options_arg(&env, options, &["top", "showStrings"])?;
     Ok(AsyncTask::new(AnalyzeTask {
         path,
-        top,
+        top: o.top,
+        strings: o.strings,
         failure: None,
     }))
 }
 
 /// Blocking twin of `analyze`: the event loop stops until it returns. For scripts and CLIs.
 /// `options.top`: how many of the largest objects to list. @default 20
+/// `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: { top?: number } | null"
+    ts_args_type = "path: string, options?: { top?: number, showStrings?: boolean } | null"
 )]
 pub fn analyze_sync(env: Env, path: Unknown, options: Option<Unknown>) -> Result<JsHeapSummary> {
     let path = path_arg(&env, &path, "path")?;
-    let top = analyze_options(&env, options)?;
-    guarded(|| core::analyze(&path, top))
+    let o = options_arg(&env, options, &["top", "showStrings"])?;
+    guarded(|| core::analyze_with(&path, o.top, o.strings))
         .map(JsHeapSummary::from)
         .map_err(|f| f.throw(&env))
 }
@@ -516,6 +554,7 @@ pub struct DiffTask {
     baseline: PathBuf,
     target: PathBuf,
     last: Option<PathBuf>,
+    strings: Strings,
     failure: Option<Failure>,
 }
 
@@ -539,7 +578,14 @@ impl Task for DiffTask {
 
 impl DiffTask {
     fn run(&self) -> std::result::Result<core::HeapDiff, Failure> {
-        guarded(|| core::diff(&self.baseline, &self.target, self.last.as_deref()))
+        guarded(|| {
+            core::diff_with(
+                &self.baseline,
+                &self.target,
+                self.last.as_deref(),
+                self.strings,
+            )
+        })
     }
 }
 
@@ -548,6 +594,7 @@ fn diff_args(
     baseline: &Unknown,
     target: &Unknown,
     last: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<DiffTask> {
     let baseline = path_arg(env, baseline, "baseline")?;
     let target = path_arg(env, target, "target")?;
@@ -555,10 +602,12 @@ fn diff_args(
         None => None,
         Some(v) => Some(path_arg(env, &v, "final")?),
     };
+    let strings = options_arg(env, options, &["showStrings"])?.strings;
     Ok(DiffTask {
         baseline,
         target,
         last,
+        strings,
         failure: None,
     })
 }
@@ -568,9 +617,10 @@ fn diff_args(
 /// class and retainer path, largest retained size first. Objects gone by `final` (transient)
 /// and system internals are not reported. Take all three snapshots from one process
 /// (node ids are stable within a process). Runs off the main thread.
+/// `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "baseline: string, target: string, final?: string | null",
+    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean } | null",
     ts_return_type = "Promise<HeapDiff>"
 )]
 pub fn diff(
@@ -578,24 +628,27 @@ pub fn diff(
     baseline: Unknown,
     target: Unknown,
     r#final: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<AsyncTask<DiffTask>> {
     Ok(AsyncTask::new(diff_args(
-        &env, &baseline, &target, r#final,
+        &env, &baseline, &target, r#final, options,
     )?))
 }
 
 /// Blocking twin of `diff`: the event loop stops until it returns. For scripts and CLIs.
+/// `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "baseline: string, target: string, final?: string | null"
+    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean } | null"
 )]
 pub fn diff_sync(
     env: Env,
     baseline: Unknown,
     target: Unknown,
     r#final: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<JsHeapDiff> {
-    let task = diff_args(&env, &baseline, &target, r#final)?;
+    let task = diff_args(&env, &baseline, &target, r#final, options)?;
     task.run().map(JsHeapDiff::from).map_err(|f| f.throw(&env))
 }
 
@@ -606,6 +659,7 @@ pub fn diff_sync(
 pub struct RetainerPathsTask {
     path: PathBuf,
     ids: Vec<u32>,
+    strings: Strings,
     failure: Option<Failure>,
 }
 
@@ -614,7 +668,7 @@ impl Task for RetainerPathsTask {
     type JsValue = Vec<JsRetainerPath>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let r = guarded(|| core::retainer_paths(&self.path, &self.ids));
+        let r = guarded(|| core::retainer_paths_with(&self.path, &self.ids, self.strings));
         computed(&mut self.failure, r)
     }
 
@@ -629,32 +683,45 @@ impl Task for RetainerPathsTask {
 
 /// The shortest retainer path from a GC root of each snapshot node id in `ids` (ids from
 /// `HeapProfiler.getHeapObjectId` or an earlier analysis), in the order given. Runs off the
-/// main thread.
+/// main thread. `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, ids: number[]",
+    ts_args_type = "path: string, ids: number[], options?: { showStrings?: boolean } | null",
     ts_return_type = "Promise<RetainerPath[]>"
 )]
 pub fn retainer_paths(
     env: Env,
     path: Unknown,
     ids: Unknown,
+    options: Option<Unknown>,
 ) -> Result<AsyncTask<RetainerPathsTask>> {
     let path = path_arg(&env, &path, "path")?;
     let ids = ids_arg(&env, &ids)?;
+    let strings = options_arg(&env, options, &["showStrings"])?.strings;
     Ok(AsyncTask::new(RetainerPathsTask {
         path,
         ids,
+        strings,
         failure: None,
     }))
 }
 
 /// Blocking twin of `retainerPaths`.
-#[napi(catch_unwind, ts_args_type = "path: string, ids: number[]")]
-pub fn retainer_paths_sync(env: Env, path: Unknown, ids: Unknown) -> Result<Vec<JsRetainerPath>> {
+/// `options.showStrings`: show text from the heap unredacted. @default false
+#[napi(
+    catch_unwind,
+    ts_args_type = "path: string, ids: number[], options?: { showStrings?: boolean } | null"
+)]
+pub fn retainer_paths_sync(
+    env: Env,
+    path: Unknown,
+    ids: Unknown,
+    options: Option<Unknown>,
+) -> Result<Vec<JsRetainerPath>> {
     let path = path_arg(&env, &path, "path")?;
     let ids = ids_arg(&env, &ids)?;
-    guarded(|| core::retainer_paths(&path, &ids))
+    let strings = options_arg(&env, options, &["showStrings"])?.strings;
+    guarded(|| core::retainer_paths_with(&path, &ids, strings))
         .map(|v| v.into_iter().map(JsRetainerPath::from).collect())
         .map_err(|f| f.throw(&env))
 }

@@ -22,6 +22,7 @@ pub mod growth;
 pub mod handles;
 pub mod leak;
 pub mod listeners;
+pub mod redact;
 pub mod retained;
 pub mod site;
 pub mod snapshot;

@@ -20,8 +20,9 @@ mod locations;
 pub mod paths;
 
 pub use analyze::{
-    analyze, diff, retainer_paths, summarize, Analysis, ClassCount, ClassSummary, HeapDiff,
-    HeapSummary, LargeObject, LeakGroup, RetainerPath,
+    analyze, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with, summarize,
+    Analysis, ClassCount, ClassSummary, HeapDiff, HeapSummary, LargeObject, LeakGroup,
+    RetainerPath,
 };
 pub use holder::Holder;
 pub use paths::{held_path_text, path_text, RetainerStep};
