@@ -199,6 +199,27 @@ describe('analysis reads regular files only', () => {
   })
 })
 
+// A crafted snapshot declares sizes whose sums pass 2^64: the core saturates (u64::MAX) instead
+// of wrapping (the shipped build, without overflow checks, wrapped two 2^63-byte objects to 0;
+// with overflow checks it panicked in dominators.rs).
+test('sizes that sum past 2^64 saturate: no wrap to 0, no panic', () => {
+  const types = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic']
+  const meta = {
+    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
+    node_types: [types, 'string', 'number', 'number', 'number', 'number', 'number'],
+    edge_fields: ['type', 'name_or_index', 'to_node'],
+    edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
+  }
+  const half = '9223372036854775808' // 2^63, written as the integer it is (JSON numbers lose it)
+  const nodes = `9,0,1,0,2,0,0, 3,1,3,${half},0,0,0, 3,1,5,${half},0,0,0`
+  const text = `{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":3,"edge_count":2},"nodes":[${nodes}],"edges":[1,1,7,1,2,14],"strings":["","Huge"]}`
+  const file = path.join(tempDir(), 'huge.heapsnapshot')
+  fs.writeFileSync(file, text)
+  const summary = leakguard.analyzeSync(file)
+  expect(summary.totalSize).toBe(2 ** 64) // u64::MAX as a JS number
+  expect(summary.classes.find((c) => c.name === 'Huge')).toMatchObject({ count: 2, selfSize: 2 ** 64, retainedSize: 2 ** 64 })
+})
+
 describe("guard mode's snapshotDir", () => {
   const GUARD = path.join(__dirname, '..', 'guard.js')
   const APP = path.join(__dirname, 'fixtures', 'guard', 'app.js')

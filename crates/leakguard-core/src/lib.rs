@@ -17,6 +17,8 @@
 pub mod collections;
 pub mod error;
 pub mod evaluate;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod globals;
 pub mod growth;
 pub mod handles;

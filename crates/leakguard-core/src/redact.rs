@@ -230,8 +230,10 @@ fn key_values(text: &str, spans: &mut Vec<(usize, usize)>) {
 
 /// `Bearer <token>` / `Basic <credentials>` (any case): the length of the scheme and its space.
 fn starts_with_scheme(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
     for scheme in ["bearer ", "basic "] {
-        if text.len() > scheme.len() && text[..scheme.len()].eq_ignore_ascii_case(scheme) {
+        // bytes, not a str slice: the cut may fall inside a character (found by the fuzzer)
+        if b.len() > scheme.len() && b[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes()) {
             return Some(scheme.len());
         }
     }
