@@ -131,11 +131,7 @@ fn write_seeds() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Rng::new(13);
     for i in 0..8 {
-        std::fs::write(
-            dir.join(format!("seed-graph-{i}.json")),
-            generate(&mut rng),
-        )
-        .unwrap();
+        std::fs::write(dir.join(format!("seed-graph-{i}.json")), generate(&mut rng)).unwrap();
     }
     let g = generate(&mut rng);
     std::fs::write(dir.join("seed-truncated.json"), &g[..g.len() / 2]).unwrap();
