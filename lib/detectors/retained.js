@@ -151,7 +151,9 @@ function aliveGroups({ graceMs, now = Date.now(), survivedGC = false }) {
     if (age < graceMs) continue
     // guard mode: only what survived a major GC that began after it should have died (the
     // second one observed since: the first may have begun before)
-    if (survivedGC && majorGCs.count < entry.gc + 2) continue
+    // (one more for an entry without a WeakRef: its finalizer, run after the GC that collected
+    // it, may come after the observation of that GC)
+    if (survivedGC && majorGCs.count < entry.gc + (entry.ref === null ? 3 : 2)) continue
     let g = groups.get(entry.description)
     if (!g) {
       g = { group: { description: entry.description, count: 0, collected: 0, oldestMs: 0 }, targets: [] }
