@@ -262,8 +262,22 @@ export class LeakWarning extends Error {
   constructor(leak: Leak)
 }
 
+/**
+ * How text from the heap (string contents, property and variable names on retainer paths,
+ * object names) is shown by `analyze`, `diff` and `retainerPaths`.
+ */
+export interface StringsOptions {
+  /**
+   * Show heap text as it is. By default it is shortened and what looks like a secret (AWS keys,
+   * `…SECRET…=`/`password=` values, bearer tokens, JWTs, long random-looking base64/hex, a
+   * string held under a property such as `password`) is replaced by `[redacted]`.
+   * @default false
+   */
+  showStrings?: boolean
+}
+
 /** Options of `analyze()`. */
-export interface AnalyzeOptions {
+export interface AnalyzeOptions extends StringsOptions {
   /** How many of the largest objects to list in `largest`. @default 20 */
   top?: number
 }
@@ -272,8 +286,9 @@ export interface AnalyzeOptions {
  * Reads a `.heapsnapshot` and summarises it: counts, total size, every class with count, self
  * size and retained size (DevTools' dominator rules), and the largest objects with their
  * retainer paths. Parsed and analysed in Rust off the main thread. Bad arguments reject with a
- * `TypeError`/`RangeError`; a missing file with the path and `ENOENT`/`EACCES`; a truncated or
- * corrupt one with the byte offset.
+ * `TypeError`/`RangeError`; a missing file with the path and `ENOENT`/`EACCES` (`errno`,
+ * `syscall`, `path`); a FIFO, socket or device with `ERR_LEAKGUARD_SNAPSHOT_NOT_FILE`; a
+ * truncated or corrupt one with `ERR_LEAKGUARD_SNAPSHOT_CORRUPT` and the byte `offset`.
  */
 export function analyze(path: string, options?: AnalyzeOptions | null): Promise<HeapSummary>
 /** Blocking twin of `analyze()` (the event loop waits): for scripts and CLIs. Throws where `analyze` rejects. */
@@ -285,12 +300,12 @@ export function analyzeSync(path: string, options?: AnalyzeOptions | null): Heap
  * internals are not reported. The snapshots must come from one process (node ids are stable
  * only within a process). Off the main thread.
  */
-export function diff(baseline: string, target: string, final?: string | null): Promise<HeapDiff>
+export function diff(baseline: string, target: string, final?: string | null, options?: StringsOptions | null): Promise<HeapDiff>
 /** Blocking twin of `diff()`. */
-export function diffSync(baseline: string, target: string, final?: string | null): HeapDiff
+export function diffSync(baseline: string, target: string, final?: string | null, options?: StringsOptions | null): HeapDiff
 /** The shortest retainer path from a GC root of each snapshot node id in `ids`, in order. Off the main thread. */
-export function retainerPaths(path: string, ids: number[]): Promise<RetainerPath[]>
+export function retainerPaths(path: string, ids: number[], options?: StringsOptions | null): Promise<RetainerPath[]>
 /** Blocking twin of `retainerPaths()`. */
-export function retainerPathsSync(path: string, ids: number[]): RetainerPath[]
+export function retainerPathsSync(path: string, ids: number[], options?: StringsOptions | null): RetainerPath[]
 
 export { TrendEngine, TrendOptions, TrendGrowth } from './binding'

@@ -142,6 +142,43 @@ describe('analysis reads regular files only', () => {
     await expect(call(fifo)).rejects.toMatchObject({ code: 'ERR_LEAKGUARD_SNAPSHOT_NOT_FILE', message: expect.stringContaining(fifo) })
   })
 
+  // The public API checks the path by name first; what it checked may be swapped for a FIFO
+  // before the binding opens it. The binding called directly is that case: the open must not
+  // block and the opened file is what is checked. In a child process, so a hang is a timeout.
+  test('the binding itself refuses a FIFO at once (a FIFO swapped in after the check cannot hang it)', () => {
+    const fifo = path.join(tempDir(), 'pipe.heapsnapshot')
+    execFileSync('mkfifo', [fifo])
+    const script = `
+      const b = require(${JSON.stringify(path.join(__dirname, '..', 'binding.js'))})
+      const f = ${JSON.stringify(fifo)}
+      const codes = []
+      const sync = (fn) => { try { fn(); codes.push('no error') } catch (e) { codes.push(e.code + ': ' + e.message) } }
+      sync(() => b.analyzeSync(f))
+      sync(() => b.diffSync(f, f))
+      sync(() => b.retainerPathsSync(f, [1]))
+      Promise.allSettled([b.analyze(f), b.diff(f, f, f), b.retainerPaths(f, [1])]).then((rs) => {
+        for (const r of rs) codes.push(r.status === 'rejected' ? r.reason.code + ': ' + r.reason.message : 'no error')
+        console.log(JSON.stringify(codes))
+      })`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20000 })
+    expect(r.signal).toBe(null) // not killed by the timeout: nothing blocked
+    expect(r.status).toBe(0)
+    const codes = JSON.parse(r.stdout)
+    expect(codes).toHaveLength(6)
+    for (const c of codes) expect(c).toBe(`ERR_LEAKGUARD_SNAPSHOT_NOT_FILE: leakguard: cannot read heap snapshot ${fifo}: it is a FIFO, not a regular file`)
+  })
+
+  test('the CLI refuses a FIFO with a clear error and exit code 1, at once', () => {
+    const fifo = path.join(tempDir(), 'pipe.heapsnapshot')
+    execFileSync('mkfifo', [fifo])
+    const cli = path.join(__dirname, '..', 'bin', 'leakguard.js')
+    for (const args of [['analyze', fifo], ['diff', fifo, fifo], ['analyze', fifo, '--json']]) {
+      const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 20000 })
+      expect({ args, signal: r.signal, status: r.status }).toEqual({ args, signal: null, status: 1 })
+      expect(r.stderr).toContain(`${fifo}: it is a FIFO, not a regular file`)
+    }
+  })
+
   test('a missing file and a directory keep their system codes', async () => {
     const dir = tempDir()
     await expect(leakguard.analyze(path.join(dir, 'none.heapsnapshot'))).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('none.heapsnapshot') })
@@ -160,6 +197,27 @@ describe('analysis reads regular files only', () => {
     const r = spawnSync('setpriv', ['--bounding-set=-dac_override,-dac_read_search', process.execPath, '-e', script], { encoding: 'utf8' })
     expect(JSON.parse(r.stdout)).toEqual({ code: 'EACCES', message: expect.stringContaining(file) })
   })
+})
+
+// A crafted snapshot declares sizes whose sums pass 2^64: the core saturates (u64::MAX) instead
+// of wrapping (the shipped build, without overflow checks, wrapped two 2^63-byte objects to 0;
+// with overflow checks it panicked in dominators.rs).
+test('sizes that sum past 2^64 saturate: no wrap to 0, no panic', () => {
+  const types = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic']
+  const meta = {
+    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
+    node_types: [types, 'string', 'number', 'number', 'number', 'number', 'number'],
+    edge_fields: ['type', 'name_or_index', 'to_node'],
+    edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
+  }
+  const half = '9223372036854775808' // 2^63, written as the integer it is (JSON numbers lose it)
+  const nodes = `9,0,1,0,2,0,0, 3,1,3,${half},0,0,0, 3,1,5,${half},0,0,0`
+  const text = `{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":3,"edge_count":2},"nodes":[${nodes}],"edges":[1,1,7,1,2,14],"strings":["","Huge"]}`
+  const file = path.join(tempDir(), 'huge.heapsnapshot')
+  fs.writeFileSync(file, text)
+  const summary = leakguard.analyzeSync(file)
+  expect(summary.totalSize).toBe(2 ** 64) // u64::MAX as a JS number
+  expect(summary.classes.find((c) => c.name === 'Huge')).toMatchObject({ count: 2, selfSize: 2 ** 64, retainedSize: 2 ** 64 })
 })
 
 describe("guard mode's snapshotDir", () => {

@@ -1,6 +1,11 @@
 'use strict'
 // leakguard's own errors, with stable codes, in the style of Node core's internal/errors.
 // Argument errors (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ...) are built by lib/validate.js.
+// The native binding builds the same scheme itself (src/error.rs, codes from core's
+// CoreError::code): a file that cannot be read keeps its system code (ENOENT, EACCES, EISDIR,
+// with errno, syscall and path), ERR_LEAKGUARD_SNAPSHOT_NOT_FILE (same message as here),
+// ERR_LEAKGUARD_SNAPSHOT_CORRUPT (with the byte `offset`), ERR_LEAKGUARD_INTERNAL (a bug caught
+// before it crossed the FFI).
 
 const CODES = {
   ERR_LEAKGUARD_NOT_STARTED: (fn) => `leakguard.${fn}() was called before leakguard.start(): call leakguard.start() first`,

@@ -9,13 +9,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
+use leakguard_core::redact::Strings;
 use leakguard_core::snapshot as core;
 use leakguard_core::CoreError;
 use napi::bindgen_prelude::*;
 use napi::{Env, Task, ValueType};
 use napi_derive::napi;
 
-use crate::error::to_napi;
+use crate::error::Failure;
 
 /// One step of a retainer path from a GC root to an object. The first step is the root side.
 #[napi(object, js_name = "RetainerStep")]
@@ -367,9 +368,20 @@ fn integer_arg(env: &Env, v: &Unknown, name: &str, min: f64, max: f64) -> Result
 
 const DEFAULT_TOP: usize = 20;
 
-fn analyze_options(env: &Env, options: Option<Unknown>) -> Result<usize> {
+/// The options of `analyze`, `diff` and `retainerPaths`.
+struct Options {
+    top: usize,
+    strings: Strings,
+}
+
+/// Checks an options object with the `known` properties (`top`, `showStrings`).
+fn options_arg(env: &Env, options: Option<Unknown>, known: &[&str]) -> Result<Options> {
+    let mut out = Options {
+        top: DEFAULT_TOP,
+        strings: Strings::Redacted,
+    };
     let Some(options) = options.filter(|o| !is_nullish(o)) else {
-        return Ok(DEFAULT_TOP);
+        return Ok(out);
     };
     if options.get_type()? != ValueType::Object {
         return Err(type_error(env, "options", "of type object", &options));
@@ -379,20 +391,41 @@ fn analyze_options(env: &Env, options: Option<Unknown>) -> Result<usize> {
         return Err(type_error(env, "options", "of type object", &options));
     }
     for key in Object::keys(&obj)? {
-        if key != "top" {
+        if !known.contains(&key.as_str()) {
             let msg = format!(
-                "The \"options\" argument has an unknown property \"{key}\". Known properties: top"
+                "The \"options\" argument has an unknown property \"{key}\". Known properties: {}",
+                known.join(", ")
             );
             let _ = env.throw_type_error(&msg, Some("ERR_INVALID_ARG_VALUE"));
             return Err(Error::new(Status::PendingException, msg));
         }
     }
-    match obj.get::<Unknown>("top")? {
-        Some(top) if !matches!(top.get_type()?, ValueType::Undefined) => {
-            Ok(integer_arg(env, &top, "options.top", 0.0, 1_000_000.0)? as usize)
+    if known.contains(&"top") {
+        if let Some(top) = obj.get::<Unknown>("top")? {
+            if !matches!(top.get_type()?, ValueType::Undefined) {
+                out.top = integer_arg(env, &top, "options.top", 0.0, 1_000_000.0)? as usize;
+            }
         }
-        _ => Ok(DEFAULT_TOP),
     }
+    if let Some(show) = obj.get::<Unknown>("showStrings")? {
+        match show.get_type()? {
+            ValueType::Undefined => {}
+            ValueType::Boolean => {
+                if unsafe { show.cast::<bool>()? } {
+                    out.strings = Strings::Raw;
+                }
+            }
+            _ => {
+                return Err(type_error(
+                    env,
+                    "options.showStrings",
+                    "of type boolean",
+                    &show,
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn ids_arg(env: &Env, v: &Unknown) -> Result<Vec<u32>> {
@@ -416,13 +449,30 @@ fn ids_arg(env: &Env, v: &Unknown) -> Result<Vec<u32>> {
 }
 
 /// Runs core work, turning a panic (a bug) into an error instead of unwinding across threads.
-fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T> {
+fn guarded<T>(
+    f: impl FnOnce() -> std::result::Result<T, CoreError>,
+) -> std::result::Result<T, Failure> {
     match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r.map_err(to_napi),
-        Err(_) => Err(Error::new(
-            Status::GenericFailure,
-            "leakguard: internal error while analysing the heap snapshot (please report it)",
-        )),
+        Ok(r) => r.map_err(Failure::from),
+        Err(_) => Err(Failure::Internal),
+    }
+}
+
+/// The thread-pool half of a task: keeps the failure for `reject`, which builds the JS error
+/// (with its code) on the main thread.
+fn computed<T>(slot: &mut Option<Failure>, r: std::result::Result<T, Failure>) -> Result<T> {
+    r.map_err(|f| {
+        let e = f.placeholder();
+        *slot = Some(f);
+        e
+    })
+}
+
+/// The `reject` half of a task: the failure `computed` kept, as leakguard's JS error.
+fn rejected<T>(env: &Env, slot: &mut Option<Failure>, err: Error) -> Result<T> {
+    match slot.take() {
+        Some(f) => Err(f.reject(env)),
+        None => Err(err),
     }
 }
 
@@ -433,6 +483,8 @@ fn guarded<T>(f: impl FnOnce() -> std::result::Result<T, CoreError>) -> Result<T
 pub struct AnalyzeTask {
     path: PathBuf,
     top: usize,
+    strings: Strings,
+    failure: Option<Failure>,
 }
 
 impl Task for AnalyzeTask {
@@ -440,11 +492,16 @@ impl Task for AnalyzeTask {
     type JsValue = JsHeapSummary;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| core::analyze(&self.path, self.top))
+        let r = guarded(|| core::analyze_with(&self.path, self.top, self.strings));
+        computed(&mut self.failure, r)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        rejected(&env, &mut self.failure, err)
     }
 }
 
@@ -452,9 +509,11 @@ impl Task for AnalyzeTask {
 /// class with count, self size and retained size (largest retained first), and the `top`
 /// largest objects with their retainer paths. Runs off the main thread; use it in servers.
 /// `options.top`: how many of the largest objects to list. @default 20
+/// `options.showStrings`: show text from the heap as it is; by default it is shortened and
+/// secret-looking text (tokens, `password=…`, keys) is `[redacted]`. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: { top?: number } | null",
+    ts_args_type = "path: string, options?: { top?: number, showStrings?: boolean } | null",
     ts_return_type = "Promise<HeapSummary>"
 )]
 pub fn analyze(
@@ -463,20 +522,28 @@ pub fn analyze(
     options: Option<Unknown>,
 ) -> Result<AsyncTask<AnalyzeTask>> {
     let path = path_arg(&env, &path, "path")?;
-    let top = analyze_options(&env, options)?;
-    Ok(AsyncTask::new(AnalyzeTask { path, top }))
+    let o = options_arg(&env, options, &["top", "showStrings"])?;
+    Ok(AsyncTask::new(AnalyzeTask {
+        path,
+        top: o.top,
+        strings: o.strings,
+        failure: None,
+    }))
 }
 
 /// Blocking twin of `analyze`: the event loop stops until it returns. For scripts and CLIs.
 /// `options.top`: how many of the largest objects to list. @default 20
+/// `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: { top?: number } | null"
+    ts_args_type = "path: string, options?: { top?: number, showStrings?: boolean } | null"
 )]
 pub fn analyze_sync(env: Env, path: Unknown, options: Option<Unknown>) -> Result<JsHeapSummary> {
     let path = path_arg(&env, &path, "path")?;
-    let top = analyze_options(&env, options)?;
-    guarded(|| core::analyze(&path, top)).map(JsHeapSummary::from)
+    let o = options_arg(&env, options, &["top", "showStrings"])?;
+    guarded(|| core::analyze_with(&path, o.top, o.strings))
+        .map(JsHeapSummary::from)
+        .map_err(|f| f.throw(&env))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,6 +554,8 @@ pub struct DiffTask {
     baseline: PathBuf,
     target: PathBuf,
     last: Option<PathBuf>,
+    strings: Strings,
+    failure: Option<Failure>,
 }
 
 impl Task for DiffTask {
@@ -494,11 +563,29 @@ impl Task for DiffTask {
     type JsValue = JsHeapDiff;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| core::diff(&self.baseline, &self.target, self.last.as_deref()))
+        let r = self.run();
+        computed(&mut self.failure, r)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into())
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        rejected(&env, &mut self.failure, err)
+    }
+}
+
+impl DiffTask {
+    fn run(&self) -> std::result::Result<core::HeapDiff, Failure> {
+        guarded(|| {
+            core::diff_with(
+                &self.baseline,
+                &self.target,
+                self.last.as_deref(),
+                self.strings,
+            )
+        })
     }
 }
 
@@ -507,6 +594,7 @@ fn diff_args(
     baseline: &Unknown,
     target: &Unknown,
     last: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<DiffTask> {
     let baseline = path_arg(env, baseline, "baseline")?;
     let target = path_arg(env, target, "target")?;
@@ -514,10 +602,13 @@ fn diff_args(
         None => None,
         Some(v) => Some(path_arg(env, &v, "final")?),
     };
+    let strings = options_arg(env, options, &["showStrings"])?.strings;
     Ok(DiffTask {
         baseline,
         target,
         last,
+        strings,
+        failure: None,
     })
 }
 
@@ -526,9 +617,10 @@ fn diff_args(
 /// class and retainer path, largest retained size first. Objects gone by `final` (transient)
 /// and system internals are not reported. Take all three snapshots from one process
 /// (node ids are stable within a process). Runs off the main thread.
+/// `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "baseline: string, target: string, final?: string | null",
+    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean } | null",
     ts_return_type = "Promise<HeapDiff>"
 )]
 pub fn diff(
@@ -536,25 +628,28 @@ pub fn diff(
     baseline: Unknown,
     target: Unknown,
     r#final: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<AsyncTask<DiffTask>> {
     Ok(AsyncTask::new(diff_args(
-        &env, &baseline, &target, r#final,
+        &env, &baseline, &target, r#final, options,
     )?))
 }
 
 /// Blocking twin of `diff`: the event loop stops until it returns. For scripts and CLIs.
+/// `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "baseline: string, target: string, final?: string | null"
+    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean } | null"
 )]
 pub fn diff_sync(
     env: Env,
     baseline: Unknown,
     target: Unknown,
     r#final: Option<Unknown>,
+    options: Option<Unknown>,
 ) -> Result<JsHeapDiff> {
-    let mut task = diff_args(&env, &baseline, &target, r#final)?;
-    task.compute().map(JsHeapDiff::from)
+    let task = diff_args(&env, &baseline, &target, r#final, options)?;
+    task.run().map(JsHeapDiff::from).map_err(|f| f.throw(&env))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,6 +659,8 @@ pub fn diff_sync(
 pub struct RetainerPathsTask {
     path: PathBuf,
     ids: Vec<u32>,
+    strings: Strings,
+    failure: Option<Failure>,
 }
 
 impl Task for RetainerPathsTask {
@@ -571,37 +668,60 @@ impl Task for RetainerPathsTask {
     type JsValue = Vec<JsRetainerPath>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guarded(|| core::retainer_paths(&self.path, &self.ids))
+        let r = guarded(|| core::retainer_paths_with(&self.path, &self.ids, self.strings));
+        computed(&mut self.failure, r)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
         Ok(output.into_iter().map(JsRetainerPath::from).collect())
     }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<Self::JsValue> {
+        rejected(&env, &mut self.failure, err)
+    }
 }
 
 /// The shortest retainer path from a GC root of each snapshot node id in `ids` (ids from
 /// `HeapProfiler.getHeapObjectId` or an earlier analysis), in the order given. Runs off the
-/// main thread.
+/// main thread. `options.showStrings`: show text from the heap unredacted. @default false
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, ids: number[]",
+    ts_args_type = "path: string, ids: number[], options?: { showStrings?: boolean } | null",
     ts_return_type = "Promise<RetainerPath[]>"
 )]
 pub fn retainer_paths(
     env: Env,
     path: Unknown,
     ids: Unknown,
+    options: Option<Unknown>,
 ) -> Result<AsyncTask<RetainerPathsTask>> {
     let path = path_arg(&env, &path, "path")?;
     let ids = ids_arg(&env, &ids)?;
-    Ok(AsyncTask::new(RetainerPathsTask { path, ids }))
+    let strings = options_arg(&env, options, &["showStrings"])?.strings;
+    Ok(AsyncTask::new(RetainerPathsTask {
+        path,
+        ids,
+        strings,
+        failure: None,
+    }))
 }
 
 /// Blocking twin of `retainerPaths`.
-#[napi(catch_unwind, ts_args_type = "path: string, ids: number[]")]
-pub fn retainer_paths_sync(env: Env, path: Unknown, ids: Unknown) -> Result<Vec<JsRetainerPath>> {
+/// `options.showStrings`: show text from the heap unredacted. @default false
+#[napi(
+    catch_unwind,
+    ts_args_type = "path: string, ids: number[], options?: { showStrings?: boolean } | null"
+)]
+pub fn retainer_paths_sync(
+    env: Env,
+    path: Unknown,
+    ids: Unknown,
+    options: Option<Unknown>,
+) -> Result<Vec<JsRetainerPath>> {
     let path = path_arg(&env, &path, "path")?;
     let ids = ids_arg(&env, &ids)?;
-    guarded(|| core::retainer_paths(&path, &ids))
+    let strings = options_arg(&env, options, &["showStrings"])?.strings;
+    guarded(|| core::retainer_paths_with(&path, &ids, strings))
         .map(|v| v.into_iter().map(JsRetainerPath::from).collect())
+        .map_err(|f| f.throw(&env))
 }

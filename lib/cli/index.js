@@ -10,9 +10,9 @@ const path = require('node:path')
 const { parseArgs } = require('node:util')
 
 const USAGE = `Usage:
-  leakguard analyze <file.heapsnapshot> [--top N] [--json]
-  leakguard diff <baseline> <target> [final] [--top N] [--json]
-  leakguard report <snapshots...> [-o report.html] [--top N]
+  leakguard analyze <file.heapsnapshot> [--top N] [--json] [--show-strings]
+  leakguard diff <baseline> <target> [final] [--top N] [--json] [--show-strings]
+  leakguard report <snapshots...> [-o report.html] [--top N] [--show-strings]
   leakguard --help | --version
 
 Commands:
@@ -25,6 +25,9 @@ Commands:
 Options:
   --top N   how many classes / objects / groups to show (default 20)
   --json    print the result as JSON (for machines) instead of the report
+  --show-strings   show text from the heap as it is: by default strings are shortened and
+            what looks like a secret (keys, tokens, password=..., JWTs) shows as [redacted]
+            (control characters are always shown escaped)
   -o, --output FILE   report: where to write the page (default leakguard-report.html; 0600)
   -h, --help
   -v, --version
@@ -37,6 +40,7 @@ const SHORT_USAGE = USAGE.split('\n\n')[0]
 const OPTIONS = {
   top: { type: 'string' },
   json: { type: 'boolean', default: false },
+  'show-strings': { type: 'boolean', default: false },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h', default: false },
   version: { type: 'boolean', short: 'v', default: false },
@@ -77,7 +81,7 @@ function parse(argv) {
     top = Number(values.top)
     if (!/^\d+$/.test(values.top) || top < 1) throw new UsageError(`--top must be a positive integer, got '${values.top}'`)
   }
-  return { command: positionals[0], files: positionals.slice(1), top, topGiven, json: values.json, output: values.output, help: values.help, version: values.version }
+  return { command: positionals[0], files: positionals.slice(1), top, topGiven, json: values.json, showStrings: values['show-strings'], output: values.output, help: values.help, version: values.version }
 }
 
 /** A spinner with the elapsed time on stderr, shown only on a terminal after `delayMs`. */
@@ -188,7 +192,7 @@ async function report(args, stdout, stderr, usageError) {
   const out = path.resolve(args.output === undefined ? 'leakguard-report.html' : args.output)
   const done = progress(stderr, `reporting on ${files.map(describeFile).join(', ')}`)
   try {
-    const data = await fromSnapshots(files, args.topGiven ? { top: args.top } : undefined)
+    const data = await fromSnapshots(files, { ...(args.topGiven ? { top: args.top } : {}), showStrings: args.showStrings })
     writeReport(out, render(data))
   } catch (err) {
     done()
@@ -241,7 +245,8 @@ async function main(argv, io = {}) {
   const started = process.hrtime.bigint()
   let result
   try {
-    result = args.command === 'analyze' ? await api.analyze(files[0], { top: args.top }) : await api.diff(...files)
+    const strings = { showStrings: args.showStrings }
+    result = args.command === 'analyze' ? await api.analyze(files[0], { top: args.top, ...strings }) : await api.diff(files[0], files[1], files[2], strings)
   } catch (err) {
     done()
     stderr.write(`leakguard: ${args.command} failed: ${err && err.message ? err.message : err}\n`)

@@ -13,9 +13,10 @@ const CHART_GROUPS = 6
 /**
  * The report's data for 1 snapshot (its classes, each with the retainer path of its largest
  * object when it is among the `top` largest) or 2-3 snapshots (the diff's leak groups, and the
- * count and retained size of the top groups' classes in every snapshot).
+ * count and retained size of the top groups' classes in every snapshot). Heap text (strings,
+ * names on paths) comes redacted from the analysis unless `showStrings` (the page may be shared).
  */
-async function fromSnapshots(files, { top = 50 } = {}) {
+async function fromSnapshots(files, { top = 50, showStrings = false } = {}) {
   const api = require('../snapshot/analysis')
   const names = files.map((f) => path.basename(f))
   const sizes = files.map((f) => {
@@ -27,7 +28,7 @@ async function fromSnapshots(files, { top = 50 } = {}) {
   })
   const generatedAt = new Date().toISOString()
   if (files.length === 1) {
-    const r = await api.analyze(files[0], { top })
+    const r = await api.analyze(files[0], { top, showStrings })
     const largestOf = new Map()
     for (const o of r.largest || []) if (!largestOf.has(o.className)) largestOf.set(o.className, o)
     const groups = r.classes.slice(0, top).map((c) => {
@@ -50,7 +51,7 @@ async function fromSnapshots(files, { top = 50 } = {}) {
       chart: { labels: [names[0]], series: groups.slice(0, 10).map((g) => ({ name: g.className, counts: [g.count], retained: [g.retainedSize] })) },
     }
   }
-  const d = await api.diff(...files)
+  const d = await api.diff(files[0], files[1], files[2], { showStrings })
   const wanted = [...new Set(d.groups.slice(0, CHART_GROUPS).map((g) => g.className))]
   const perFile = []
   for (const f of files) {

@@ -8,7 +8,7 @@
 
 const fs = require('node:fs')
 const binding = require('../native')
-const { typeError, rangeError, validateOptions, validateString } = require('../validate')
+const { typeError, rangeError, validateBoolean, validateOptions, validateString } = require('../validate')
 const { snapshotPathError } = require('../errors')
 
 const MAX_TOP = 1e6
@@ -20,7 +20,11 @@ function checkInteger(value, name, max) {
   if (value < 0 || value > max) throw rangeError(name, `>= 0 && <= ${max}`, value)
 }
 
-/** A snapshot path must name a regular file: a FIFO would block the reader forever. */
+/**
+ * A snapshot path must name a regular file: a FIFO would block a reader forever. Checked here by
+ * name for an early, clear error; the binding checks again on the file it opened (O_NONBLOCK +
+ * fstat), so a FIFO swapped in after this check is refused too, never waited on.
+ */
 function checkSnapshotFile(path) {
   let stat
   try {
@@ -30,43 +34,64 @@ function checkSnapshotFile(path) {
   }
   if (!stat.isFile()) throw snapshotPathError(path, stat)
   try {
-    fs.accessSync(path, fs.constants.R_OK) // EACCES with its code, not the binding's GenericFailure
+    fs.accessSync(path, fs.constants.R_OK) // EACCES before any work starts (the binding says the same)
   } catch (err) {
     throw snapshotPathError(path, undefined, err)
   }
 }
 
+/** `{ showStrings }` of the options, checked (undefined when not given). */
+function stringsOption(options) {
+  const { showStrings } = options
+  if (showStrings !== undefined) validateBoolean(showStrings, 'options.showStrings')
+  return showStrings
+}
+
 function analyzeArgs(path, options) {
   validateString(path, 'path')
   if (options === null) options = undefined
-  const { top } = validateOptions(options, 'options', ['top'])
+  const given = validateOptions(options, 'options', ['top', 'showStrings'])
+  const { top } = given
   if (top !== undefined) checkInteger(top, 'options.top', MAX_TOP)
+  const showStrings = stringsOption(given)
   checkSnapshotFile(path)
-  return top === undefined ? undefined : { top }
+  if (top === undefined && showStrings === undefined) return undefined
+  return { ...(top === undefined ? {} : { top }), ...(showStrings === undefined ? {} : { showStrings }) }
 }
 
-function diffArgs(baseline, target, final) {
+/** `{ showStrings }` for the binding, or undefined. */
+function stringsArgs(options) {
+  if (options === null) options = undefined
+  const showStrings = stringsOption(validateOptions(options, 'options', ['showStrings']))
+  return showStrings === undefined ? undefined : { showStrings }
+}
+
+function diffArgs(baseline, target, final, options) {
   validateString(baseline, 'baseline')
   validateString(target, 'target')
   const last = final !== undefined && final !== null
   if (last) validateString(final, 'final')
+  const opts = stringsArgs(options)
   checkSnapshotFile(baseline)
   checkSnapshotFile(target)
   if (last) checkSnapshotFile(final)
-  return final === undefined ? null : final
+  return [last ? final : null, opts]
 }
 
-function idsArgs(path, ids) {
+function idsArgs(path, ids, options) {
   validateString(path, 'path')
   if (!Array.isArray(ids)) throw typeError('ids', 'an instance of Array', ids)
   ids.forEach((id, i) => checkInteger(id, `ids[${i}]`, MAX_ID))
+  const opts = stringsArgs(options)
   checkSnapshotFile(path)
+  return opts
 }
 
 /**
  * Summary of a `.heapsnapshot`: counts, total size, every class (count, self and retained
  * size; largest retained first) and the `top` (default 20) largest objects with their
- * retainer paths. Off the main thread.
+ * retainer paths. Off the main thread. Text from the heap (object names, paths) is shortened
+ * and secret-looking text `[redacted]` unless `options.showStrings` is true.
  */
 async function analyze(path, options) {
   const opts = analyzeArgs(path, options)
@@ -81,27 +106,32 @@ function analyzeSync(path, options) {
 /**
  * Objects allocated after `baseline`, present in `target` and still alive in `final` (or in
  * `target` when no `final`), grouped by class and retainer path. Off the main thread.
+ * `options.showStrings`: heap text unredacted (default false).
  */
-async function diff(baseline, target, final) {
-  const last = diffArgs(baseline, target, final)
-  return binding.diff(baseline, target, last)
+async function diff(baseline, target, final, options) {
+  const [last, opts] = diffArgs(baseline, target, final, options)
+  return binding.diff(baseline, target, last, opts)
 }
 
 /** Blocking twin of `diff`. */
-function diffSync(baseline, target, final) {
-  return binding.diffSync(baseline, target, diffArgs(baseline, target, final))
+function diffSync(baseline, target, final, options) {
+  const [last, opts] = diffArgs(baseline, target, final, options)
+  return binding.diffSync(baseline, target, last, opts)
 }
 
-/** Shortest retainer path from a GC root of each snapshot node id in `ids`. Off the main thread. */
-async function retainerPaths(path, ids) {
-  idsArgs(path, ids)
-  return binding.retainerPaths(path, ids)
+/**
+ * Shortest retainer path from a GC root of each snapshot node id in `ids`. Off the main thread.
+ * `options.showStrings`: heap text unredacted (default false).
+ */
+async function retainerPaths(path, ids, options) {
+  const opts = idsArgs(path, ids, options)
+  return binding.retainerPaths(path, ids, opts)
 }
 
 /** Blocking twin of `retainerPaths`. */
-function retainerPathsSync(path, ids) {
-  idsArgs(path, ids)
-  return binding.retainerPathsSync(path, ids)
+function retainerPathsSync(path, ids, options) {
+  const opts = idsArgs(path, ids, options)
+  return binding.retainerPathsSync(path, ids, opts)
 }
 
 module.exports = { analyze, analyzeSync, diff, diffSync, retainerPaths, retainerPathsSync }

@@ -17,11 +17,14 @@
 pub mod collections;
 pub mod error;
 pub mod evaluate;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod globals;
 pub mod growth;
 pub mod handles;
 pub mod leak;
 pub mod listeners;
+pub mod redact;
 pub mod retained;
 pub mod site;
 pub mod snapshot;

@@ -10,8 +10,9 @@ use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
-use super::parse::{read_file, ParseOptions};
+use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
+use crate::redact::Strings;
 use crate::CoreError;
 
 /// A snapshot with its dominator tree and distances: everything the questions below need.
@@ -21,6 +22,8 @@ pub struct Analysis {
     paths: PathTree,
     /// Where closures were defined, read from the file when first needed.
     locations: LazyLocations,
+    /// How text from the heap is shown in what this analysis returns. @default redacted
+    pub strings: Strings,
 }
 
 impl Analysis {
@@ -37,13 +40,15 @@ impl Analysis {
             dominators,
             paths,
             locations: LazyLocations::none(),
+            strings: Strings::default(),
         }
     }
 
     /// Reads and analyses a file.
     pub fn from_file(path: &Path) -> Result<Analysis, CoreError> {
-        let mut a = Analysis::new(read_file(path, ParseOptions::default())?);
-        a.locations = LazyLocations::new(path, a.snapshot.node_count());
+        let file = open_snapshot(path)?;
+        let mut a = Analysis::new(read_open_file(&file, path, ParseOptions::default())?);
+        a.locations = LazyLocations::new(file, a.snapshot.node_count());
         Ok(a)
     }
 
@@ -55,7 +60,7 @@ impl Analysis {
     /// The shortest retainer path of node `n` from the root, root side first.
     pub fn retainers(&self, n: usize) -> Option<Vec<RetainerStep>> {
         let edges = self.path_edges(n)?;
-        Some(paths::steps(&self.snapshot, &edges))
+        Some(paths::steps(&self.snapshot, &edges, self.strings))
     }
 
     fn path_edges(&self, n: usize) -> Option<Vec<usize>> {
@@ -109,10 +114,16 @@ pub struct HeapSummary {
 /// Classes are summed before the distances are computed (they need only the dominator tree),
 /// so their temporaries and the distances are never in memory together.
 pub fn analyze(path: &Path, top: usize) -> Result<HeapSummary, CoreError> {
+    analyze_with(path, top, Strings::default())
+}
+
+/// [`analyze`], heap text (object names, retainer paths) shown as `strings` says.
+pub fn analyze_with(path: &Path, top: usize, strings: Strings) -> Result<HeapSummary, CoreError> {
     let snapshot = read_file(path, ParseOptions::default())?;
     let dominators = Dominators::compute(&snapshot);
     let (classes, total_size) = class_summary(&snapshot, &dominators);
-    let a = Analysis::with_dominators(snapshot, dominators);
+    let mut a = Analysis::with_dominators(snapshot, dominators);
+    a.strings = strings;
     let largest = largest(&a, top);
     super::profile::mark("largest objects");
     Ok(HeapSummary {
@@ -295,7 +306,20 @@ fn largest(a: &Analysis, top: usize) -> Vec<LargeObject> {
             let retainers = a.retainers(i).unwrap_or_default();
             LargeObject {
                 id: s.id(i),
-                name: s.name(i).chars().take(200).collect(),
+                name: match a.strings {
+                    Strings::Raw => a.strings.shortened(s.name(i), 200),
+                    // a string held under a secret's name (`password`) is hidden whole, as on
+                    // its path
+                    Strings::Redacted
+                        if s.kind(i).is_string()
+                            && retainers
+                                .last()
+                                .is_some_and(|st| crate::redact::is_secret_name(&st.edge)) =>
+                    {
+                        crate::redact::REDACTED.to_string()
+                    }
+                    Strings::Redacted => a.strings.shortened(s.name(i), 60),
+                },
                 class_name: s.class_name(i).into_owned(),
                 self_size: s.self_size(i),
                 retained_size: a.dominators.retained[i],
@@ -409,11 +433,22 @@ fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
 /// inside it by class and is named by the class a program wrote. Time and memory are linear
 /// in the snapshot: no path is built per object, only one per group.
 pub fn diff(baseline: &Path, target: &Path, last: Option<&Path>) -> Result<HeapDiff, CoreError> {
+    diff_with(baseline, target, last, Strings::default())
+}
+
+/// [`diff`], heap text (retainer paths, holder names) shown as `strings` says.
+pub fn diff_with(
+    baseline: &Path,
+    target: &Path,
+    last: Option<&Path>,
+    strings: Strings,
+) -> Result<HeapDiff, CoreError> {
     let base_ids = sorted_ids(baseline)?;
-    let (target_ids, analysis) = match last {
+    let (target_ids, mut analysis) = match last {
         Some(last) => (Some(sorted_ids(target)?), Analysis::from_file(last)?),
         None => (None, Analysis::from_file(target)?),
     };
+    analysis.strings = strings;
     Ok(diff_analysis(&base_ids, target_ids.as_deref(), &analysis))
 }
 
@@ -544,8 +579,9 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 .map(|c| (c.1, c.2))
                 .unwrap_or((ga.roots, 0));
             let edges = a.path_edges(ga.example).unwrap_or_default();
-            let retainers = paths::steps(s, &edges);
-            let held = holder::find(s, &edges, Some(&|n: usize| new_any[n]), &a.locations);
+            let retainers = paths::steps(s, &edges, a.strings);
+            let held = holder::find(s, &edges, Some(&|n: usize| new_any[n]), &a.locations)
+                .map(|h| shown_holder(h, a.strings));
             let path = match &held {
                 Some(h) => paths::held_path_text(&retainers, h.step, h.module.as_deref()),
                 None => paths::path_text(&retainers),
@@ -685,9 +721,28 @@ pub struct RetainerPath {
 
 /// The shortest retainer path of each of `ids` in the snapshot at `path`.
 pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, CoreError> {
-    let s = read_file(path, ParseOptions::default())?;
+    retainer_paths_with(path, ids, Strings::default())
+}
+
+/// A holder's name is made of the program's names (variables, properties: a session token
+/// used as a key is one): shown as `strings` says.
+fn shown_holder(mut h: Holder, strings: Strings) -> Holder {
+    if let std::borrow::Cow::Owned(name) = strings.text(&h.name) {
+        h.name = name;
+    }
+    h
+}
+
+/// [`retainer_paths`], heap text shown as `strings` says.
+pub fn retainer_paths_with(
+    path: &Path,
+    ids: &[u32],
+    strings: Strings,
+) -> Result<Vec<RetainerPath>, CoreError> {
+    let file = open_snapshot(path)?;
+    let s = read_open_file(&file, path, ParseOptions::default())?;
     let tree = PathTree::new(&s, &DistanceFilter::new(&s));
-    let locations = LazyLocations::new(path, s.node_count());
+    let locations = LazyLocations::new(file, s.node_count());
     let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
     for i in 0..s.node_count() {
         if let Some(slot) = wanted.get_mut(&s.id(i)) {
@@ -704,8 +759,9 @@ pub fn retainer_paths(path: &Path, ids: &[u32]) -> Result<Vec<RetainerPath>, Cor
                 .and_then(|n| tree.path_edges(&s, n));
             match edges {
                 Some(edges) => {
-                    let retainers = paths::steps(&s, &edges);
-                    let held = holder::find(&s, &edges, None, &locations);
+                    let retainers = paths::steps(&s, &edges, strings);
+                    let held = holder::find(&s, &edges, None, &locations)
+                        .map(|h| shown_holder(h, strings));
                     RetainerPath {
                         id,
                         found: true,
@@ -1007,6 +1063,53 @@ mod tests {
         );
         assert_eq!(sum.largest[0].path, "Node");
         assert_eq!(sum.largest[2].path, "Node → next (Node) → next (Node)");
+    }
+
+    /// Secrets held by leaked objects: the diff's paths, the summary's names and retainer
+    /// paths show them redacted by default, raw only when asked.
+    #[test]
+    fn secrets_on_paths_and_in_names_are_redacted_unless_raw() {
+        const KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq93Kd0aXkLl";
+        let baseline = Heap::new();
+        let mut last = Heap::new();
+        let env = last.b.node_with_id("object", "Object", 40, 21);
+        last.b.edge(1, E::Element(7), env);
+        let line = format!("AWS_SECRET_ACCESS_KEY={KEY}");
+        for i in 0..3u64 {
+            let s = last.b.node_with_id("string", &line, 5000, 31 + 2 * i);
+            last.b.edge(env, E::Property(&format!("line{i}")), s);
+        }
+        let v = last.b.node_with_id("string", "hunter2", 4000, 41);
+        last.b.edge(env, E::Property("password"), v);
+        let keyed = last.b.node_with_id("object", "Session", 3000, 43);
+        last.b.edge(
+            env,
+            E::Property("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlMTIzNDU2"),
+            keyed,
+        );
+        let show = |strings: Strings| {
+            let mut a = Analysis::new(last.b.parse());
+            a.strings = strings;
+            let d = diff_analysis(&baseline.ids(), None, &a);
+            let sum = summarize(&a, 20);
+            format!("{:?}\n{:?}", d, sum)
+        };
+        let redacted = show(Strings::Redacted);
+        assert!(!redacted.contains("wJal"), "{redacted}");
+        assert!(!redacted.contains("hunter2"), "{redacted}");
+        assert!(!redacted.contains("eyJhbGci"), "{redacted}");
+        assert!(
+            redacted.contains("AWS_SECRET_ACCESS_KEY=[redacted]"),
+            "{redacted}"
+        );
+        assert!(
+            redacted.contains("password"),
+            "the property's name is kept: {redacted}"
+        );
+        let raw = show(Strings::Raw);
+        assert!(raw.contains(&line[..40]), "{raw}");
+        assert!(raw.contains("hunter2"), "{raw}");
+        assert!(raw.contains("eyJhbGci"), "{raw}");
     }
 
     #[test]

@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
 
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind};
 
@@ -24,15 +23,17 @@ pub(crate) struct Locations {
 /// [`Locations`] read on first use (most analyses never need a line).
 #[derive(Debug, Default)]
 pub(crate) struct LazyLocations {
-    source: Option<(std::path::PathBuf, usize)>,
+    /// The snapshot's file, as opened for parsing (never reopened by name: what is at the
+    /// path may have changed since), and its node count.
+    source: Option<(File, usize)>,
     cell: std::sync::OnceLock<Locations>,
 }
 
 impl LazyLocations {
-    /// Locations of the snapshot file at `path` with `node_count` nodes.
-    pub(crate) fn new(path: &Path, node_count: usize) -> LazyLocations {
+    /// Locations of the snapshot in `file` with `node_count` nodes.
+    pub(crate) fn new(file: File, node_count: usize) -> LazyLocations {
         LazyLocations {
-            source: Some((path.to_path_buf(), node_count)),
+            source: Some((file, node_count)),
             cell: std::sync::OnceLock::new(),
         }
     }
@@ -44,7 +45,7 @@ impl LazyLocations {
 
     pub(crate) fn get(&self) -> &Locations {
         self.cell.get_or_init(|| match &self.source {
-            Some((path, count)) => Locations::read(path, *count),
+            Some((file, count)) => Locations::read(file, *count),
             None => Locations::default(),
         })
     }
@@ -56,10 +57,10 @@ const CHUNK: usize = 1 << 20;
 const META_BYTES: usize = 1 << 16;
 
 impl Locations {
-    /// Reads the `locations` of the snapshot at `path` (empty when it has none or anything is
+    /// Reads the `locations` of the snapshot in `file` (empty when it has none or anything is
     /// unusual).
-    pub(crate) fn read(path: &Path, node_count: usize) -> Locations {
-        read(path, node_count).unwrap_or_default()
+    pub(crate) fn read(file: &File, node_count: usize) -> Locations {
+        read(file, node_count).unwrap_or_default()
     }
 
     /// `(line, column)` from 1, as editors count, of closure `n`.
@@ -78,8 +79,7 @@ fn field_list(head: &[u8], key: &str) -> Option<Vec<String>> {
     serde_json::from_slice(&head[at..=end]).ok()
 }
 
-fn read(path: &Path, node_count: usize) -> Option<Locations> {
-    let mut file = File::open(path).ok()?;
+fn read(mut file: &File, node_count: usize) -> Option<Locations> {
     let len = file.metadata().ok()?.len();
     let mut head = vec![0u8; META_BYTES.min(len as usize)];
     file.read_exact(&mut head).ok()?;

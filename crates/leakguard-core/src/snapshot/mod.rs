@@ -12,7 +12,7 @@ pub(crate) mod test_support;
 
 pub use dominators::Dominators;
 pub use graph::{EdgeKind, HeapSnapshot, NodeKind};
-pub use parse::{parse, read_file, ParseOptions};
+pub use parse::{open_snapshot, parse, read_file, ParseOptions};
 pub mod analyze;
 mod cluster;
 pub mod holder;
@@ -20,8 +20,9 @@ mod locations;
 pub mod paths;
 
 pub use analyze::{
-    analyze, diff, retainer_paths, summarize, Analysis, ClassCount, ClassSummary, HeapDiff,
-    HeapSummary, LargeObject, LeakGroup, RetainerPath,
+    analyze, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with, summarize,
+    Analysis, ClassCount, ClassSummary, HeapDiff, HeapSummary, LargeObject, LeakGroup,
+    RetainerPath,
 };
 pub use holder::Holder;
 pub use paths::{held_path_text, path_text, RetainerStep};

@@ -25,33 +25,156 @@ pub struct ParseOptions {
 }
 
 /// Opens and parses a snapshot file. A missing or unreadable file is `CoreError::Io` naming
-/// the path and the OS reason; a truncated or corrupt one is `CoreError::Snapshot`.
+/// the path and the OS reason, a FIFO, socket or device `CoreError::NotFile`; a truncated or
+/// corrupt one is `CoreError::Snapshot`.
 pub fn read_file(path: &Path, options: ParseOptions) -> Result<HeapSnapshot, CoreError> {
-    let io_error = |e: std::io::Error| CoreError::Io {
-        path: path.display().to_string(),
-        reason: describe_io(&e),
-    };
-    let file = File::open(path).map_err(io_error)?;
-    let meta = file.metadata().map_err(io_error)?;
-    if meta.is_dir() {
-        return Err(CoreError::Io {
-            path: path.display().to_string(),
-            reason: "EISDIR: illegal operation on a directory".into(),
-        });
-    }
+    let file = open_snapshot(path)?;
+    read_open_file(&file, path, options)
+}
+
+/// Parses a snapshot from a file [`open_snapshot`] opened (`path` names it in errors).
+pub(crate) fn read_open_file(
+    file: &File,
+    path: &Path,
+    options: ParseOptions,
+) -> Result<HeapSnapshot, CoreError> {
+    let meta = file
+        .metadata()
+        .map_err(|e| CoreError::io(path, "fstat", &e))?;
     if meta.len() >= PARALLEL_MIN_SIZE {
-        if let Some(s) = parse_parallel(&file, meta.len(), options) {
+        if let Some(s) = parse_parallel(file, meta.len(), options) {
             return Ok(s);
         }
     }
     // Small files, unusual layouts, and every error (reported by the sequential parser, with
     // its offsets) go this way.
     parse(
-        ReadRange::new(&file, 0, meta.len()),
+        ReadRange::new(file, 0, meta.len()),
         Some(meta.len()),
         options,
     )
+    .map_err(|e| read_error(e, path))
 }
+
+/// A failed read names the file as a system error does.
+fn read_error(e: CoreError, path: &Path) -> CoreError {
+    match e {
+        CoreError::Snapshot { reason, .. } if reason.starts_with(READ_FAILED) => {
+            let raw = reason[READ_FAILED.len()..].trim();
+            let raw = raw.rfind(" (os error ").map_or(raw, |i| &raw[..i]);
+            CoreError::Io {
+                path: path.display().to_string(),
+                code: String::new(),
+                errno: None,
+                syscall: "read".into(),
+                reason: raw.to_string(),
+            }
+        }
+        e => e,
+    }
+}
+
+/// How the reader words a failed `read`.
+const READ_FAILED: &str = "read failed:";
+
+/// Opens a snapshot for reading, refusing anything but a regular file without a race: the
+/// open itself cannot block (`O_NONBLOCK`: a FIFO without a writer would wait forever, a
+/// device might), and the *opened* file is checked (`fstat`), so a FIFO swapped in after a
+/// check by name is still refused. A directory is `EISDIR`, as Node says it.
+pub fn open_snapshot(path: &Path) -> Result<File, CoreError> {
+    let file = open_nonblocking(path).map_err(|e| match e.raw_os_error() {
+        // open(2) of a Unix domain socket
+        #[cfg(unix)]
+        Some(libc::ENXIO) | Some(libc::EOPNOTSUPP) => not_file(path, special_kind(path)),
+        _ => CoreError::io(path, "open", &e),
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| CoreError::io(path, "fstat", &e))?;
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        return Err(CoreError::Io {
+            path: path.display().to_string(),
+            code: "EISDIR".into(),
+            errno: Some(-21),
+            syscall: "read".into(),
+            reason: "illegal operation on a directory".into(),
+        });
+    }
+    if !ft.is_file() {
+        return Err(not_file(path, kind_of(&ft)));
+    }
+    clear_nonblocking(&file);
+    Ok(file)
+}
+
+fn not_file(path: &Path, what: &str) -> CoreError {
+    CoreError::NotFile {
+        path: path.display().to_string(),
+        what: what.to_string(),
+    }
+}
+
+#[cfg(unix)]
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() || ft.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn kind_of(_ft: &std::fs::FileType) -> &'static str {
+    "a special file"
+}
+
+/// What a path that could not be opened is, for the message only (the refusal does not depend
+/// on it).
+#[cfg(unix)]
+fn special_kind(path: &Path) -> &'static str {
+    match std::fs::metadata(path) {
+        Ok(m) => kind_of(&m.file_type()),
+        Err(_) => "a special file",
+    }
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    File::open(path)
+}
+
+/// Reads of the regular file block as usual again (`O_NONBLOCK` was for the open).
+#[cfg(unix)]
+fn clear_nonblocking(file: &File) {
+    use std::os::unix::io::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this File owns; failure leaves the flag, which regular
+    // files ignore anyway.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn clear_nonblocking(_file: &File) {}
 
 /// Files from this size on are parsed on two threads.
 const PARALLEL_MIN_SIZE: u64 = 1 << 20;
@@ -345,30 +468,6 @@ fn choose_split<F: ReadAt + ?Sized>(
         }
     }
     edges_at
-}
-
-/// `ENOENT: no such file or directory (os error 2)`: the code Node users know first.
-pub(crate) fn describe_io(e: &std::io::Error) -> String {
-    use std::io::ErrorKind as K;
-    let code = match e.kind() {
-        K::NotFound => "ENOENT",
-        K::PermissionDenied => "EACCES",
-        K::IsADirectory => "EISDIR",
-        K::NotADirectory => "ENOTDIR",
-        K::OutOfMemory => "ENOMEM",
-        K::StorageFull => "ENOSPC",
-        _ => "",
-    };
-    let text = e.to_string();
-    let text = text
-        .get(..1)
-        .map(|f| f.to_lowercase() + &text[1..])
-        .unwrap_or(text);
-    if code.is_empty() {
-        text
-    } else {
-        format!("{code}: {text}")
-    }
 }
 
 /// Parses a snapshot from any reader. `size_hint` (the file size) bounds allocations made
@@ -1573,7 +1672,39 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("/nonexistent/dir/x.heapsnapshot"), "{text}");
         assert!(text.contains("ENOENT"), "{text}");
+        assert!(!text.contains("os error"), "{text}");
+        assert_eq!(e.code(), "ENOENT");
         let e = read_file(Path::new("/"), ParseOptions::default()).unwrap_err();
         assert!(e.to_string().contains("EISDIR"), "{e}");
+        assert_eq!(e.code(), "EISDIR");
+    }
+
+    /// A FIFO without a writer: a blocking open would never return. This test would hang (the
+    /// harness's timeout) without `O_NONBLOCK`; it runs on a thread so that it fails instead.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("leakguard-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("pipe.heapsnapshot");
+        let _ = std::fs::remove_file(&fifo);
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_file(&p, ParseOptions::default()).map(|_| ()));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(5));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let e = got.expect("reading a FIFO blocked").unwrap_err();
+        assert_eq!(e.code(), "ERR_LEAKGUARD_SNAPSHOT_NOT_FILE");
+        assert!(
+            e.to_string().contains("it is a FIFO, not a regular file"),
+            "{e}"
+        );
+        let dev = read_file(Path::new("/dev/null"), ParseOptions::default()).unwrap_err();
+        assert!(dev.to_string().contains("it is a device"), "{dev}");
     }
 }

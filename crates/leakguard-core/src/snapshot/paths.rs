@@ -16,9 +16,8 @@
 //! holds in a variable is reached through that variable, whatever V8 was doing when the snapshot
 //! was written.
 
-use std::borrow::Cow;
-
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind};
+use crate::redact::{self, Strings};
 
 /// Unreachable from the root.
 pub const UNREACHABLE: u32 = u32::MAX;
@@ -218,18 +217,9 @@ impl PathTree {
     }
 }
 
-fn truncate(text: &str, max: usize) -> Cow<'_, str> {
-    if text.chars().count() <= max {
-        Cow::Borrowed(text)
-    } else {
-        let mut t: String = text.chars().take(max).collect();
-        t.push('…');
-        Cow::Owned(t)
-    }
-}
-
-/// A node as a person reads it.
-pub fn node_label(s: &HeapSnapshot, n: usize) -> String {
+/// A node as a person reads it. Its text comes from the heap: shown as `strings` says
+/// (secret-looking text redacted by default, see [`crate::redact`]).
+pub fn node_label(s: &HeapSnapshot, n: usize, strings: Strings) -> String {
     let name = s.name(n);
     if name.is_empty() && !matches!(s.kind(n), NodeKind::Closure) && !s.kind(n).is_string() {
         return s.class_name(n).into_owned();
@@ -237,30 +227,41 @@ pub fn node_label(s: &HeapSnapshot, n: usize) -> String {
     match s.kind(n) {
         NodeKind::Closure => {
             let f = if name.is_empty() { "(anonymous)" } else { name };
-            format!("{}()", truncate(f, 60))
+            format!("{}()", strings.shortened(f, 60))
         }
         k if k.is_string() => {
-            let one_line = name.replace('\n', "\\n");
-            format!("\"{}\"", truncate(&one_line, 40))
+            let shown = strings.shortened(name, 40);
+            format!("\"{}\"", shown.replace('\n', "\\n"))
         }
         NodeKind::Object | NodeKind::Native | NodeKind::Hidden | NodeKind::Array => {
-            truncate(name, 80).into_owned()
+            strings.shortened(name, 80)
         }
         NodeKind::Synthetic if !name.is_empty() => name.to_string(),
         _ => s.class_name(n).into_owned(),
     }
 }
 
-/// The steps of a path given by its edges.
-pub(crate) fn steps(s: &HeapSnapshot, edges: &[usize]) -> Vec<RetainerStep> {
+/// The steps of a path given by its edges, heap text shown as `strings` says; a string
+/// reached through a property that names a secret (`AWS_SECRET_ACCESS_KEY`, `password`) is
+/// redacted whole unless `strings` is `Raw`.
+pub(crate) fn steps(s: &HeapSnapshot, edges: &[usize], strings: Strings) -> Vec<RetainerStep> {
     edges
         .iter()
         .map(|&e| {
             let n = s.edge_target(e);
+            let edge = s.edge_label(e);
+            let node = if strings == Strings::Redacted
+                && s.kind(n).is_string()
+                && redact::is_secret_name(&edge)
+            {
+                format!("\"{}\"", redact::REDACTED)
+            } else {
+                node_label(s, n, strings)
+            };
             RetainerStep {
-                edge: s.edge_label(e),
+                edge: strings.text(&edge).into_owned(),
                 edge_type: s.edge_type_name(e).to_string(),
-                node: node_label(s, n),
+                node,
                 node_type: s.type_name(n).to_string(),
                 id: s.id(n),
             }
@@ -476,10 +477,18 @@ mod tests {
         b.edge(scope, E::Element(12), only_on_stack);
         let s = b.parse();
         let tree = PathTree::new(&s, &DistanceFilter::new(&s));
-        let text = path_text(&steps(&s, &tree.path_edges(&s, thing).unwrap()));
+        let text = path_text(&steps(
+            &s,
+            &tree.path_edges(&s, thing).unwrap(),
+            Strings::Raw,
+        ));
         assert!(text.contains("sessionRegistry (Map)"), "{text}");
         // what only the stack holds is still reachable, through the stack
-        let text = path_text(&steps(&s, &tree.path_edges(&s, only_on_stack).unwrap()));
+        let text = path_text(&steps(
+            &s,
+            &tree.path_edges(&s, only_on_stack).unwrap(),
+            Strings::Raw,
+        ));
         assert_eq!(text, "(GC roots) → [3] (Handle scope) → Temporary");
     }
 
@@ -490,7 +499,7 @@ mod tests {
         let tree = PathTree::new(&s, &DistanceFilter::new(&s));
         assert_eq!(tree.dist[thing], 7);
         let edges = tree.path_edges(&s, thing).unwrap();
-        let steps = steps(&s, &edges);
+        let steps = steps(&s, &edges, Strings::Raw);
         assert_eq!(steps.len(), 7);
         assert_eq!(steps[0].node, "(GC roots)");
         assert_eq!(steps[4].edge, "sessionRegistry");
