@@ -9,6 +9,7 @@ const { siteOf } = require('./helpers')
 const fixture = path.join(__dirname, 'fixtures', 'jest')
 const leakyFile = path.join(fixture, 'suite', 'leaky.test.js')
 const matchersFile = path.join(fixture, 'suite', 'matchers.test.js')
+const mocksFile = path.join(fixture, 'suite', 'mocks.test.js')
 const JEST = { 29: require.resolve('jest/bin/jest'), 30: require.resolve('jest30/bin/jest') }
 
 function runFixture(config, extraArgs = [], globals = null, jestBin = JEST[29]) {
@@ -100,6 +101,15 @@ describe.each([
     expect(socket.status).toBe('failed')
     expect(socket.message).toMatch(/left 1 socket open \(Socket to 127\.0\.0\.1:\d+\), connected at /)
     expect(socket.message).toContain(`connected at ${relSite('socket')}`)
+  })
+
+  test("a file that mocks v8 and never restores fake timers: leakguard still works, on time", () => {
+    expect(run.tests['a test under fake timers that closes what it opened'].status).toBe('passed')
+    expect(run.tests['an empty test under fake timers'].status).toBe('passed')
+    const t = run.tests['leaks a listener under fake timers, with v8 mocked']
+    expect(t.status).toBe('failed')
+    expect(t.message).toContain(`leaked 1 listener for 'SIGUSR1' on process, added at ${relSite('mocks-sigusr1', mocksFile)}`)
+    expect(t.message).not.toMatch(/Exceeded timeout|is not a function/)
   })
 
   test('one leaked server is one finding, its own listeners shown under it', () => {

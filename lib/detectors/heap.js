@@ -12,8 +12,9 @@
 //   rose by `armAt` bytes above its lowest reading, and stays on from then: the sites it then
 //   names are those allocating what stays alive while the heap grows.
 
+const { builtin } = require('../builtin')
 const path = require('node:path')
-const v8 = require('node:v8')
+const v8 = builtin('node:v8')
 const { majorGCs } = require('../session/gc')
 
 /** At most this many allocation sites are remembered between profiles (for the growth). */
@@ -86,7 +87,7 @@ class HeapWatcher {
   startProfiler(samplingInterval) {
     let session = null
     try {
-      const inspector = require('node:inspector')
+      const inspector = builtin('node:inspector')
       session = new inspector.Session()
       session.connect()
       // V8 has one sampling heap profiler per isolate: when another tool (an APM) runs it, it is

@@ -13,9 +13,10 @@
 // its finalizer ran (check() collects twice, yielding between, so the finalizers of what died
 // have run), and it is counted in findings but cannot be one of the objects a snapshot explains.
 
+const { builtin } = require('../builtin')
 const dc = require('node:diagnostics_channel')
 const { EventEmitter } = require('node:events')
-const timers = require('node:timers')
+const timers = builtin('node:timers')
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { notStarted } = require('../errors')

@@ -3,10 +3,11 @@
 // at most one per cooldown, a cap on the count and on the total bytes, and a precheck of free
 // memory and disk (a snapshot needs about twice the heap: processes get OOM-killed here).
 
+const { builtin } = require('../builtin')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const v8 = require('node:v8')
+const v8 = builtin('node:v8')
 const { writeSnapshot, unsafeDirectory, removeLeftovers } = require('../snapshot/write')
 
 function availableMemory() {

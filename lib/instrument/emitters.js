@@ -37,8 +37,9 @@
 // every copy of this module in one process (jest loads modules once per test file, the
 // prototypes are shared) sees one instrumentation.
 
+const { builtin } = require('../builtin')
 const EventEmitter = require('node:events')
-const timers = require('node:timers')
+const timers = builtin('node:timers')
 const { isProxy } = require('node:util').types
 const { captureAdd, INTERNAL } = require('./site')
 const { epochs } = require('../session/epochs')

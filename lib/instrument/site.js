@@ -10,6 +10,7 @@
 // app's formatting throws or is not V8's format) structured CallSites are read directly, which
 // also skips formatting (about half the cost).
 
+const { builtin } = require('../builtin')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..', '..')
@@ -42,7 +43,7 @@ let realm = null
 
 function privateRealm() {
   if (realm === null) {
-    const vm = require('node:vm')
+    const vm = builtin('node:vm')
     const context = vm.createContext({})
     const RealmError = vm.runInContext('Error', context)
     RealmError.prepareStackTrace = structured

@@ -2,13 +2,15 @@
 // Garbage collection on demand without --expose-gc on the command line: the flag is switched on
 // just long enough to fetch `gc` in a fresh context (as jest's --detectLeaks does).
 
+const { builtin } = require('../builtin')
+
 let gcFunction = null
 
 function getGC() {
   if (typeof globalThis.gc === 'function') return globalThis.gc
   if (gcFunction === null) {
-    const v8 = require('node:v8')
-    const vm = require('node:vm')
+    const v8 = builtin('node:v8')
+    const vm = builtin('node:vm')
     v8.setFlagsFromString('--expose-gc')
     gcFunction = vm.runInNewContext('gc')
     v8.setFlagsFromString('--no-expose-gc')
@@ -17,7 +19,7 @@ function getGC() {
 }
 
 // node:timers' own, not the global one: a test's fake timers (jest, sinon) replace the global
-const { setImmediate } = require('node:timers')
+const { setImmediate } = builtin('node:timers')
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
 /** Forced collections begun so far: what was watched before one began and survived it is retained. */

@@ -20,10 +20,11 @@
 // A failure (no inspector in this build, disk full, ...) never fails the check: the finding
 // keeps its data and gets `explainError` with the reason.
 
+const { builtin } = require('../builtin')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const vm = require('node:vm')
+const vm = builtin('node:vm')
 const { randomBytes } = require('node:crypto')
 const binding = require('../native')
 const { writeAtomically, fillWithV8 } = require('./write')
@@ -134,11 +135,11 @@ async function explainRetained(leaks) {
   }
   let inspector
   try {
-    inspector = require('node:inspector')
+    inspector = builtin('node:inspector')
   } catch (err) {
     return fail(new Error(`the inspector is not available in this Node.js build: ${err.message}`))
   }
-  const used = require('node:v8').getHeapStatistics().used_heap_size
+  const used = builtin('node:v8').getHeapStatistics().used_heap_size
   if (used > MAX_EXPLAIN_HEAP) {
     const mib = (n) => `${Math.round(n / 1024 ** 2)} MiB`
     return fail(new Error(`the heap (${mib(used)} used) is larger than explain snapshots (${mib(MAX_EXPLAIN_HEAP)}, LEAKGUARD_EXPLAIN_MAX_HEAP): take one with writeSnapshot() and run \`npx leakguard diff\``))

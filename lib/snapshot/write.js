@@ -19,6 +19,7 @@
 // are JSON-escaped into protocol messages, parsed back into strings and written from JS), same
 // peak RSS (bench/snapshot.bench.js).
 
+const { builtin } = require('../builtin')
 const fs = require('node:fs')
 const path = require('node:path')
 const v = require('../validate')
@@ -179,7 +180,7 @@ function alive(pid) {
 
 /** Fills the open 0600 temporary file: V8 opens `file` (that file) and truncates it (owner and mode stay). */
 function fillWithV8(fd, file) {
-  require('node:v8').writeHeapSnapshot(file)
+  builtin('node:v8').writeHeapSnapshot(file)
 }
 
 function resolveTarget(file, argName) {

@@ -1,6 +1,7 @@
 'use strict'
 // assertNoLeaks(fn): the runner-agnostic check. Also the retrying check the jest integration uses.
 
+const { builtin } = require('../builtin')
 const { AssertionError } = require('node:assert')
 const session = require('../session')
 const { kEmitters } = require('../findings/report')
@@ -10,7 +11,7 @@ const KINDS = ['listeners', 'collection', 'retained', 'global', 'timers', 'handl
 /** How leakguard starts around a test: every add named, timers and handles on. */
 const TEST_START_OPTIONS = { threshold: 1, warn: false, stacks: 'always', timers: true, handles: true }
 // node:timers' own: a test's fake timers replace the global setTimeout
-const delay = (ms) => new Promise((resolve) => require('node:timers').setTimeout(resolve, ms))
+const delay = (ms) => new Promise((resolve) => builtin('node:timers').setTimeout(resolve, ms))
 
 /**
  * check({ threshold: 1 }) filtered by `keep`, re-checked up to `retries` times with a short,

@@ -21,7 +21,8 @@
 // variable holds one; a collection that leaks keeps every one). Elsewhere one object fails its
 // test when objects of the same description of other tests outlived the file too (accumulated).
 
-const { setImmediate, setTimeout } = require('node:timers') // not a test's fake timers
+const { builtin } = require('../builtin')
+const { setImmediate, setTimeout } = builtin('node:timers') // not a test's fake timers
 const session = require('../session')
 const { forceGC } = require('../session/gc')
 const { kKey } = require('../findings/report')
