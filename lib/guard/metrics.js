@@ -20,7 +20,7 @@ const GUARD_KINDS = ['listeners', 'collection', 'retained', 'global', 'heap']
  */
 const FAMILIES = [
   { name: 'leakguard_listeners', type: 'gauge', help: 'Live listeners per emitter and event (the largest series only)', otel: 'leakguard.listeners', instrument: 'upDownCounter', unit: '{listener}' },
-  { name: 'leakguard_listeners_live', type: 'gauge', help: 'Live listeners on all tracked emitters', otel: 'leakguard.listeners.live', instrument: 'upDownCounter', unit: '{listener}' },
+  { name: 'leakguard_listeners_live', type: 'gauge', help: 'Live listeners on all tracked emitters (an emitter with more than 512 event names counts one per name plus what its busiest names hold)', otel: 'leakguard.listeners.live', instrument: 'upDownCounter', unit: '{listener}' },
   { name: 'leakguard_collection_size', type: 'gauge', help: 'Members of the collections registered with trackSet, by name', otel: 'leakguard.collection.size', instrument: 'upDownCounter', unit: '{member}' },
   { name: 'leakguard_collection_closed_members', type: 'gauge', help: 'Closed members (sockets, ...) kept by the collections registered with trackSet, by name', otel: 'leakguard.collection.closed_members', instrument: 'upDownCounter', unit: '{member}' },
   { name: 'leakguard_global_collection_size', type: 'gauge', help: 'Members of the Arrays, Maps and Sets that are properties of globalThis, by name', otel: 'leakguard.global_collection.size', instrument: 'upDownCounter', unit: '{member}' },
@@ -69,7 +69,8 @@ function formatPrometheus(values) {
 
 /** Adds `value` to the row of `labels` (one series per label set: same-labelled sources add up). */
 function add(rows, labels, value) {
-  const id = JSON.stringify(Object.values(labels))
+  let id = ''
+  for (const k in labels) id += `${labels[k]}\0`
   const row = rows.get(id)
   if (row === undefined) rows.set(id, { labels, value })
   else row.value += value
@@ -116,7 +117,9 @@ class Metrics {
       const labelled = LABELLED[m.series]
       if (labelled === undefined) continue
       const [family, label, valueOf] = labelled
-      if (m.series === 'listeners') {
+      if (m.names) {
+        live += m.atLeast // an emitter with very many event names: its busiest are rows of their own
+      } else if (m.series === 'listeners') {
         live += p.value
         add(rows[family], { emitter: m.emitter, event: m.event }, p.value)
       } else add(rows[family], { [label]: valueOf(m) }, p.value)
