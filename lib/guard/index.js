@@ -121,7 +121,7 @@ class Guard {
       }
       if (options.reportDir !== undefined) this.htmlReport = new (require('../report/guard').GuardReport)({ dir: options.reportDir })
       if (options.metricsPort !== undefined) {
-        this.metrics.listen(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${options.metricsPort}: ${err.message}`))
+        this.metrics.serve(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${err && err.port !== undefined ? err.port : options.metricsPort}: ${err.message}`), options.interval)
       }
     } catch (err) {
       this.stop()

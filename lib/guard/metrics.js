@@ -6,6 +6,8 @@
 const http = require('node:http')
 const path = require('node:path')
 
+const fleet = () => require('./fleet') // loaded (with node:cluster) only with a metrics port
+
 /** At most this many labelled series per family (the largest values): cardinality stays bounded. */
 const MAX_SERIES = 50
 
@@ -102,6 +104,8 @@ class Metrics {
     this.otel = loadOtel()
     this.otelProvider = null
     this.otelGauges = []
+    this.aggregator = null
+    this.fleetReporter = null
   }
 
   /**
@@ -130,6 +134,7 @@ class Metrics {
     if (heapUsedAfterGC !== null) v.leakguard_heap_used_after_gc_bytes = [{ labels: null, value: heapUsedAfterGC }]
     this.values = v
     this.bindOtel()
+    if (this.aggregator !== null) this.aggregator.poll() // workers forked since are told
   }
 
   /** Counts a warned finding of `kind`. */
@@ -154,18 +159,49 @@ class Metrics {
     return formatPrometheus(this.all())
   }
 
+  /**
+   * Serves `GET /metrics` on `host:port`; in a cluster, the primary serves every process's gauges
+   * (a `worker` label on each row) and a worker answers it over IPC (lib/guard/fleet.js).
+   */
+  serve(port, host, onError, intervalMs) {
+    if (fleet().isClusterWorker()) {
+      this.fleetReporter = new (fleet().Reporter)(
+        () => this.all(),
+        (id) => this.listen(port === 0 ? 0 : port + id, host, onError, { exclusive: true }),
+        intervalMs,
+      )
+      return
+    }
+    this.aggregator = new (fleet().Aggregator)()
+    this.listen(port, host, onError)
+  }
+
+  /** The text of one scrape: this process's gauges, and in a cluster primary its workers' too. */
+  async scrape() {
+    if (this.aggregator === null) return this.prometheus()
+    const { values, missing } = await this.aggregator.gather(this.all())
+    let text = formatPrometheus(values)
+    for (const id of missing) text += `# leakguard: worker ${id} did not answer within ${fleet().REPLY_MS} ms\n`
+    return text
+  }
+
   /** Serves `GET /metrics` on `host:port` (the server never keeps the process alive). */
-  listen(port, host, onError) {
+  listen(port, host, onError, { exclusive = false } = {}) {
     const server = http.createServer((req, res) => {
       if (req.method !== 'GET' || req.url.split('?')[0] !== '/metrics') {
         res.writeHead(404).end()
         return
       }
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-      res.end(this.prometheus())
+      this.scrape().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+          res.end(text)
+        },
+        () => res.writeHead(500).end(),
+      )
     })
     server.on('error', onError)
-    server.listen(port, host)
+    server.listen({ port, host, exclusive })
     server.unref()
     this.server = server
     return server
@@ -206,6 +242,9 @@ class Metrics {
 
   close() {
     this.unbindOtel()
+    if (this.aggregator !== null) this.aggregator.close()
+    if (this.fleetReporter !== null) this.fleetReporter.close()
+    this.aggregator = this.fleetReporter = null
     if (this.server !== null) {
       this.server.close()
       this.server = null
