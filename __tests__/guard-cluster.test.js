@@ -23,6 +23,38 @@ function freePort() {
   })
 }
 
+/** A free port that is none of `avoid` (a port just closed may be handed out again). */
+async function freePortBut(avoid) {
+  for (;;) {
+    const p = await freePort()
+    if (!avoid.includes(p)) return p
+  }
+}
+
+/** A port p with p, p + 1 and p + 2 free at once (the fallback ports of workers 1 and 2), and none of `avoid`. */
+async function freeTriple(avoid) {
+  for (;;) {
+    const base = await freePort()
+    if ([0, 1, 2].some((i) => avoid.includes(base + i))) continue
+    const held = []
+    const ok = await Promise.all(
+      [1, 2].map(
+        (i) =>
+          new Promise((resolve) => {
+            const s = net.createServer()
+            s.once('error', () => resolve(false))
+            s.listen(base + i, '127.0.0.1', () => {
+              held.push(s)
+              resolve(true)
+            })
+          }),
+      ),
+    )
+    await Promise.all(held.map((s) => new Promise((r) => s.close(r))))
+    if (ok.every(Boolean)) return base
+  }
+}
+
 function get(port) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now()
@@ -84,7 +116,7 @@ async function until(fn, timeoutMs = 20000) {
 
 test("one scrape of the primary's metricsPort has every worker's gauges, labelled by worker; nobody gets EADDRINUSE", async () => {
   const metricsPort = await freePort()
-  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(metricsPort), PORT: String(await freePort()) })
+  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(metricsPort), PORT: String(await freePortBut([metricsPort])) })
   try {
     const live = await until(async () => {
       const r = await get(metricsPort)
@@ -104,7 +136,7 @@ test("one scrape of the primary's metricsPort has every worker's gauges, labelle
 
 test('a worker stuck in a synchronous loop costs only its own rows: the scrape answers with the others', async () => {
   const metricsPort = await freePort()
-  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(metricsPort), PORT: String(await freePort()), HANG_WORKER: '2', HANG_MS: '8000' })
+  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(metricsPort), PORT: String(await freePortBut([metricsPort])), HANG_WORKER: '2', HANG_MS: '8000' })
   try {
     await until(async () => liveByWorker((await get(metricsPort)).body)['1'] >= 5) // (before or after the hang begins)
     await new Promise((r) => setTimeout(r, 600)) // worker 2 is now stuck
@@ -120,8 +152,10 @@ test('a worker stuck in a synchronous loop costs only its own rows: the scrape a
 }, 40000)
 
 test('a primary without guard mode: each worker serves its own gauges at metricsPort + its worker id', async () => {
-  const base = await freePort()
-  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(base), PORT: String(await freePort()) }, { guardPrimary: false })
+  // the workers' http server must not sit on a fallback port (ephemeral ports come close together)
+  const port = await freePort()
+  const base = await freeTriple([port])
+  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(base), PORT: String(port) }, { guardPrimary: false })
   try {
     const one = await until(async () => {
       const r = await get(base + 1).catch(() => null)
@@ -133,6 +167,9 @@ test('a primary without guard mode: each worker serves its own gauges at metrics
       return r && liveByWorker(r.body)[null] >= 7 ? r : null
     })
     expect(liveByWorker(two.body)).toEqual({ null: 7 })
+  } catch (err) {
+    err.message += `\nthe cluster's stderr:\n${c.out.stderr}`
+    throw err
   } finally {
     c.stop()
   }
