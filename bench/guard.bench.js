@@ -4,7 +4,9 @@
 // 2. an http server whose handler adds and removes a listener per request, loaded with
 //    autocannon, with and without `-r leakguard/guard` (servers in child processes, runs
 //    interleaved): throughput and p99 latency;
-// 3. tracker memory per live listener: heap after GC with N live listeners, guard vs plain.
+// 3. tracker memory per live listener: heap after GC with N live listeners, guard vs plain;
+// 4. the event-loop time of one guard sample with 100k distinct events on one emitter, vs the
+//    same process's sample with none (each in a child process, every sample timed).
 // Targets (issue 6): throughput at most 1% lower, p99 unchanged, on()+off() at most 1.3x.
 
 const { spawn } = require('node:child_process')
@@ -191,9 +193,50 @@ function benchMemory() {
   console.log(`guard                         ${g.toFixed(1).padStart(7)} B   ${ratio(g, p)}   tracker: ${(g - p).toFixed(1)} B per live listener`)
 }
 
+// ---- 4. one guard sample with 100k distinct events ----------------------------------------
+
+const WIDE = `
+const leakguard = require(${JSON.stringify(path.join(__dirname, '..'))})
+const { EventEmitter } = require('node:events')
+const n = Number(process.argv[1])
+// every sample of guard's timer is timed (guard mode exposes no sample() of its own)
+const setIntervalOriginal = global.setInterval
+const times = []
+global.setInterval = (fn, ms) => setIntervalOriginal(() => {
+  const t0 = process.hrtime.bigint()
+  fn()
+  times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+}, ms)
+const g = leakguard.guard({ interval: 100, warn: false, heap: false })
+global.setInterval = setIntervalOriginal
+const e = new EventEmitter()
+const f = () => {}
+for (let i = 0; i < n; i++) e.on('event' + i, f)
+setTimeout(() => {
+  g.stop()
+  times.sort((a, b) => a - b)
+  process.stdout.write(JSON.stringify({ median: times[times.length >> 1], max: times[times.length - 1], samples: times.length }))
+}, 4000)
+`
+
+function sampleCost(n) {
+  const r = require('node:child_process').spawnSync(process.execPath, ['-e', WIDE, String(n)], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`the sample-cost child failed: ${r.stderr}`)
+  return JSON.parse(r.stdout)
+}
+
+function benchWideSample() {
+  const none = sampleCost(0)
+  const wide = sampleCost(100_000)
+  console.log(`\none guard sample (interval 100 ms, ${wide.samples} samples each), ms of event loop`)
+  console.log(`no events                    median ${none.median.toFixed(2).padStart(7)}   max ${none.max.toFixed(2).padStart(7)}`)
+  console.log(`100k events on one emitter   median ${wide.median.toFixed(2).padStart(7)}   max ${wide.max.toFixed(2).padStart(7)}   ${ratio(wide.median, none.median)} (target: <= 10 ms)`)
+}
+
 async function main() {
   benchPairs()
   benchMemory()
+  benchWideSample()
   await benchHttp()
 }
 

@@ -4,11 +4,13 @@
 
 mod error;
 mod evaluate;
+mod memory;
 mod signals;
 mod snapshot;
 mod trend;
 
 pub use evaluate::*;
+pub use memory::*;
 pub use signals::*;
 pub use snapshot::*;
 pub use trend::*;

@@ -55,7 +55,8 @@ export type ListenersDetail = {
  */
 emitter: string, 
 /**
- * The event name (`Symbol(name)` for symbols).
+ * The event name (`Symbol(name)` for symbols); `'*'` for a guard finding about ever new event
+ * names on one emitter.
  */
 event: string, 
 /**

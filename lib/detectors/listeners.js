@@ -18,18 +18,6 @@ function listenerLeaks({ threshold, addedBy, closedEmitters = true, cwd }) {
   return leaks
 }
 
-/** The add-site most tagged live listeners of each emitter and event were added at. */
-function dominantSites() {
-  const best = new Map()
-  for (const g of emitters.collectGroups({ sinceBaseline: false })) {
-    if (g.site === null) continue
-    const id = `${g.emitterId}\0${g.event}`
-    const b = best.get(id)
-    if (b === undefined || g.count > b.count) best.set(id, { site: g.site, count: g.count })
-  }
-  return best
-}
-
 /** Live listener groups added since start(): `[{ emitter, event, count, site }]`, largest first. */
 function listeners() {
   const groups = emitters.collectGroups({ sinceBaseline: false })
@@ -64,20 +52,23 @@ const detector = {
   check({ checkOptions, cwd }) {
     return listenerLeaks({ threshold: checkOptions.threshold, addedBy: checkOptions.addedBy, closedEmitters: checkOptions.closedEmitters, cwd })
   },
-  /** Live listeners per emitter and event: the series guard mode judges. */
+  /**
+   * Live listeners per emitter and event: the series guard mode judges (for an emitter with very
+   * many event names: its number of names, and its busiest names).
+   */
   sample() {
-    return emitters.collectTotals().map((t) => ({
-      key: `${t.emitterId}\0${t.event}`,
-      value: t.count,
-      meta: { series: 'listeners', emitterId: t.emitterId, emitter: t.emitter, event: t.event },
-    }))
+    return emitters.collectTotals().map((t) =>
+      t.names
+        ? { key: `${t.emitterId}\u0001names`, value: t.count, meta: { series: 'listeners', emitterId: t.emitterId, emitter: t.emitter, event: null, names: true, atLeast: t.atLeast } }
+        : { key: `${t.emitterId}\0${t.event}`, value: t.count, meta: { series: 'listeners', emitterId: t.emitterId, emitter: t.emitter, event: t.event } },
+    )
   },
   /**
    * Names the dominant add-site of a growing series; while none is known, every sampled add
    * pays for a stack for a few samples (sampling.boost) before it is reported without one.
    */
   growing(meta, { waited, repeat, sampling }) {
-    const site = dominantSites().get(`${meta.emitterId}\0${meta.event}`)
+    const site = emitters.dominantSite(meta.emitterId, meta.event)
     if (site === undefined && waited < SITE_WAIT_SAMPLES && !repeat) {
       sampling.boost()
       return null

@@ -13,7 +13,7 @@ const session = require('../session')
 const emitters = require('../instrument/emitters')
 const { majorGCs } = require('../session/gc')
 const { detectors } = require('../detectors')
-const { Reporter, fromNative, kKey } = require('../findings/report')
+const { Reporter, fromNative, setKey, kKey } = require('../findings/report')
 const { internalWarning } = require('../errors')
 const { SnapshotPolicy } = require('./snapshots')
 const { Metrics } = require('./metrics')
@@ -97,6 +97,7 @@ class Guard {
     this.owners = new Map() // series type -> the detector whose points it judges
     this.pending = new Map() // `${type}|${key}` -> { detector, meta, growth, waited }
     this.reported = new Set() // keys of the findings warned (first warnings only)
+    this.confirming = new Map() // `${type}|${key}` -> { leak, type, key, to, due }: waiting for a second window before a snapshot
     this.boosted = false
     this.snapshots = null
     this.ownsSession = false
@@ -121,7 +122,7 @@ class Guard {
       }
       if (options.reportDir !== undefined) this.htmlReport = new (require('../report/guard').GuardReport)({ dir: options.reportDir })
       if (options.metricsPort !== undefined) {
-        this.metrics.listen(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${options.metricsPort}: ${err.message}`))
+        this.metrics.serve(options.metricsPort, options.metricsHost, (err) => guardWarning(`leakguard guard: the metrics endpoint could not listen on ${options.metricsHost}:${err && err.port !== undefined ? err.port : options.metricsPort}: ${err.message}`), options.interval)
       }
     } catch (err) {
       this.stop()
@@ -207,8 +208,9 @@ class Guard {
     }
     this.metrics.update(all, this.heapReading())
     if (this.htmlReport !== null) this.htmlReport.sample(now, all)
-    const series = this.ready()
-    if (series.length > 0) this.report(fromNative(binding.evaluate({ kind: 'growth', series }, this.cwd)), now)
+    if (this.confirming.size > 0) this.confirm(now, byType)
+    const { series, ids } = this.ready()
+    if (series.length > 0) this.report(fromNative(binding.evaluate({ kind: 'growth', series }, this.cwd)), now, ids)
   }
 
   /** The growing series whose detectors have said what they know of them. */
@@ -216,6 +218,7 @@ class Guard {
     let boost = false
     const sampling = { boost: () => (boost = true) }
     const series = []
+    const ids = [] // { id, type, key, to } of each series, in order (evaluate gives one finding per series)
     for (const [id, p] of this.pending) {
       let meta = p.meta
       if (p.detector.growing) {
@@ -233,9 +236,11 @@ class Guard {
       }
       this.pending.delete(id)
       series.push({ ...meta, growth: p.growth })
+      const bar = id.indexOf('|')
+      ids.push({ id, type: id.slice(0, bar), key: id.slice(bar + 1), to: p.growth.to })
     }
     this.boostStacks(boost)
-    return series
+    return { series, ids }
   }
 
   heapReading() {
@@ -251,41 +256,85 @@ class Guard {
     emitters.install({ sampleRate: o.sampleRate, stacks: 'sampled', stackSampleRate: on ? 1 : o.stackSampleRate })
   }
 
-  report(found, now) {
-    const o = this.options
+  report(found, now, ids) {
     // one series judged by two trends (heap, heapFast) is one finding: its first warning once
-    const leaks = found.filter((leak) => {
-      if (leak.repeat) return true
-      const key = leak[kKey]
-      if (this.reported.has(key)) return false
-      if (this.reported.size >= MAX_KEYS) this.reported.delete(this.reported.values().next().value)
-      this.reported.add(key)
-      return true
-    })
-    if (this.snapshots !== null) {
-      for (const leak of leaks) {
-        if (leak.repeat) continue
-        let r
-        try {
-          r = this.snapshots.take(now)
-        } catch (err) {
-          // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
-          r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
-        }
-        if (r.path) {
-          leak.snapshot = r.path
-          leak.message += `; heap snapshot: ${r.path}`
-          this.metrics.snapshot()
-        } else {
-          leak.snapshotSkipped = r.skipped
-          if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
-        }
+    const leaks = []
+    found.forEach((leak, i) => {
+      if (!leak.repeat) {
+        const key = leak[kKey]
+        if (this.reported.has(key)) return
+        if (this.reported.size >= MAX_KEYS) this.reported.delete(this.reported.values().next().value)
+        this.reported.add(key)
+        // a heap snapshot is for a finding that persists: taken once the series still grew a
+        // window later (a burst the next GC or the next minute gives back costs nothing)
+        if (this.snapshots !== null && ids[i] !== undefined) this.awaitConfirmation(leak, ids[i], now)
       }
-    }
+      leaks.push(leak)
+    })
+    this.emit(leaks, now)
+  }
+
+  emit(leaks, now) {
+    const o = this.options
     // the trend engines report a series once, then only when it grows markedly faster
     const emitted = this.reporter.emit(leaks, { onLeak: o.onLeak, warn: o.warn, dedupe: false })
-    for (const leak of emitted) this.metrics.finding(leak.kind)
-    if (this.htmlReport !== null) this.writeHtmlReport(now, emitted)
+    const fresh = emitted.filter((leak) => !leak.confirmed) // a confirmation is no new finding
+    for (const leak of fresh) this.metrics.finding(leak.kind)
+    if (this.htmlReport !== null && fresh.length > 0) this.writeHtmlReport(now, fresh)
+  }
+
+  awaitConfirmation(leak, { id, type, key, to }, now) {
+    const o = this.options
+    leak.snapshotPending = true
+    if (this.confirming.size >= MAX_KEYS) this.confirming.delete(this.confirming.keys().next().value)
+    this.confirming.set(id, { leak, type, key, to, due: now + o.window * o.interval })
+  }
+
+  /**
+   * Findings a window old: one whose series rose again by the trend's least growth is confirmed
+   * (a second warning, `confirmed: true`, with the heap snapshot or `snapshotSkipped`); one that
+   * did not (or whose series is gone) is dropped without a snapshot.
+   */
+  confirm(now, byType) {
+    const o = this.options
+    const confirmed = []
+    for (const [id, c] of this.confirming) {
+      if (now < c.due) continue
+      this.confirming.delete(id)
+      let value
+      if (c.type === 'heap' || c.type === 'heapFast') value = this.heapReading()
+      else {
+        const points = byType.get(c.type)
+        const p = points && points.points.find((x) => x.key === c.key)
+        value = p === undefined ? null : p.value
+      }
+      if (value === null || value === undefined || value < c.to + TRENDS[c.type].minGrowth(o)) continue
+      const heap = c.type === 'heap' || c.type === 'heapFast'
+      const shown = (n) => (heap ? `${(n / 1048576).toFixed(1)} MiB` : String(n))
+      const { snapshotPending, ...rest } = c.leak // eslint-disable-line no-unused-vars
+      const leak = setKey({ ...rest, confirmed: true, message: `${c.leak.message}; still growing a window later: ${shown(c.to)} -> ${shown(value)}` }, c.leak[kKey])
+      this.snapshot(leak, now)
+      confirmed.push(leak)
+    }
+    if (confirmed.length > 0) this.emit(confirmed, now)
+  }
+
+  snapshot(leak, now) {
+    let r
+    try {
+      r = this.snapshots.take(now)
+    } catch (err) {
+      // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
+      r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
+    }
+    if (r.path) {
+      leak.snapshot = r.path
+      leak.message += `; heap snapshot: ${r.path}`
+      this.metrics.snapshot()
+    } else {
+      leak.snapshotSkipped = r.skipped
+      if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
+    }
   }
 
   /** reportDir: the page is rewritten after each sample with findings; a failure costs the page only. */

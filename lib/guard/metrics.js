@@ -6,6 +6,8 @@
 const http = require('node:http')
 const path = require('node:path')
 
+const fleet = () => require('./fleet') // loaded (with node:cluster) only with a metrics port
+
 /** At most this many labelled series per family (the largest values): cardinality stays bounded. */
 const MAX_SERIES = 50
 
@@ -20,7 +22,7 @@ const GUARD_KINDS = ['listeners', 'collection', 'retained', 'global', 'heap']
  */
 const FAMILIES = [
   { name: 'leakguard_listeners', type: 'gauge', help: 'Live listeners per emitter and event (the largest series only)', otel: 'leakguard.listeners', instrument: 'upDownCounter', unit: '{listener}' },
-  { name: 'leakguard_listeners_live', type: 'gauge', help: 'Live listeners on all tracked emitters', otel: 'leakguard.listeners.live', instrument: 'upDownCounter', unit: '{listener}' },
+  { name: 'leakguard_listeners_live', type: 'gauge', help: 'Live listeners on all tracked emitters (an emitter with more than 512 event names counts one per name plus what its busiest names hold)', otel: 'leakguard.listeners.live', instrument: 'upDownCounter', unit: '{listener}' },
   { name: 'leakguard_collection_size', type: 'gauge', help: 'Members of the collections registered with trackSet, by name', otel: 'leakguard.collection.size', instrument: 'upDownCounter', unit: '{member}' },
   { name: 'leakguard_collection_closed_members', type: 'gauge', help: 'Closed members (sockets, ...) kept by the collections registered with trackSet, by name', otel: 'leakguard.collection.closed_members', instrument: 'upDownCounter', unit: '{member}' },
   { name: 'leakguard_global_collection_size', type: 'gauge', help: 'Members of the Arrays, Maps and Sets that are properties of globalThis, by name', otel: 'leakguard.global_collection.size', instrument: 'upDownCounter', unit: '{member}' },
@@ -69,7 +71,8 @@ function formatPrometheus(values) {
 
 /** Adds `value` to the row of `labels` (one series per label set: same-labelled sources add up). */
 function add(rows, labels, value) {
-  const id = JSON.stringify(Object.values(labels))
+  let id = ''
+  for (const k in labels) id += `${labels[k]}\0`
   const row = rows.get(id)
   if (row === undefined) rows.set(id, { labels, value })
   else row.value += value
@@ -101,6 +104,8 @@ class Metrics {
     this.otel = loadOtel()
     this.otelProvider = null
     this.otelGauges = []
+    this.aggregator = null
+    this.fleetReporter = null
   }
 
   /**
@@ -116,7 +121,9 @@ class Metrics {
       const labelled = LABELLED[m.series]
       if (labelled === undefined) continue
       const [family, label, valueOf] = labelled
-      if (m.series === 'listeners') {
+      if (m.names) {
+        live += m.atLeast // an emitter with very many event names: its busiest are rows of their own
+      } else if (m.series === 'listeners') {
         live += p.value
         add(rows[family], { emitter: m.emitter, event: m.event }, p.value)
       } else add(rows[family], { [label]: valueOf(m) }, p.value)
@@ -127,6 +134,7 @@ class Metrics {
     if (heapUsedAfterGC !== null) v.leakguard_heap_used_after_gc_bytes = [{ labels: null, value: heapUsedAfterGC }]
     this.values = v
     this.bindOtel()
+    if (this.aggregator !== null) this.aggregator.poll() // workers forked since are told
   }
 
   /** Counts a warned finding of `kind`. */
@@ -151,18 +159,49 @@ class Metrics {
     return formatPrometheus(this.all())
   }
 
+  /**
+   * Serves `GET /metrics` on `host:port`; in a cluster, the primary serves every process's gauges
+   * (a `worker` label on each row) and a worker answers it over IPC (lib/guard/fleet.js).
+   */
+  serve(port, host, onError, intervalMs) {
+    if (fleet().isClusterWorker()) {
+      this.fleetReporter = new (fleet().Reporter)(
+        () => this.all(),
+        (id) => this.listen(port === 0 ? 0 : port + id, host, onError, { exclusive: true }),
+        intervalMs,
+      )
+      return
+    }
+    this.aggregator = new (fleet().Aggregator)()
+    this.listen(port, host, onError)
+  }
+
+  /** The text of one scrape: this process's gauges, and in a cluster primary its workers' too. */
+  async scrape() {
+    if (this.aggregator === null) return this.prometheus()
+    const { values, missing } = await this.aggregator.gather(this.all())
+    let text = formatPrometheus(values)
+    for (const id of missing) text += `# leakguard: worker ${id} did not answer within ${fleet().REPLY_MS} ms\n`
+    return text
+  }
+
   /** Serves `GET /metrics` on `host:port` (the server never keeps the process alive). */
-  listen(port, host, onError) {
+  listen(port, host, onError, { exclusive = false } = {}) {
     const server = http.createServer((req, res) => {
       if (req.method !== 'GET' || req.url.split('?')[0] !== '/metrics') {
         res.writeHead(404).end()
         return
       }
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-      res.end(this.prometheus())
+      this.scrape().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+          res.end(text)
+        },
+        () => res.writeHead(500).end(),
+      )
     })
     server.on('error', onError)
-    server.listen(port, host)
+    server.listen({ port, host, exclusive })
     server.unref()
     this.server = server
     return server
@@ -203,6 +242,9 @@ class Metrics {
 
   close() {
     this.unbindOtel()
+    if (this.aggregator !== null) this.aggregator.close()
+    if (this.fleetReporter !== null) this.fleetReporter.close()
+    this.aggregator = this.fleetReporter = null
     if (this.server !== null) {
       this.server.close()
       this.server = null

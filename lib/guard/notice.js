@@ -13,7 +13,12 @@ function startupNotice(options, pid = process.pid) {
   const watched = [`listeners (1 add in ${Math.round(1 / o.sampleRate)} tracked)`, 'trackSet collections', 'closed sockets and watched objects', 'globals']
   if (o.heap) watched.push(o.heapProfile ? 'heap after GC (with allocation sites)' : 'heap after GC')
   let line = `leakguard guard (pid ${pid}): watching ${watched.join(', ')}; a sample every ${seconds(o.interval)}, a leak after ${o.window} rising samples`
-  line += o.metricsPort === undefined ? '; no metrics endpoint (LEAKGUARD_METRICS_PORT)' : `; metrics at http://${o.metricsHost.includes(':') ? `[${o.metricsHost}]` : o.metricsHost}:${o.metricsPort}/metrics`
+  const url = (port) => `http://${o.metricsHost.includes(':') ? `[${o.metricsHost}]` : o.metricsHost}:${port}/metrics`
+  if (o.metricsPort === undefined) line += '; no metrics endpoint (LEAKGUARD_METRICS_PORT)'
+  else if (require('node:cluster').isWorker) {
+    const id = require('node:cluster').worker.id
+    line += `; metrics served by the cluster primary at ${url(o.metricsPort)} (worker="${id}"; at ${url(o.metricsPort === 0 ? 0 : o.metricsPort + id)} when the primary runs no guard mode)`
+  } else line += `; metrics at ${url(o.metricsPort)}`
   if (o.snapshotDir !== undefined) line += `; heap snapshots to ${o.snapshotDir}`
   if (!o.warn) line += '; LeakWarnings off'
   return `${line} (LEAKGUARD_QUIET=1 hides this line)`

@@ -61,6 +61,23 @@ const MAX_NEW_REFS = 32
 /** Adds after which an emitter seen while the budget was spent gets its WeakRef anyway. */
 const LATE_ADDS = 8
 
+// Per-event-name state (an epoch's add counts, an EventTarget's names) stays bounded: once it
+// holds more than `sweepAt` names, the names with no live listener are dropped and `sweepAt`
+// becomes twice what is left (at least SWEEP_FLOOR), so a sweep costs O(1) per add amortized;
+// past MAX_NAMES / 2 live names the oldest go first. (1M `once(uniqueName)` + emit otherwise kept
+// 1M counts.) An emitter whose counts were pruned reports `removed` as unknown (null).
+/** Names an emitter keeps before the first sweep. */
+const SWEEP_FLOOR = 64
+/** At most this many names per epoch and emitter (and per EventTarget). */
+const MAX_NAMES = 20000
+// Guard mode's sample of an emitter with more than WIDE event names does not enumerate them
+// (Reflect.ownKeys of 100k names alone took ~18 ms): it follows the number of names with
+// listeners (a leak of ever new names) and the HOT names with the most live listeners among
+// those followed and those added (sampled) since the last sample (at most RECENT of them).
+const WIDE = 512
+const HOT = 16
+const RECENT = 256
+
 function shared() {
   if (!Object.prototype.hasOwnProperty.call(EventEmitter, kShared)) {
     Object.defineProperty(EventEmitter, kShared, { value: { state: null }, enumerable: false })
@@ -86,7 +103,8 @@ function createState(options) {
     epochRecord: { epoch: 0, site: null, once: false, by: 'app' }, // shared by the adds of an epoch without a stack
     pendingOnce: false,
     // emitter[kEntry]: { id, kind, ref, lateAdds, types, adds: Map<epoch, Map<type, n>>,
-    //   records: WeakMap<listener, { epoch, site, once, by }> } (by: who added it, site.js)
+    //   records: WeakMap<listener, { epoch, site, once, by }> (by: who added it, site.js),
+    //   sweepAt, pruned, hot: Map<type, n> | null, recent: Set<type> | null (wide emitters, see WIDE) }
     kEntry: Symbol('leakguard.emitter'),
     entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
     refs: new Set(), // WeakRef<emitter>, for iteration
@@ -102,7 +120,7 @@ function entryFor(state, emitter, kind) {
   let entry = entryOf(state, emitter)
   if (entry === undefined) {
     const types = kind === KIND_ET ? new Set() : null
-    entry = { id: state.nextId++ >>> 0, kind, ref: null, lateAdds: 0, types, adds: new Map(), records: new WeakMap() }
+    entry = { id: state.nextId++ >>> 0, kind, ref: null, lateAdds: 0, types, adds: new Map(), records: new WeakMap(), sweepAt: SWEEP_FLOOR, pruned: false, hot: null, recent: null }
     if (isProxy(emitter) || !Object.isExtensible(emitter)) state.entries.set(emitter, entry)
     else Object.defineProperty(emitter, state.kEntry, { value: entry, writable: false, enumerable: false, configurable: true })
   }
@@ -146,6 +164,8 @@ function onAdd(state, emitter, type, listener, kind, caller) {
     adds = new Map()
     entry.adds.set(epoch, adds)
   }
+  if (adds.size > entry.sweepAt || (entry.types !== null && entry.types.size > entry.sweepAt)) sweep(emitter, entry)
+  if (entry.recent !== null && entry.recent.size < RECENT) entry.recent.add(type)
   if (state.epochRecord.epoch !== epoch) state.epochRecord = { epoch, site: null, once: false, by: 'app' }
   let record = state.epochRecord
   const once = state.pendingOnce
@@ -161,6 +181,42 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   let counts = adds.get(type)
   if (counts === undefined) adds.set(type, (counts = [0, 0, 0]))
   counts[record.by === 'app' ? 0 : record.by === 'package' ? 1 : 2]++
+}
+
+/** Live listeners of `type` on a tracked emitter (no copy of the listener array for an EventEmitter). */
+function liveCount(entry, emitter, type) {
+  if (entry.kind === KIND_EE) return EE.listenerCount.call(emitter, type)
+  return EventEmitter.getEventListeners(emitter, type).length
+}
+
+/** Drops the names of `set` (a Map or Set) with no live listener, then the oldest past MAX_NAMES / 2. */
+function sweepNames(set, entry, emitter) {
+  for (const type of set.keys()) {
+    let live = 1
+    try {
+      live = liveCount(entry, emitter, type)
+    } catch {} // unreadable (a Proxy trap that throws): kept, the cap still bounds it
+    if (live === 0) {
+      set.delete(type)
+      entry.pruned = true
+    }
+  }
+  while (set.size > MAX_NAMES / 2) {
+    set.delete(set.keys().next().value)
+    entry.pruned = true
+  }
+  return set.size
+}
+
+/** Bounds an emitter's per-name state (see SWEEP_FLOOR); O(1) per add amortized. */
+function sweep(emitter, entry) {
+  let kept = 0
+  try {
+    for (const adds of entry.adds.values()) kept = Math.max(kept, sweepNames(adds, entry, emitter))
+    if (entry.types !== null) kept = Math.max(kept, sweepNames(entry.types, entry, emitter))
+  } finally {
+    entry.sweepAt = Math.max(SWEEP_FLOOR, 2 * kept)
+  }
 }
 
 function wrapEEAdd(state, original) {
@@ -340,7 +396,7 @@ function groupsOf(state, emitter, { sinceBaseline, addedBy }, groups) {
     if (bySite.size === 0) continue
     // removals are derived: adds in the counted epochs minus those still registered (exact when
     // every add is tracked; unknown under sampling)
-    const removed = state.sampleRate >= 1 && sinceBaseline ? Math.max(0, addsCounted(entry, type, addedBy) - tagged) : null
+    const removed = state.sampleRate >= 1 && sinceBaseline && !entry.pruned ? Math.max(0, addsCounted(entry, type, addedBy) - tagged) : null
     const label = labelOf(emitter)
     const event = typeof type === 'symbol' ? type.toString() : String(type)
     for (const [site, g] of bySite) {
@@ -362,7 +418,41 @@ function idOf(emitter) {
   }
 }
 
-/** Live listener totals per tracked emitter and event (for trend sampling). */
+/** The number of event names with listeners when `emitter` is an EventEmitter that keeps it, else null. */
+function namesCount(entry, emitter) {
+  if (entry.kind !== KIND_EE) return null
+  const n = emitter._eventsCount
+  return typeof n === 'number' ? n : null
+}
+
+/** Pushes the totals of a wide emitter (see WIDE): its number of names, and its HOT busiest names. */
+function wideTotals(entry, emitter, names, push) {
+  if (entry.recent === null) entry.recent = new Set()
+  if (entry.hot === null) entry.hot = new Map()
+  const counted = []
+  const seen = new Set()
+  for (const type of [...entry.hot.keys(), ...entry.recent]) {
+    if (seen.has(type)) continue
+    seen.add(type)
+    const n = liveCount(entry, emitter, type)
+    if (n > 0) counted.push([type, n])
+  }
+  entry.recent.clear()
+  counted.sort((a, b) => b[1] - a[1])
+  entry.hot = new Map(counted.slice(0, HOT))
+  // live listeners, at least: one per name, and what the busiest names hold beyond one
+  let atLeast = names
+  for (const n of entry.hot.values()) atLeast += n - 1
+  push(null, names, atLeast)
+  for (const [type, n] of entry.hot) push(type, n)
+}
+
+/**
+ * Live listener totals per tracked emitter and event (for trend sampling): `{ emitterId,
+ * emitter, event, count }`; for an emitter with more than WIDE event names, one total with
+ * `names: true` (its number of names with listeners; `atLeast`: its live listeners, at least)
+ * and those of its busiest names only.
+ */
 function collectTotals() {
   const state = shared().state
   if (state === null) return []
@@ -373,13 +463,63 @@ function collectTotals() {
     try {
       const entry = entryOf(state, emitter)
       if (entry === undefined) continue
-      for (const type of typesOf(entry, emitter)) {
-        const n = listenersOf(entry, emitter, type).length
-        if (n > 0) out.push({ emitterId: entry.id, emitter: labelOf(emitter), event: typeof type === 'symbol' ? type.toString() : String(type), count: n })
+      const label = labelOf(emitter)
+      const found = []
+      const push = (type, count, atLeast) => {
+        if (type === null) found.push({ emitterId: entry.id, emitter: label, event: null, names: true, count, atLeast })
+        else found.push({ emitterId: entry.id, emitter: label, event: typeof type === 'symbol' ? type.toString() : String(type), count })
       }
+      const names = namesCount(entry, emitter)
+      if (names !== null && names > WIDE) wideTotals(entry, emitter, names, push)
+      else {
+        entry.hot = entry.recent = null
+        for (const type of typesOf(entry, emitter)) {
+          const n = liveCount(entry, emitter, type)
+          if (n > 0) push(type, n)
+        }
+      }
+      for (const t of found) out.push(t) // all of an emitter's totals, or none
     } catch {} // an emitter that cannot be read (a revoked Proxy) is skipped
   }
   return out
 }
 
-module.exports = { install, uninstall, isInstalled, collectGroups, collectTotals, idOf, labelOf, ORIGINS }
+/**
+ * The add-site most tagged live listeners of one emitter's `event` were added at
+ * (`{ site, count }`, or undefined); with `event === null`, over the names its add counts follow
+ * (a leak of ever new names). Reads that emitter only.
+ */
+function dominantSite(emitterId, event) {
+  const state = shared().state
+  if (state === null) return undefined
+  for (const ref of state.refs) {
+    const emitter = ref.deref()
+    if (emitter === undefined) continue
+    try {
+      const entry = entryOf(state, emitter)
+      if (entry === undefined || entry.id !== emitterId) continue
+      const names = new Set()
+      for (const adds of entry.adds.values()) for (const type of adds.keys()) names.add(type)
+      if (entry.hot !== null) for (const type of entry.hot.keys()) names.add(type)
+      const wide = (namesCount(entry, emitter) || 0) > WIDE
+      if (event !== null && !wide) for (const type of typesOf(entry, emitter)) names.add(type)
+      const bySite = new Map()
+      for (const type of names) {
+        if (event !== null && (typeof type === 'symbol' ? type.toString() : String(type)) !== event) continue
+        for (const listener of listenersOf(entry, emitter, type)) {
+          const record = entry.records.get(listener)
+          if (record === undefined || record.site === null || record.site === INTERNAL) continue
+          bySite.set(record.site, (bySite.get(record.site) || 0) + 1)
+        }
+      }
+      let best
+      for (const [site, count] of bySite) if (best === undefined || count > best.count) best = { site, count }
+      return best
+    } catch {
+      return undefined
+    }
+  }
+  return undefined
+}
+
+module.exports = { install, uninstall, isInstalled, collectGroups, collectTotals, dominantSite, idOf, labelOf, ORIGINS }

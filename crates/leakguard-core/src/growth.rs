@@ -19,12 +19,16 @@ const MIB: f64 = 1024.0 * 1024.0;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(tag = "series", rename_all = "camelCase")]
 pub enum GrowingSeries {
-    /// Live listeners of one emitter and event.
+    /// Live listeners of one emitter and event; with `names`, the number of event names with
+    /// listeners on one emitter (a listener per ever new name, `event` then null).
     #[serde(rename_all = "camelCase")]
     Listeners {
         emitter_id: u64,
         emitter: String,
-        event: String,
+        #[serde(default)]
+        event: Option<String>,
+        #[serde(default)]
+        names: bool,
         /// The add-site most of its tagged live listeners were added at.
         #[serde(default)]
         site: Option<String>,
@@ -104,6 +108,7 @@ pub fn growth_finding(series: &GrowingSeries, cwd: &str) -> Keyed {
             emitter_id,
             emitter,
             event,
+            names,
             site,
             growth: g,
         } => {
@@ -111,25 +116,43 @@ pub fn growth_finding(series: &GrowingSeries, cwd: &str) -> Keyed {
                 Some(s) => format!("added at {}", display_site(s, cwd)),
                 None => "add-site not captured yet (stacks are sampled)".to_string(),
             };
-            let message = format!(
-                "listeners for '{event}' on {emitter} {}: {} -> {} ({}) without matching \
+            let event = match (names, event) {
+                (false, Some(e)) => e.clone(),
+                _ => String::from("*"),
+            };
+            let message = if *names {
+                format!(
+                    "event names with listeners on {emitter} {}: {} -> {} ({}): a listener for \
+                     ever new names (such as once(`reply:${{id}}`)) that are never emitted or \
+                     removed, {at}",
+                    verb(g, false),
+                    g.from,
+                    g.to,
+                    per_minute(g.rate_per_minute, "")
+                )
+            } else {
+                format!(
+                    "listeners for '{event}' on {emitter} {}: {} -> {} ({}) without matching \
                  removals, {at}",
-                verb(g, true),
-                g.from,
-                g.to,
-                per_minute(g.rate_per_minute, "")
-            );
+                    verb(g, true),
+                    g.from,
+                    g.to,
+                    per_minute(g.rate_per_minute, "")
+                )
+            };
+            let key = if *names {
+                format!("listeners|{emitter_id}\u{1}names")
+            } else {
+                format!("listeners|{emitter_id}|{event}")
+            };
             let detail = LeakDetail::Listeners(ListenersDetail {
                 emitter: emitter.clone(),
-                event: event.clone(),
+                event,
                 site: site.clone(),
                 removed: None,
                 once: None,
             });
-            (
-                format!("listeners|{emitter_id}|{event}"),
-                Leak::new(detail, message, g.to),
-            )
+            (key, Leak::new(detail, message, g.to))
         }
         GrowingSeries::CollectionSize {
             collection: c,
@@ -292,7 +315,8 @@ mod tests {
         let s = GrowingSeries::Listeners {
             emitter_id: 4,
             emitter: "Server".into(),
-            event: "request".into(),
+            event: Some("request".into()),
+            names: false,
             site: Some("/app/server.js:10:5".into()),
             growth: growth(3.0, 40.0, 12.345, false),
         };
@@ -306,6 +330,30 @@ mod tests {
         assert_eq!(k.leak.count, 40.0);
         assert_eq!(k.leak.from, Some(3.0));
         assert_eq!(k.leak.repeat, Some(false));
+    }
+
+    #[test]
+    fn a_growing_number_of_event_names_is_one_listener_finding_of_its_own() {
+        let s = GrowingSeries::Listeners {
+            emitter_id: 4,
+            emitter: "Client".into(),
+            event: None,
+            names: true,
+            site: None,
+            growth: growth(600.0, 900.0, 60.0, false),
+        };
+        let k = growth_finding(&s, "/app");
+        assert_eq!(k.key, "listeners|4\u{1}names");
+        assert_eq!(
+            k.leak.message,
+            "event names with listeners on Client grew: 600 -> 900 (+60/min): a listener for \
+             ever new names (such as once(`reply:${id}`)) that are never emitted or removed, \
+             add-site not captured yet (stacks are sampled)"
+        );
+        match k.leak.detail {
+            LeakDetail::Listeners(d) => assert_eq!(d.event, "*"),
+            _ => panic!("not a listeners detail"),
+        }
     }
 
     #[test]

@@ -150,7 +150,8 @@ impl LeakDetail {
 pub struct ListenersDetail {
     /// A label for the emitter: `'process'`, the constructor name (`'Server'`, `'AbortSignal'`, ...).
     pub emitter: String,
-    /// The event name (`Symbol(name)` for symbols).
+    /// The event name (`Symbol(name)` for symbols); `'*'` for a guard finding about ever new event
+    /// names on one emitter.
     pub event: String,
     /// `file:line:column` of the user's code that added them; null when no stack was captured.
     pub site: Option<String>,

@@ -1,0 +1,176 @@
+'use strict'
+// Guard mode in a real cluster: every worker's gauges reach one scrape of the primary's
+// metricsPort, labelled by worker; no process gets EADDRINUSE; a stuck worker does not blind the
+// scrape; a primary without guard mode leaves each worker serving metricsPort + its id.
+
+const { spawn } = require('node:child_process')
+const http = require('node:http')
+const net = require('node:net')
+const path = require('node:path')
+const parsePrometheus = require('parse-prometheus-text-format')
+
+const GUARD = path.join(__dirname, '..', 'guard.js')
+const APP = path.join(__dirname, 'fixtures', 'guard', 'cluster.js')
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** A free port that is none of `avoid` (a port just closed may be handed out again). */
+async function freePortBut(avoid) {
+  for (;;) {
+    const p = await freePort()
+    if (!avoid.includes(p)) return p
+  }
+}
+
+/** A port p with p, p + 1 and p + 2 free at once (the fallback ports of workers 1 and 2), and none of `avoid`. */
+async function freeTriple(avoid) {
+  for (;;) {
+    const base = await freePort()
+    if ([0, 1, 2].some((i) => avoid.includes(base + i))) continue
+    const held = []
+    const ok = await Promise.all(
+      [1, 2].map(
+        (i) =>
+          new Promise((resolve) => {
+            const s = net.createServer()
+            s.once('error', () => resolve(false))
+            s.listen(base + i, '127.0.0.1', () => {
+              held.push(s)
+              resolve(true)
+            })
+          }),
+      ),
+    )
+    await Promise.all(held.map((s) => new Promise((r) => s.close(r))))
+    if (ok.every(Boolean)) return base
+  }
+}
+
+function get(port) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now()
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode, body, ms: Date.now() - t0 }))
+      })
+      .on('error', reject)
+  })
+}
+
+/** `leakguard_listeners{event="jobs"}` by its `worker` label (null: no such label). */
+function liveByWorker(body) {
+  const f = parsePrometheus(body).find((x) => x.name === 'leakguard_listeners')
+  const jobs = f.metrics.filter((m) => m.labels.event === 'jobs')
+  return Object.fromEntries(jobs.map((m) => [m.labels.worker !== undefined ? m.labels.worker : null, Number(m.value)]))
+}
+
+/** The `worker` labels of `leakguard_findings_total` (every process has it from the start). */
+function workersIn(body) {
+  const f = parsePrometheus(body).find((x) => x.name === 'leakguard_findings_total')
+  return [...new Set(f.metrics.map((m) => m.labels.worker))].sort()
+}
+
+/** Starts the cluster; resolves once both workers are ready. */
+async function startCluster(env, { guardPrimary = true } = {}) {
+  const child = spawn(process.execPath, [...(guardPrimary ? ['-r', GUARD] : []), APP], {
+    cwd: path.join(__dirname, '..'),
+    env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '100', LEAKGUARD_SAMPLE_RATE: '1', PRIMARY_GUARD: guardPrimary ? '1' : '0', ...env },
+    detached: true, // its own process group: the workers go with it
+  })
+  const out = { stdout: '', stderr: '' }
+  child.stdout.on('data', (d) => (out.stdout += d))
+  child.stderr.on('data', (d) => (out.stderr += d))
+  await new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`the cluster exited (${code}): ${out.stderr}`)))
+    const check = setInterval(() => {
+      if (out.stdout.includes('READY')) {
+        clearInterval(check)
+        resolve()
+      }
+    }, 20)
+  })
+  return { child, out, stop: () => process.kill(-child.pid, 'SIGKILL') }
+}
+
+async function until(fn, timeoutMs = 20000) {
+  const start = Date.now()
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() - start > timeoutMs) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+test("one scrape of the primary's metricsPort has every worker's gauges, labelled by worker; nobody gets EADDRINUSE", async () => {
+  const metricsPort = await freePort()
+  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(metricsPort), PORT: String(await freePortBut([metricsPort])) })
+  try {
+    const live = await until(async () => {
+      const r = await get(metricsPort)
+      expect(r.status).toBe(200)
+      const l = liveByWorker(r.body)
+      return l['1'] >= 5 && l['2'] >= 7 ? l : null
+    })
+    expect(live).toEqual({ 1: 5, 2: 7 }) // the primary holds none
+    expect(workersIn((await get(metricsPort)).body)).toEqual(['1', '2', 'primary'])
+  } finally {
+    c.stop()
+  }
+  expect(c.out.stderr).not.toMatch(/EADDRINUSE|could not listen/)
+  // each worker's startup line says where its metrics are served
+  expect(c.out.stderr).toContain(`metrics served by the cluster primary at http://127.0.0.1:${metricsPort}/metrics (worker="1"`)
+}, 40000)
+
+test('a worker stuck in a synchronous loop costs only its own rows: the scrape answers with the others', async () => {
+  const metricsPort = await freePort()
+  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(metricsPort), PORT: String(await freePortBut([metricsPort])), HANG_WORKER: '2', HANG_MS: '8000' })
+  try {
+    await until(async () => liveByWorker((await get(metricsPort)).body)['1'] >= 5) // (before or after the hang begins)
+    await new Promise((r) => setTimeout(r, 600)) // worker 2 is now stuck
+    const r = await get(metricsPort)
+    expect(r.status).toBe(200)
+    const live = liveByWorker(r.body)
+    expect(live).toEqual({ 1: 5 })
+    expect(workersIn(r.body)).toEqual(['1', 'primary'])
+    expect(r.body).toContain('# leakguard: worker 2 did not answer within 1000 ms')
+  } finally {
+    c.stop()
+  }
+}, 40000)
+
+test('a primary without guard mode: each worker serves its own gauges at metricsPort + its worker id', async () => {
+  // the workers' http server must not sit on a fallback port (ephemeral ports come close together)
+  const port = await freePort()
+  const base = await freeTriple([port])
+  const c = await startCluster({ LEAKGUARD_METRICS_PORT: String(base), PORT: String(port) }, { guardPrimary: false })
+  try {
+    const one = await until(async () => {
+      const r = await get(base + 1).catch(() => null)
+      return r && liveByWorker(r.body)[null] >= 5 ? r : null
+    })
+    expect(liveByWorker(one.body)).toEqual({ null: 5 })
+    const two = await until(async () => {
+      const r = await get(base + 2).catch(() => null)
+      return r && liveByWorker(r.body)[null] >= 7 ? r : null
+    })
+    expect(liveByWorker(two.body)).toEqual({ null: 7 })
+  } catch (err) {
+    err.message += `\nthe cluster's stderr:\n${c.out.stderr}`
+    throw err
+  } finally {
+    c.stop()
+  }
+}, 40000)
