@@ -71,7 +71,20 @@ function uninstall() {
 
 function isOpen(handle, server) {
   if (handle === undefined) return false
-  return server ? handle.listening === true : handle.destroyed !== true
+  return server ? handle.listening === true : handle.destroyed !== true && !pooled(handle)
+}
+
+/**
+ * An idle keep-alive socket in an http.Agent's pool: no request on it, and unref()'d by the agent
+ * (Node's global agent keeps sockets alive since Node 19). It keeps no process alive and the
+ * server's keepAliveTimeout closes it: nobody's leak.
+ */
+function pooled(socket) {
+  try {
+    return socket._httpMessage === null && socket._handle != null && typeof socket._handle.hasRef === 'function' && socket._handle.hasRef() === false
+  } catch {
+    return false
+  }
 }
 
 function addressOf(handle, server) {

@@ -35,15 +35,22 @@ function isClosedBuiltin(m, kind = memberKind(m)) {
 const LABELS = { socket: 'sockets', websocket: 'sockets', http2: 'http2 sessions' }
 
 /**
- * True when an emitter is done: a destroyed stream, socket, request or http2 session, a server
- * not listening, a closed WebSocket (ws or WHATWG). Their listeners go with them; a test that
- * leaves listeners on one has leaked nothing that lives on (an aborted AbortSignal is not done:
- * one kept alive still holds its 'abort' listeners). May throw (a getter): callers catch.
+ * True when an emitter is done: a destroyed stream, socket, request or http2 session, a response
+ * that finished, a server not listening (ws's WebSocketServer closed too), a closed WebSocket (ws
+ * or WHATWG), an aborted AbortSignal (it never fires again). Their listeners can never run
+ * again: a test that leaves listeners on one has leaked nothing that lives on (the test
+ * integrations pass over them; check() counts them unless `closedEmitters: false`: one kept alive
+ * still holds its listeners). May throw (a getter): callers catch.
  */
 function isClosedEmitter(e) {
   if (e === process) return false
   if (e.destroyed === true) return true
   if (e instanceof net.Server) return e.listening !== true
+  if (typeof AbortSignal === 'function' && e instanceof AbortSignal) return e.aborted === true
+  // http.ServerResponse, Http2ServerResponse: finished and flushed
+  if (typeof e.writeHead === 'function' && e.writableFinished === true) return true
+  // ws's WebSocketServer: _state CLOSED (2), by shape (ws is never required)
+  if (typeof e.handleUpgrade === 'function' && typeof e.shouldHandle === 'function' && e._state === 2) return true
   const kind = memberKind(e)
   if (kind !== null) return isClosedBuiltin(e, kind)
   // WHATWG WebSocket / EventSource: CLOSED is 2 for EventSource, 3 for WebSocket

@@ -288,6 +288,34 @@ function testName(test) {
   return names.join(' ')
 }
 
+// jest's module object of this file (jest-runtime passes `jest` to every module it loads); null
+// outside jest (vitest, node:test load this module too)
+// eslint-disable-next-line no-undef -- a parameter of jest's module wrapper, not a global
+const jestObject = typeof jest === 'object' && jest !== null ? jest : null
+
+/**
+ * What jest itself releases when a test file ends, released before the file's findings are
+ * judged: the calls mocks recorded (an Error in `mock.calls` holds the sockets of its frames), the
+ * spies (`jest.spyOn` keeps the spied object), the timers of a fake clock (their arguments).
+ */
+function releaseRunnerState(g) {
+  if (jestObject === null) return
+  const quietly = (f) => {
+    try {
+      f()
+    } catch {}
+  }
+  quietly(() => jestObject.clearAllMocks())
+  quietly(() => jestObject.restoreAllMocks())
+  quietly(() => {
+    const t = g.setTimeout
+    if (t && (t.clock !== undefined || jestObject.isMockFunction(t))) {
+      jestObject.clearAllTimers()
+      jestObject.useRealTimers()
+    }
+  })
+}
+
 /** Registers the hooks and the matchers with jest's globals; called by `leakguard/jest`. */
 function register(g = globalThis) {
   configureFromGlobals(g)
@@ -333,6 +361,7 @@ function register(g = globalThis) {
   const afterAllHook = async () => {
     try {
       const late = []
+      releaseRunnerState(g)
       for (const { test, leaks } of await tests.settle()) {
         const err = fail(test ? testName(test) : '(unnamed test)', leaks)
         if (err === null) continue
