@@ -52,7 +52,8 @@ function onFinalized(entry) {
   if (state.collected.size > 1000) state.collected.delete(state.collected.keys().next().value)
 }
 
-function add(object, description) {
+/** Watches `object`; `epoch`: the one it belongs to (a socket's: when it was opened, not when it closed). */
+function add(object, description, epoch = epochs.epoch) {
   if (state.watched.size >= MAX_WATCHED) return
   if (state.registry === null) state.registry = new FinalizationRegistry(onFinalized)
   let ref = null
@@ -64,7 +65,7 @@ function add(object, description) {
     }
     ref = new WeakRef(object)
   }
-  const entry = { ref, description, time: Date.now(), epoch: epochs.epoch, gc: majorGCs.count, forced: forcedGCs.started }
+  const entry = { ref, description, time: Date.now(), epoch, gc: majorGCs.count, forced: forcedGCs.started }
   state.watched.add(entry)
   state.registry.register(object, entry)
 }
@@ -99,6 +100,7 @@ function onSocket(message) {
     const socket = message && message.socket
     if (!socket || typeof socket.on !== 'function') return
     const generation = state.generation
+    const opened = epochs.epoch // the test that opened it left it, whenever it closes
     let seen = false
     prepend.call(socket, 'close', function leakguardWatchClosed() {
       if (seen || !state.active || state.generation !== generation) return
@@ -106,8 +108,8 @@ function onSocket(message) {
       try {
         // runs before ws's own socket 'close' handler, while the WebSocket is still attached
         const ws = findWebSocket(this)
-        add(this, `closed ${v.constructorName(this, 'Socket')}`)
-        if (ws !== null) add(ws, 'closed WebSocket')
+        add(this, `closed ${v.constructorName(this, 'Socket')}`, opened)
+        if (ws !== null) add(ws, 'closed WebSocket', opened)
       } catch {} // the app's own 'close' handlers run whatever happens here
     })
   } catch {}

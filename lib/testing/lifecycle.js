@@ -15,11 +15,14 @@
 //   remain. What is still there is that test's leak.
 //
 // `retained` (objects that should be garbage) needs a GC, so it is judged only at settle() or in
-// the immediate path. A test-scope variable (`let ws` in a describe block) keeps the last value
-// it was given until the file is done: for the last test of a describe block (nothing after it
-// replaced the value) a single object of a description is not failed; two or more are (a
-// variable holds one; a collection that leaks keeps every one). Elsewhere one object fails its
-// test when objects of the same description of other tests outlived the file too (accumulated).
+// the immediate path, and by accumulation (retainedConfirmed): a variable of the test file keeps
+// the last value it was given (a describe block's `let ws`, a closure holding the last test's
+// requests), so what the last test of a block left may be held by it, however many objects;
+// a leaking collection keeps what every test left. Deferred: a test's objects fail it when it
+// is not the last of its block and left two or more, or when objects of the same description
+// left by two or more tests that are not the last of their blocks outlived the file too. Immediate (vitest,
+// node:test): a test's objects fail it when objects of the same description left by an earlier
+// test of the file are still reachable too (the first test of such a leak is not failed).
 
 const { builtin } = require('../builtin')
 const { setImmediate, setTimeout } = builtin('node:timers') // not a test's fake timers
@@ -45,12 +48,14 @@ class TestLifecycle {
     this.retries = retries
     this.retryDelayMs = retryDelayMs
     this.deferred = deferred
-    /** [{ test, epochs, keys }]: tests whose findings wait for settle(). */
+    /** [{ test, epochs, keys, last }]: tests whose findings wait for settle(). */
     this.pending = []
+    /** Immediate path: [{ epochs, descriptions }] of earlier tests that left retained objects (the last MAX_PAST). */
+    this.past = []
   }
 
   begin() {
-    session.baseline(this.pending.map((p) => p.epochs))
+    session.baseline([...this.pending.map((p) => p.epochs), ...this.past.map((p) => p.epochs)])
   }
 
   /**
@@ -67,8 +72,20 @@ class TestLifecycle {
       this.pending.push({ test, epochs, keys: new Set(quick.map((l) => l[kKey])), last: this.lastInBlock(test) })
       return []
     }
-    const leaks = await this.judge([{ test, epochs, keys: null, last: true }])
-    return leaks.length === 0 ? [] : leaks[0].leaks
+    const found = await this.judge([{ test, epochs, keys: null, last: true }], { accumulate: false })
+    if (found.length === 0) return []
+    const leaks = found[0].leaks
+    const retained = leaks.filter((l) => l.kind === 'retained')
+    if (retained.length === 0) return leaks
+    // retained objects of this test fail it when an earlier test's of the same description are
+    // still reachable too; this test's are kept for the tests after it
+    const earlier = new Set()
+    for (const p of this.past) {
+      for (const l of await session.check({ ...this.options, gc: false }, p.epochs)) if (l.kind === 'retained') earlier.add(l.description)
+    }
+    this.past.push({ epochs, descriptions: new Set(retained.map((l) => l.description)) })
+    if (this.past.length > MAX_PAST) this.past.shift()
+    return leaks.filter((l) => l.kind !== 'retained' || earlier.has(l.description))
   }
 
   /** At the file's end: `[{ test, leaks }]` for every kept test whose findings outlived the file's teardown. */
@@ -80,7 +97,7 @@ class TestLifecycle {
   }
 
   /** Forced GC, then each test's epochs checked on their own, retried while findings remain. */
-  async judge(tests) {
+  async judge(tests, { accumulate = true } = {}) {
     let left = tests
     let found = []
     for (let attempt = 0; ; attempt++) {
@@ -95,31 +112,36 @@ class TestLifecycle {
       left = found
       await delay(this.retryDelayMs * (attempt + 1))
     }
-    return accumulated(found).map(({ test, leaks }) => ({ test, leaks }))
+    return (accumulate ? retainedConfirmed(found) : found).map(({ test, leaks }) => ({ test, leaks }))
   }
 
   confirmed(leak, t) {
     if (!this.keep(leak)) return false
     // a tracked collection is not a test's: count it only for the tests that saw it at their end
     if (leak.kind === 'collection') return t.keys === null || t.keys.has(leak[kKey])
-    // nothing after the test replaced its block's variables: they may still hold one object
-    if (leak.kind === 'retained' && t.last) return leak.count >= 2
     return true
   }
 }
 
+/** Earlier tests remembered for the immediate path's accumulation. */
+const MAX_PAST = 16
+
 /**
- * One object of a description that outlived the file, in the whole file, is not a leak that
- * grows (a cache, a memoised Error whose unformatted stack frames hold a socket): a retained
- * finding of one object fails its test only when another test's objects of the same description
- * outlived the file too (a collection that leaks keeps them all).
+ * The deferred judgement of `retained` (see the top of this file): a test's objects of a
+ * description count when the test is not the last of its block and left two or more, or when
+ * objects of the same description left by two or more tests that are not the last of their
+ * blocks outlived the file (then every test's of that description count).
  */
-function accumulated(found) {
-  const tests = new Map() // description -> tests with retained objects of it
-  for (const f of found) for (const l of f.leaks) if (l.kind === 'retained') tests.set(l.description, (tests.get(l.description) || 0) + 1)
-  return found
-    .map((f) => ({ ...f, leaks: f.leaks.filter((l) => l.kind !== 'retained' || l.count >= 2 || tests.get(l.description) >= 2) }))
-    .filter((f) => f.leaks.length > 0)
+function retainedConfirmed(found) {
+  const byDescription = new Map() // description -> [{ test entry, leak }]
+  for (const f of found) for (const l of f.leaks) if (l.kind === 'retained') byDescription.set(l.description, [...(byDescription.get(l.description) || []), { f, l }])
+  const confirmed = new Set()
+  for (const list of byDescription.values()) {
+    // two tests whose objects no block variable of theirs can explain: a collection keeps them all
+    const accumulates = list.filter(({ f }) => !f.last).length >= 2
+    for (const { f, l } of list) if (accumulates || (!f.last && l.count >= 2)) confirmed.add(l)
+  }
+  return found.map((f) => ({ ...f, leaks: f.leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) })).filter((f) => f.leaks.length > 0)
 }
 
 module.exports = { TestLifecycle, CHECK }
