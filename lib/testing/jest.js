@@ -23,6 +23,7 @@ const ORIGINS = ['app', 'package', 'node']
 
 const config = {
   kinds: KINDS.slice(),
+  kindsGiven: false, // configure({ kinds }) was called: vitest and node:test then judge `retained` too
   ignoreEvents: [],
   ignoreEmitters: [],
   ignoreSites: [],
@@ -59,6 +60,7 @@ function configure(options) {
     if (!Array.isArray(o.kinds)) throw v.typeError('options.kinds', 'an array', o.kinds)
     o.kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
     config.kinds = o.kinds.slice()
+    config.kindsGiven = true
   }
   if (o.ignore !== undefined) {
     const ig = v.validateOptions(o.ignore, 'options.ignore', Object.keys(IGNORE_KEYS))
@@ -136,7 +138,15 @@ const checkOptions = () => ({ addedBy: config.addedBy, closedEmitters: false, un
 
 /** A lifecycle with the current options (`deferred`: the runner can fail a finished test). */
 function lifecycle(deferred, lastInBlock) {
-  return new TestLifecycle({ keep: (leak) => relevant(leak), checkOptions: checkOptions(), retries: config.retries, retryDelayMs: config.retryDelayMs, deferred, lastInBlock })
+  return new TestLifecycle({
+    keep: (leak) => relevant(leak),
+    checkOptions: checkOptions(),
+    retries: config.retries,
+    retryDelayMs: config.retryDelayMs,
+    deferred,
+    lastInBlock,
+    retainedAtEnd: config.kindsGiven && config.kinds.includes('retained'),
+  })
 }
 
 /** Checks after a test, at once: GC and brief retries while findings remain (node:test, vitest). */
