@@ -26,7 +26,11 @@ const state = { original: null, wrapper: null, live: new Set(), seen: new WeakSe
 function track(handle, server, skip) {
   if (state.live.size >= MAX_HANDLES || state.seen.has(handle)) return
   state.seen.add(handle)
-  const record = { ref: new WeakRef(handle), server, site: captureSite(skip, SITE_DEPTH, true), epoch: epochs.epoch }
+  const site = captureSite(skip, SITE_DEPTH, true)
+  // a client socket no frame of the app's opened: Node's own (fetch()'s undici connects from its
+  // pool, later), like the listeners Node adds for itself
+  if (!server && site === null) return
+  const record = { ref: new WeakRef(handle), server, site, epoch: epochs.epoch }
   state.live.add(record)
   state.registry.register(handle, record)
 }
