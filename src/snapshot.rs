@@ -224,6 +224,19 @@ pub struct JsHeapDiff {
     /// Objects allocated between baseline and target still alive in the final snapshot
     /// (system internals left out), including those held inside the groups' objects.
     pub new_objects: f64,
+    /// Reasons not to trust this diff, from the snapshots' ids: `LEAKGUARD_DIFF_PROCESSES`
+    /// (they are not all of one process) or `LEAKGUARD_DIFF_ORDER` (not given oldest first).
+    /// Empty when there are none.
+    pub warnings: Vec<JsDiffWarning>,
+}
+
+/// A reason not to trust a diff.
+#[napi(object, js_name = "DiffWarning")]
+pub struct JsDiffWarning {
+    /// `LEAKGUARD_DIFF_PROCESSES` or `LEAKGUARD_DIFF_ORDER`.
+    pub code: String,
+    /// What was seen and what to do, naming the files.
+    pub message: String,
 }
 
 impl From<core::HeapDiff> for JsHeapDiff {
@@ -256,6 +269,14 @@ impl From<core::HeapDiff> for JsHeapDiff {
                 })
                 .collect(),
             new_objects: d.new_objects as f64,
+            warnings: d
+                .warnings
+                .into_iter()
+                .map(|w| JsDiffWarning {
+                    code: w.code,
+                    message: w.message,
+                })
+                .collect(),
         }
     }
 }

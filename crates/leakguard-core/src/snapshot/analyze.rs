@@ -12,6 +12,7 @@ use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
 use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
+use super::provenance::{self, DiffWarning, IdKinds};
 use crate::redact::Strings;
 use crate::CoreError;
 
@@ -379,6 +380,9 @@ pub struct HeapDiff {
     /// Objects allocated between baseline and target and still alive at the end (after the
     /// noise filter), including those held inside the groups' objects.
     pub new_objects: u64,
+    /// What the snapshots' ids say against trusting the diff: snapshots of different
+    /// processes, or not oldest first (see `provenance`). Empty when nothing.
+    pub warnings: Vec<DiffWarning>,
 }
 
 /// Node kinds a program allocates and can leak. System internals (`hidden`, V8's internal
@@ -405,10 +409,13 @@ fn transient_holder(s: &HeapSnapshot, holder: usize) -> bool {
         && matches!(s.name(holder), "(Stack roots)" | "(Handle scope)")
 }
 
-fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
-    let mut ids = read_file(path, ParseOptions { ids_only: true })?.node_id;
+/// The ids of the snapshot at `path`, sorted, and its JavaScript objects' ids and kinds.
+fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds), CoreError> {
+    let s = read_file(path, ParseOptions { ids_only: true })?;
+    let kinds = IdKinds::of(&s);
+    let mut ids = s.node_id;
     ids.sort_unstable();
-    Ok(ids)
+    Ok((ids, kinds))
 }
 
 /// memlab's three-snapshot method. Objects (by snapshot node id) that are not in `baseline`,
@@ -443,13 +450,37 @@ pub fn diff_with(
     last: Option<&Path>,
     strings: Strings,
 ) -> Result<HeapDiff, CoreError> {
-    let base_ids = sorted_ids(baseline)?;
+    let (base_ids, base_kinds) = sorted_ids(baseline)?;
+    let name = |p: &Path| p.display().to_string();
+    let mut warnings;
     let (target_ids, mut analysis) = match last {
-        Some(last) => (Some(sorted_ids(target)?), Analysis::from_file(last)?),
-        None => (None, Analysis::from_file(target)?),
+        Some(last) => {
+            let (target_ids, target_kinds) = sorted_ids(target)?;
+            warnings =
+                provenance::warnings(&name(baseline), &base_kinds, &name(target), &target_kinds);
+            drop(base_kinds);
+            let analysis = Analysis::from_file(last)?;
+            let last_kinds = IdKinds::of(&analysis.snapshot);
+            warnings.extend(provenance::warnings(
+                &name(target),
+                &target_kinds,
+                &name(last),
+                &last_kinds,
+            ));
+            (Some(target_ids), analysis)
+        }
+        None => {
+            let analysis = Analysis::from_file(target)?;
+            let target_kinds = IdKinds::of(&analysis.snapshot);
+            warnings =
+                provenance::warnings(&name(baseline), &base_kinds, &name(target), &target_kinds);
+            (None, analysis)
+        }
     };
     analysis.strings = strings;
-    Ok(diff_analysis(&base_ids, target_ids.as_deref(), &analysis))
+    let mut d = diff_analysis(&base_ids, target_ids.as_deref(), &analysis);
+    d.warnings = warnings;
+    Ok(d)
 }
 
 /// [`diff`] over ids already read (sorted) and the analysed final snapshot.
@@ -627,6 +658,7 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
     HeapDiff {
         groups,
         new_objects,
+        warnings: Vec::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod cluster;
 pub mod holder;
 mod locations;
 pub mod paths;
+pub mod provenance;
 
 pub use analyze::{
     analyze, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with, summarize,
@@ -26,3 +27,4 @@ pub use analyze::{
 };
 pub use holder::Holder;
 pub use paths::{held_path_text, path_text, RetainerStep};
+pub use provenance::DiffWarning;
