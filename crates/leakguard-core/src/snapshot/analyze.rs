@@ -10,6 +10,7 @@ use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
+use super::own::{self, OwnCode};
 use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
 use super::provenance::{self, DiffWarning, IdKinds};
@@ -25,6 +26,8 @@ pub struct Analysis {
     locations: LazyLocations,
     /// How text from the heap is shown in what this analysis returns. @default redacted
     pub strings: Strings,
+    /// The tool's own code, whose allocations a diff leaves out (see `own`). @default none
+    pub own: Option<OwnCode>,
 }
 
 impl Analysis {
@@ -42,6 +45,7 @@ impl Analysis {
             paths,
             locations: LazyLocations::none(),
             strings: Strings::default(),
+            own: None,
         }
     }
 
@@ -165,7 +169,7 @@ impl ClassIndex {
 
 /// Visits the dominator tree depth-first, calling `visit(node, true)` before a node's children
 /// and `visit(node, false)` after them (iteratively: the tree can be millions deep).
-fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, bool)) {
+pub(crate) fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, bool)) {
     let (first, children) = d.children();
     let mut stack: Vec<(u32, u32)> = vec![(0, first[0])];
     visit(0, true);
@@ -440,15 +444,17 @@ fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds), CoreError> {
 /// inside it by class and is named by the class a program wrote. Time and memory are linear
 /// in the snapshot: no path is built per object, only one per group.
 pub fn diff(baseline: &Path, target: &Path, last: Option<&Path>) -> Result<HeapDiff, CoreError> {
-    diff_with(baseline, target, last, Strings::default())
+    diff_with(baseline, target, last, Strings::default(), None)
 }
 
-/// [`diff`], heap text (retainer paths, holder names) shown as `strings` says.
+/// [`diff`], heap text (retainer paths, holder names) shown as `strings` says, the
+/// allocations of `own` code (leakguard's: see `own`) left out when given.
 pub fn diff_with(
     baseline: &Path,
     target: &Path,
     last: Option<&Path>,
     strings: Strings,
+    own: Option<OwnCode>,
 ) -> Result<HeapDiff, CoreError> {
     let (base_ids, base_kinds) = sorted_ids(baseline)?;
     let name = |p: &Path| p.display().to_string();
@@ -478,6 +484,7 @@ pub fn diff_with(
         }
     };
     analysis.strings = strings;
+    analysis.own = own;
     let mut d = diff_analysis(&base_ids, target_ids.as_deref(), &analysis);
     d.warnings = warnings;
     Ok(d)
@@ -497,11 +504,19 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 && target_ids.is_none_or(|t| t.binary_search(&id).is_ok())
         })
         .collect();
+    // The tool's own state and what only it holds, V8's scratch slots (see `own`).
+    let own = a
+        .own
+        .as_ref()
+        .map(|o| own::owned(s, &a.dominators, o, &|i| new_any[i]));
+    let scratch = own::v8_scratch(s, &a.dominators, own.as_deref());
     let leaked: Vec<bool> = (0..n)
         .map(|i| {
             let kind = s.kind(i);
             let holder = s.kind(idom[i] as usize);
             new_any[i]
+                && !own.as_ref().is_some_and(|o| o[i])
+                && !scratch[i]
                 && reportable(kind)
                 && a.distance(i) != UNREACHABLE
                 && !transient_holder(s, idom[i] as usize)
@@ -512,6 +527,7 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
         })
         .collect();
     let new_objects = leaked.iter().filter(|&&x| x).count() as u64;
+    drop((own, scratch));
 
     // chain[i]: i is a leaked object, or a new node held (dominated) by one through new nodes,
     // or by the running code.

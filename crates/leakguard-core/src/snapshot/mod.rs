@@ -17,6 +17,7 @@ pub mod analyze;
 mod cluster;
 pub mod holder;
 mod locations;
+pub mod own;
 pub mod paths;
 pub mod provenance;
 
@@ -26,5 +27,6 @@ pub use analyze::{
     RetainerPath,
 };
 pub use holder::Holder;
+pub use own::OwnCode;
 pub use paths::{held_path_text, path_text, RetainerStep};
 pub use provenance::DiffWarning;

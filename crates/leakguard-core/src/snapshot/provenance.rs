@@ -8,7 +8,7 @@
 //! unrelated ids in every snapshot, so they and the `synthetic` roots are left out here).
 //!
 //! - **One process**: of the ids an earlier and a later snapshot share, the share whose node
-//!   type differs. Measured (Node 22, 2026-12-01; 6 pairs of one process, 48,838-181,605
+//!   type differs. Measured (Node 20.20, 2026-12-01; 6 pairs of one process, 48,838-181,605
 //!   shared ids): 0 of them, every pair. Different processes reuse the same id range, and two
 //!   runs of one program even start out alike, but not for long (the string table's order
 //!   follows a per-process hash seed): 3.9% of shared ids differ in type between two runs of
@@ -18,7 +18,7 @@
 //!   different processes); swapped: 0.00% (5 pairs, 52-131 such ids). Warned below 50%, when
 //!   there are at least 20 such ids.
 //!
-//! The figures are repeated in docs/architecture.md ("Snapshots of one process").
+//! The figures are repeated in docs/architecture.md ("Snapshots of one process, oldest first").
 
 use super::graph::{HeapSnapshot, NodeKind};
 
@@ -106,15 +106,7 @@ fn percent(part: u64, whole: u64) -> String {
 }
 
 fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (k, c) in s.chars().enumerate() {
-        if k > 0 && (s.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    super::paths::thousands(n as usize)
 }
 
 /// The warnings for `earlier` (named `earlier_name`) and `later`, which a diff takes in that
