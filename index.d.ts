@@ -17,7 +17,7 @@ export type {
   TimersDetail,
   HandlesDetail,
 } from './types/leak'
-export type { HeapClass, HeapDiff, HeapObject, HeapSummary, LeakGroup, RetainerPath, RetainerStep } from './binding'
+export type { DiffWarning, HeapClass, HeapDiff, HeapObject, HeapSummary, LeakGroup, RetainerPath, RetainerStep } from './binding'
 
 /** What `check({ explain: true })` adds to a `retained` finding. */
 export interface ExplainFields {
@@ -276,6 +276,17 @@ export interface StringsOptions {
   showStrings?: boolean
 }
 
+/** Options of `diff()`. */
+export interface DiffOptions extends StringsOptions {
+  /**
+   * Report leakguard's own allocations too (its detectors' state, the entries it keeps on
+   * emitters, its WeakRefs and FinalizationRegistry cells, the strings of its code). By default
+   * they, and whatever only they hold, are left out: they are not the app's leak.
+   * @default false
+   */
+  includeOwn?: boolean
+}
+
 /** Options of `analyze()`. */
 export interface AnalyzeOptions extends StringsOptions {
   /** How many of the largest objects to list in `largest`. @default 20 */
@@ -297,12 +308,14 @@ export function analyzeSync(path: string, options?: AnalyzeOptions | null): Heap
  * memlab's three-snapshot method: objects allocated after `baseline`, present in `target` and
  * still alive in `final` (or in `target` when `final` is absent), grouped by class and
  * retainer path, largest retained size first. Transient objects (gone by `final`) and V8
- * internals are not reported. The snapshots must come from one process (node ids are stable
- * only within a process). Off the main thread.
+ * internals are not reported, nor are leakguard's own allocations (see `includeOwn`). The
+ * snapshots must come from one process (node ids are stable only within a process), oldest
+ * first: `warnings` says when they seem not to (`LEAKGUARD_DIFF_PROCESSES`,
+ * `LEAKGUARD_DIFF_ORDER`). Off the main thread.
  */
-export function diff(baseline: string, target: string, final?: string | null, options?: StringsOptions | null): Promise<HeapDiff>
+export function diff(baseline: string, target: string, final?: string | null, options?: DiffOptions | null): Promise<HeapDiff>
 /** Blocking twin of `diff()`. */
-export function diffSync(baseline: string, target: string, final?: string | null, options?: StringsOptions | null): HeapDiff
+export function diffSync(baseline: string, target: string, final?: string | null, options?: DiffOptions | null): HeapDiff
 /** The shortest retainer path from a GC root of each snapshot node id in `ids`, in order. Off the main thread. */
 export function retainerPaths(path: string, ids: number[], options?: StringsOptions | null): Promise<RetainerPath[]>
 /** Blocking twin of `retainerPaths()`. */

@@ -77,7 +77,7 @@ describe('diff (three snapshots)', () => {
 
   test('a snapshot against itself reports nothing', async () => {
     const d = await leakguard.diff(snaps.c, snaps.c, null)
-    expect(d).toEqual({ groups: [], newObjects: 0 })
+    expect(d).toEqual({ groups: [], newObjects: 0, warnings: [] })
   })
 })
 

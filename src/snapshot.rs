@@ -216,6 +216,15 @@ pub struct JsLeakGroup {
     pub classes: Vec<JsLeakGroupClass>,
 }
 
+/// A reason not to trust a diff.
+#[napi(object, js_name = "DiffWarning")]
+pub struct JsDiffWarning {
+    /// `LEAKGUARD_DIFF_PROCESSES` or `LEAKGUARD_DIFF_ORDER`.
+    pub code: String,
+    /// What was seen and what to do, naming the files.
+    pub message: String,
+}
+
 /// The result of `diff`.
 #[napi(object, js_name = "HeapDiff")]
 pub struct JsHeapDiff {
@@ -224,6 +233,10 @@ pub struct JsHeapDiff {
     /// Objects allocated between baseline and target still alive in the final snapshot
     /// (system internals left out), including those held inside the groups' objects.
     pub new_objects: f64,
+    /// Reasons not to trust this diff, from the snapshots' ids: `LEAKGUARD_DIFF_PROCESSES`
+    /// (they are not all of one process) or `LEAKGUARD_DIFF_ORDER` (not given oldest first).
+    /// Empty when there are none.
+    pub warnings: Vec<JsDiffWarning>,
 }
 
 impl From<core::HeapDiff> for JsHeapDiff {
@@ -256,6 +269,14 @@ impl From<core::HeapDiff> for JsHeapDiff {
                 })
                 .collect(),
             new_objects: d.new_objects as f64,
+            warnings: d
+                .warnings
+                .into_iter()
+                .map(|w| JsDiffWarning {
+                    code: w.code,
+                    message: w.message,
+                })
+                .collect(),
         }
     }
 }
@@ -372,6 +393,9 @@ const DEFAULT_TOP: usize = 20;
 struct Options {
     top: usize,
     strings: Strings,
+    /// `ownCode`: leakguard's shipped files and directories, whose allocations a diff leaves
+    /// out (lib/snapshot/analysis.js passes them unless asked `includeOwn`).
+    own: Option<Vec<String>>,
 }
 
 /// Checks an options object with the `known` properties (`top`, `showStrings`).
@@ -379,6 +403,7 @@ fn options_arg(env: &Env, options: Option<Unknown>, known: &[&str]) -> Result<Op
     let mut out = Options {
         top: DEFAULT_TOP,
         strings: Strings::Redacted,
+        own: None,
     };
     let Some(options) = options.filter(|o| !is_nullish(o)) else {
         return Ok(out);
@@ -424,6 +449,41 @@ fn options_arg(env: &Env, options: Option<Unknown>, known: &[&str]) -> Result<Op
                 ))
             }
         }
+    }
+    if known.contains(&"ownCode") {
+        if let Some(v) = obj.get::<Unknown>("ownCode")? {
+            if !matches!(v.get_type()?, ValueType::Undefined) {
+                out.own = Some(strings_arg(env, &v, "options.ownCode")?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An array of strings.
+fn strings_arg(env: &Env, v: &Unknown, name: &str) -> Result<Vec<String>> {
+    let ok_type = v.get_type()? == ValueType::Object && {
+        let obj: Object = unsafe { v.cast()? };
+        obj.is_array()?
+    };
+    if !ok_type {
+        return Err(type_error(env, name, "an instance of Array", v));
+    }
+    let arr: Array = unsafe { v.cast()? };
+    let mut out = Vec::with_capacity(arr.len() as usize);
+    for i in 0..arr.len() {
+        let item: Unknown = arr
+            .get(i)?
+            .ok_or_else(|| Error::from_reason(format!("{name} changed")))?;
+        if item.get_type()? != ValueType::String {
+            return Err(type_error(
+                env,
+                &format!("{name}[{i}]"),
+                "of type string",
+                &item,
+            ));
+        }
+        out.push(unsafe { item.cast::<String>()? });
     }
     Ok(out)
 }
@@ -555,6 +615,7 @@ pub struct DiffTask {
     target: PathBuf,
     last: Option<PathBuf>,
     strings: Strings,
+    own: Option<Vec<String>>,
     failure: Option<Failure>,
 }
 
@@ -584,6 +645,7 @@ impl DiffTask {
                 &self.target,
                 self.last.as_deref(),
                 self.strings,
+                self.own.clone().map(core::OwnCode::leakguard),
             )
         })
     }
@@ -602,12 +664,13 @@ fn diff_args(
         None => None,
         Some(v) => Some(path_arg(env, &v, "final")?),
     };
-    let strings = options_arg(env, options, &["showStrings"])?.strings;
+    let o = options_arg(env, options, &["showStrings", "ownCode"])?;
     Ok(DiffTask {
         baseline,
         target,
         last,
-        strings,
+        strings: o.strings,
+        own: o.own,
         failure: None,
     })
 }
@@ -616,11 +679,14 @@ fn diff_args(
 /// `target` and still alive in `final` (or in `target` when `final` is absent), grouped by
 /// class and retainer path, largest retained size first. Objects gone by `final` (transient)
 /// and system internals are not reported. Take all three snapshots from one process
-/// (node ids are stable within a process). Runs off the main thread.
+/// (node ids are stable within a process): `warnings` says when they seem not to be, or not
+/// oldest first. Runs off the main thread.
 /// `options.showStrings`: show text from the heap unredacted. @default false
+/// `options.ownCode`: files and directories of leakguard's code, whose allocations are left
+/// out. @default none (everything reported)
 #[napi(
     catch_unwind,
-    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean } | null",
+    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean; ownCode?: string[] } | null",
     ts_return_type = "Promise<HeapDiff>"
 )]
 pub fn diff(
@@ -637,9 +703,11 @@ pub fn diff(
 
 /// Blocking twin of `diff`: the event loop stops until it returns. For scripts and CLIs.
 /// `options.showStrings`: show text from the heap unredacted. @default false
+/// `options.ownCode`: files and directories of leakguard's code, whose allocations are left
+/// out. @default none (everything reported)
 #[napi(
     catch_unwind,
-    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean } | null"
+    ts_args_type = "baseline: string, target: string, final?: string | null, options?: { showStrings?: boolean; ownCode?: string[] } | null"
 )]
 pub fn diff_sync(
     env: Env,

@@ -159,6 +159,8 @@ function renderDiff(files, r, top, seconds) {
   const out = []
   const where = c === undefined ? `still alive in ${b}` : `still alive in ${c}`
   out.push(`Objects allocated between ${a} and ${b}, ${where}: ${count(r.newObjects)} (compared in ${seconds.toFixed(2)} s)`)
+  // snapshots of different processes, or not oldest first: said before anything else
+  for (const w of r.warnings || []) out.push('', `WARNING (${w.code}): ${safe(w.message)}`)
   const groups = r.groups.slice(0, top)
   if (groups.length === 0) {
     out.push('', 'No leak groups: nothing allocated in between is still alive.')
@@ -261,6 +263,7 @@ async function main(argv, io = {}) {
         ? { file: files[0], ...result }
         : { files, ...result, groupCount: result.groups.length, groups: args.topGiven ? result.groups.slice(0, args.top) : result.groups }
     stdout.write(`${JSON.stringify(doc, null, 2)}\n`)
+    if (args.command === 'diff') for (const w of result.warnings || []) stderr.write(`leakguard: warning (${w.code}): ${safe(w.message)}\n`)
   } else {
     stdout.write(`${args.command === 'analyze' ? renderAnalysis(args.files[0], result, args.top, seconds) : renderDiff(args.files, result, args.top, seconds)}\n`)
   }

@@ -7,6 +7,7 @@
 // forms block the event loop and throw.
 
 const fs = require('node:fs')
+const nodePath = require('node:path')
 const binding = require('../native')
 const { typeError, rangeError, validateBoolean, validateOptions, validateString } = require('../validate')
 const { snapshotPathError } = require('../errors')
@@ -59,6 +60,34 @@ function analyzeArgs(path, options) {
   return { ...(top === undefined ? {} : { top }), ...(showStrings === undefined ? {} : { showStrings }) }
 }
 
+/**
+ * leakguard's own code as a diff recognises it (crates/leakguard-core/src/snapshot/own.rs): what
+ * the package ships (package.json `files`: lib/, index.js, jest.js, ...), as loaded here, not its
+ * tests or examples. Its allocations (and what only they hold) are left out of a diff.
+ */
+let ownCode = null
+function ownPaths() {
+  if (ownCode === null) {
+    const root = nodePath.join(__dirname, '..', '..')
+    let files = []
+    try {
+      files = require('../../package.json').files || []
+    } catch {}
+    ownCode = files.filter((f) => typeof f === 'string' && !/\.d\.m?ts$/.test(f)).map((f) => nodePath.join(root, f))
+  }
+  return ownCode
+}
+
+/** `{ showStrings, ownCode }` of a diff's options, for the binding. */
+function diffOptions(options) {
+  if (options === null) options = undefined
+  const given = validateOptions(options, 'options', ['showStrings', 'includeOwn'])
+  const showStrings = stringsOption(given)
+  const { includeOwn } = given
+  if (includeOwn !== undefined) validateBoolean(includeOwn, 'options.includeOwn')
+  return { ...(showStrings === undefined ? {} : { showStrings }), ...(includeOwn === true ? {} : { ownCode: ownPaths() }) }
+}
+
 /** `{ showStrings }` for the binding, or undefined. */
 function stringsArgs(options) {
   if (options === null) options = undefined
@@ -71,7 +100,7 @@ function diffArgs(baseline, target, final, options) {
   validateString(target, 'target')
   const last = final !== undefined && final !== null
   if (last) validateString(final, 'final')
-  const opts = stringsArgs(options)
+  const opts = diffOptions(options)
   checkSnapshotFile(baseline)
   checkSnapshotFile(target)
   if (last) checkSnapshotFile(final)
@@ -106,7 +135,9 @@ function analyzeSync(path, options) {
 /**
  * Objects allocated after `baseline`, present in `target` and still alive in `final` (or in
  * `target` when no `final`), grouped by class and retainer path. Off the main thread.
- * `options.showStrings`: heap text unredacted (default false).
+ * `options.showStrings`: heap text unredacted (default false). leakguard's own allocations are
+ * left out unless `options.includeOwn` is true. `warnings` says when the snapshots seem not to be
+ * of one process, or not oldest first.
  */
 async function diff(baseline, target, final, options) {
   const [last, opts] = diffArgs(baseline, target, final, options)

@@ -50,6 +50,10 @@ pub fn run(data: &[u8]) {
     let ids_only = parse(data, Some(len), ParseOptions { ids_only: true });
     if let (Ok(full), Ok(ids)) = (&seq, &ids_only) {
         assert_eq!(full.node_id, ids.node_id, "ids-only parse reads other ids");
+        assert_eq!(
+            full.node_type, ids.node_type,
+            "ids-only parse reads other types"
+        );
     }
     if let Ok(s) = seq {
         let mut ids = s.node_id.clone();

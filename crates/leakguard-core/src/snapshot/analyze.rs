@@ -10,8 +10,10 @@ use super::dominators::Dominators;
 use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
+use super::own::{self, OwnCode};
 use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
+use super::provenance::{self, DiffWarning, IdKinds};
 use crate::redact::Strings;
 use crate::CoreError;
 
@@ -24,6 +26,8 @@ pub struct Analysis {
     locations: LazyLocations,
     /// How text from the heap is shown in what this analysis returns. @default redacted
     pub strings: Strings,
+    /// The tool's own code, whose allocations a diff leaves out (see `own`). @default none
+    pub own: Option<OwnCode>,
 }
 
 impl Analysis {
@@ -41,6 +45,7 @@ impl Analysis {
             paths,
             locations: LazyLocations::none(),
             strings: Strings::default(),
+            own: None,
         }
     }
 
@@ -164,7 +169,7 @@ impl ClassIndex {
 
 /// Visits the dominator tree depth-first, calling `visit(node, true)` before a node's children
 /// and `visit(node, false)` after them (iteratively: the tree can be millions deep).
-fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, bool)) {
+pub(crate) fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, bool)) {
     let (first, children) = d.children();
     let mut stack: Vec<(u32, u32)> = vec![(0, first[0])];
     visit(0, true);
@@ -379,6 +384,9 @@ pub struct HeapDiff {
     /// Objects allocated between baseline and target and still alive at the end (after the
     /// noise filter), including those held inside the groups' objects.
     pub new_objects: u64,
+    /// What the snapshots' ids say against trusting the diff: snapshots of different
+    /// processes, or not oldest first (see `provenance`). Empty when nothing.
+    pub warnings: Vec<DiffWarning>,
 }
 
 /// Node kinds a program allocates and can leak. System internals (`hidden`, V8's internal
@@ -405,10 +413,13 @@ fn transient_holder(s: &HeapSnapshot, holder: usize) -> bool {
         && matches!(s.name(holder), "(Stack roots)" | "(Handle scope)")
 }
 
-fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
-    let mut ids = read_file(path, ParseOptions { ids_only: true })?.node_id;
+/// The ids of the snapshot at `path`, sorted, and its JavaScript objects' ids and kinds.
+fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds), CoreError> {
+    let s = read_file(path, ParseOptions { ids_only: true })?;
+    let kinds = IdKinds::of(&s);
+    let mut ids = s.node_id;
     ids.sort_unstable();
-    Ok(ids)
+    Ok((ids, kinds))
 }
 
 /// memlab's three-snapshot method. Objects (by snapshot node id) that are not in `baseline`,
@@ -433,23 +444,50 @@ fn sorted_ids(path: &Path) -> Result<Vec<u32>, CoreError> {
 /// inside it by class and is named by the class a program wrote. Time and memory are linear
 /// in the snapshot: no path is built per object, only one per group.
 pub fn diff(baseline: &Path, target: &Path, last: Option<&Path>) -> Result<HeapDiff, CoreError> {
-    diff_with(baseline, target, last, Strings::default())
+    diff_with(baseline, target, last, Strings::default(), None)
 }
 
-/// [`diff`], heap text (retainer paths, holder names) shown as `strings` says.
+/// [`diff`], heap text (retainer paths, holder names) shown as `strings` says, the
+/// allocations of `own` code (leakguard's: see `own`) left out when given.
 pub fn diff_with(
     baseline: &Path,
     target: &Path,
     last: Option<&Path>,
     strings: Strings,
+    own: Option<OwnCode>,
 ) -> Result<HeapDiff, CoreError> {
-    let base_ids = sorted_ids(baseline)?;
+    let (base_ids, base_kinds) = sorted_ids(baseline)?;
+    let name = |p: &Path| p.display().to_string();
+    let mut warnings;
     let (target_ids, mut analysis) = match last {
-        Some(last) => (Some(sorted_ids(target)?), Analysis::from_file(last)?),
-        None => (None, Analysis::from_file(target)?),
+        Some(last) => {
+            let (target_ids, target_kinds) = sorted_ids(target)?;
+            warnings =
+                provenance::warnings(&name(baseline), &base_kinds, &name(target), &target_kinds);
+            drop(base_kinds);
+            let analysis = Analysis::from_file(last)?;
+            let last_kinds = IdKinds::of(&analysis.snapshot);
+            warnings.extend(provenance::warnings(
+                &name(target),
+                &target_kinds,
+                &name(last),
+                &last_kinds,
+            ));
+            (Some(target_ids), analysis)
+        }
+        None => {
+            let analysis = Analysis::from_file(target)?;
+            let target_kinds = IdKinds::of(&analysis.snapshot);
+            warnings =
+                provenance::warnings(&name(baseline), &base_kinds, &name(target), &target_kinds);
+            (None, analysis)
+        }
     };
     analysis.strings = strings;
-    Ok(diff_analysis(&base_ids, target_ids.as_deref(), &analysis))
+    analysis.own = own;
+    let mut d = diff_analysis(&base_ids, target_ids.as_deref(), &analysis);
+    d.warnings = warnings;
+    Ok(d)
 }
 
 /// [`diff`] over ids already read (sorted) and the analysed final snapshot.
@@ -466,11 +504,19 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
                 && target_ids.is_none_or(|t| t.binary_search(&id).is_ok())
         })
         .collect();
+    // The tool's own state and what only it holds, V8's scratch slots (see `own`).
+    let own = a
+        .own
+        .as_ref()
+        .map(|o| own::owned(s, &a.dominators, o, &|i| new_any[i]));
+    let scratch = own::v8_scratch(s, &a.dominators, own.as_deref());
     let leaked: Vec<bool> = (0..n)
         .map(|i| {
             let kind = s.kind(i);
             let holder = s.kind(idom[i] as usize);
             new_any[i]
+                && !own.as_ref().is_some_and(|o| o[i])
+                && !scratch[i]
                 && reportable(kind)
                 && a.distance(i) != UNREACHABLE
                 && !transient_holder(s, idom[i] as usize)
@@ -481,6 +527,7 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
         })
         .collect();
     let new_objects = leaked.iter().filter(|&&x| x).count() as u64;
+    drop((own, scratch));
 
     // chain[i]: i is a leaked object, or a new node held (dominated) by one through new nodes,
     // or by the running code.
@@ -627,6 +674,7 @@ pub fn diff_analysis(base_ids: &[u32], target_ids: Option<&[u32]>, a: &Analysis)
     HeapDiff {
         groups,
         new_objects,
+        warnings: Vec::new(),
     }
 }
 

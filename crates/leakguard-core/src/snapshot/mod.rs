@@ -17,7 +17,9 @@ pub mod analyze;
 mod cluster;
 pub mod holder;
 mod locations;
+pub mod own;
 pub mod paths;
+pub mod provenance;
 
 pub use analyze::{
     analyze, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with, summarize,
@@ -25,4 +27,6 @@ pub use analyze::{
     RetainerPath,
 };
 pub use holder::Holder;
+pub use own::OwnCode;
 pub use paths::{held_path_text, path_text, RetainerStep};
+pub use provenance::DiffWarning;

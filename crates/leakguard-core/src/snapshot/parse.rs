@@ -19,8 +19,9 @@ use crate::CoreError;
 /// What to keep while parsing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseOptions {
-    /// Keep only node ids (enough for the baseline and target of a diff): edges are scanned
-    /// and counted but not stored, strings skipped.
+    /// Keep only node ids and types (enough for the baseline and target of a diff, and to
+    /// tell whether two snapshots come from one process): edges are scanned and counted but
+    /// not stored, strings skipped.
     pub ids_only: bool,
 }
 
@@ -719,9 +720,6 @@ impl Nodes {
     fn record(&mut self, l: &NodeLayout, ids_only: bool, rec: &[u64], at: u64) -> Res<()> {
         let err = |reason: String| CoreError::Snapshot { offset: at, reason };
         self.id.push(to_u32(rec[l.id], "node id").map_err(err)?);
-        if ids_only {
-            return Ok(());
-        }
         let ty = rec[l.ty];
         if ty >= l.types {
             return Err(err(format!(
@@ -730,6 +728,9 @@ impl Nodes {
             )));
         }
         self.ntype.push(ty as u8);
+        if ids_only {
+            return Ok(());
+        }
         let name = to_u32(rec[l.name], "node name index").map_err(err)?;
         self.max_name = self.max_name.max(name);
         self.name.push(name);
@@ -863,8 +864,8 @@ fn read_node_array<R: Read>(
 ) -> Res<Nodes> {
     let mut nodes = Nodes::default();
     nodes.id.reserve_exact(cap);
+    nodes.ntype.reserve_exact(cap);
     if !options.ids_only {
-        nodes.ntype.reserve_exact(cap);
         nodes.name.reserve_exact(cap);
         nodes.self_size.reserve_exact(cap);
         // One more: the counts become CSR offsets with an end marker.
@@ -1219,6 +1220,13 @@ impl Document {
         }
         if self.options.ids_only {
             return Ok(HeapSnapshot {
+                node_kind_of_type: meta
+                    .node_types
+                    .iter()
+                    .map(|t| NodeKind::from_name(t))
+                    .collect(),
+                node_type_names: meta.node_types,
+                node_type: nodes.ntype,
                 node_id: nodes.id,
                 ..HeapSnapshot::default()
             });
@@ -1390,6 +1398,9 @@ mod tests {
         let json = sample().json();
         let s = parse(json.as_bytes(), None, ParseOptions { ids_only: true }).unwrap();
         assert_eq!(s.node_id, vec![1, 3, 5, 7, 9]);
+        let full = parse(json.as_bytes(), None, ParseOptions::default()).unwrap();
+        let kinds = |s: &HeapSnapshot| (0..s.node_count()).map(|n| s.kind(n)).collect::<Vec<_>>();
+        assert_eq!(kinds(&s), kinds(&full));
     }
 
     #[test]

@@ -358,7 +358,8 @@ fn run_key(text: &str) -> String {
     out
 }
 
-fn thousands(n: usize) -> String {
+/// `1234567` as `1,234,567`.
+pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
