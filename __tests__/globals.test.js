@@ -51,3 +51,20 @@ test('a global array that keeps growing is found after the trend window; a stead
   expect(found[0].message).toMatch(/^global 'requests' \(Array\) keeps growing: \d+ elements now/)
   expect(found[0].ratePerMinute).toBeGreaterThan(0)
 })
+
+test("looking at globals loads nothing into the app (Node 22+'s lazy globals: FormData would load undici)", () => {
+  const script = `
+    const leakguard = require(${JSON.stringify(require.resolve('../index'))})
+    leakguard.start({ warn: false, timers: true, handles: true })
+    const before = new Set(process.moduleLoadList)
+    globalThis.appCache = new Map()
+    leakguard.check().then((leaks) => {
+      const loaded = process.moduleLoadList.filter((m) => !before.has(m))
+      process.stdout.write(JSON.stringify({ loaded, globals: leaks.filter((l) => l.kind === 'global').map((l) => l.name) }))
+      leakguard.stop()
+    })`
+  const r = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60000 })
+  const out = JSON.parse(r.stdout)
+  expect(out.globals).toEqual(['appCache'])
+  expect(out.loaded.filter((m) => /undici|webstreams|webcrypto|formdata|perf_hooks/i.test(m))).toEqual([])
+})

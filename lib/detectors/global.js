@@ -48,6 +48,8 @@ function describeUnsafe(value) {
   return { type: typeof value, size: 0, collection: false }
 }
 
+const isEnumerable = (name) => Object.prototype.propertyIsEnumerable.call(globalThis, name)
+
 function isCollection(value) {
   try {
     return Array.isArray(value) || value instanceof Map || value instanceof Set
@@ -82,9 +84,14 @@ function scan() {
 function readGlobals() {
   const rows = []
   for (const name of scan()) {
+    const added = epochs.counts(state.known.get(name))
+    // Node's own globals are non-enumerable, and on Node 22+ many are V8 lazy data properties
+    // that even Object.getOwnPropertyDescriptor materializes (FormData: undici and 70 modules
+    // loaded into the app). An app's globals are enumerable (assigned); what was there before
+    // is read only then (for the collections that keep growing)
+    if (!added && !isEnumerable(name)) continue
     const d = readGlobal(name)
     if (d === undefined) continue
-    const added = epochs.counts(state.known.get(name))
     if (!added && !isCollection(d.value)) continue // the cheap test first: most globals are neither
     const info = describeValue(d.value)
     rows.push({ name, added, ...info })
