@@ -504,9 +504,16 @@ function dominantSite(emitterId, event) {
       const wide = (namesCount(entry, emitter) || 0) > WIDE
       if (event !== null && !wide) for (const type of typesOf(entry, emitter)) names.add(type)
       const bySite = new Map()
+      // over names (a leak of ever new names), one function added for many names counts once: its
+      // record is that of its latest add, wherever that was, not the new names' site
+      const seen = event === null ? new Set() : null
       for (const type of names) {
         if (event !== null && (typeof type === 'symbol' ? type.toString() : String(type)) !== event) continue
         for (const listener of listenersOf(entry, emitter, type)) {
+          if (seen !== null) {
+            if (seen.has(listener)) continue
+            seen.add(listener)
+          }
           const record = entry.records.get(listener)
           if (record === undefined || record.site === null || record.site === INTERNAL) continue
           bySite.set(record.site, (bySite.get(record.site) || 0) + 1)
