@@ -3,6 +3,7 @@
 // global collections (Arrays, Maps, Sets that are globalThis properties) whose size keeps
 // growing (judged by the trend engine, so only after `window` samples).
 
+const { builtin } = require('../builtin')
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { epochs } = require('../session/epochs')
@@ -49,6 +50,14 @@ function describeUnsafe(value) {
 }
 
 const isEnumerable = (name) => Object.prototype.propertyIsEnumerable.call(globalThis, name)
+/** Whether this module runs in the main context (not a vm context such as jest's environment). */
+const MAIN_REALM = (() => {
+  try {
+    return builtin('node:vm').runInThisContext('globalThis') === globalThis
+  } catch {
+    return true
+  }
+})()
 
 function isCollection(value) {
   try {
@@ -87,9 +96,10 @@ function readGlobals() {
     const added = epochs.counts(state.known.get(name))
     // Node's own globals are non-enumerable, and on Node 22+ many are V8 lazy data properties
     // that even Object.getOwnPropertyDescriptor materializes (FormData: undici and 70 modules
-    // loaded into the app). An app's globals are enumerable (assigned); what was there before
-    // is read only then (for the collections that keep growing)
-    if (!added && !isEnumerable(name)) continue
+    // loaded into the app). An app's globals are enumerable (assigned): of what was there before,
+    // only those are read (for the collections that keep growing). A vm context's global (jest's
+    // environment) has no lazy properties, and says its assigned ones are not enumerable (Node 20)
+    if (!added && MAIN_REALM && !isEnumerable(name)) continue
     const d = readGlobal(name)
     if (d === undefined) continue
     if (!added && !isCollection(d.value)) continue // the cheap test first: most globals are neither
