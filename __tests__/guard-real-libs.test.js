@@ -105,6 +105,9 @@ run("debug 4.1.1's createDebug.instances (one debug() per request, ~5 MB/s kept)
   expect(r.code).toBe(0)
   const heap = r.warnings.filter((w) => w.name === 'LeakWarning')
   expect(heap.map((w) => w.code)).toEqual(['LEAKGUARD_HEAP'])
-  expect(heap[0].message).toMatch(/^heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB \(\+[\d.]+ MiB\/min\); most sampled live memory allocated in handle \(/)
-  expect(heap[0].allocations[0].site.startsWith(siteOf(APP, 'debug'))).toBe(true)
+  // the app's handle() or, where V8 attributes the sample to the callee (Node 24), debug's own
+  // createDebug(), which allocates every instance the registry keeps
+  expect(heap[0].message).toMatch(/^heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB \(\+[\d.]+ MiB\/min\); most sampled live memory allocated in (handle|createDebug) \(/)
+  const top = heap[0].allocations[0].site
+  expect(top.startsWith(siteOf(APP, 'debug')) || /node_modules\/debug\/src\/common\.js:\d+:\d+$/.test(top)).toBe(true)
 }, 90000)
