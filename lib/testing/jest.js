@@ -149,11 +149,6 @@ function lifecycle(deferred, lastInBlock) {
   })
 }
 
-/** Checks after a test, at once: GC and brief retries while findings remain (node:test, vitest). */
-function leaksAfterTest() {
-  return checkWithRetry({ keep: (leak) => relevant(leak), retries: config.retries, retryDelayMs: config.retryDelayMs, checkOptions: checkOptions() })
-}
-
 function formatFailure(testName, leaks) {
   return `leakguard: ${formatLeaks(`test "${testName}"`, leaks)}`
 }
@@ -398,4 +393,4 @@ function register(g = globalThis) {
 /** Whether findings are written to stderr instead of failing the test (`configure({ report })`). */
 const reporting = () => config.report
 
-module.exports = { configure, register, leaksAfterTest, lifecycle, formatFailure, failure, reporting, matchers }
+module.exports = { configure, register, lifecycle, formatFailure, reporting, matchers }
