@@ -92,14 +92,17 @@ run("proxy-chain 2.0.1's 'close' listener per request on a reused upstream socke
   // that leaks for less (an unpaced one took 1.5-2.8 s, and in a CI run it was missed) ends in a
   // plateau, which is never a finding. Paced at 100 requests a second, it leaks for 6 s.
   const r = await runApp({ MODE: 'proxy-chain', PROXY_CHAIN: 'proxy-chain-2.0.1', RATE: '100', LEAKGUARD_INTERVAL: '200', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_STACK_SAMPLE_RATE: '1', IDLE_MS: '2000' })
-  expect(r.code).toBe(0)
-  expect(r.burst).toBe(600)
   const leaks = r.warnings.filter((w) => w.name === 'LeakWarning')
-  expect(leaks.length).toBeGreaterThan(0)
-  for (const w of leaks) {
-    expect(w).toMatchObject({ code: 'LEAKGUARD_LISTENERS', event: 'close', emitter: 'Socket' })
-    expect(w.site).toContain(path.join('proxy-chain-2.0.1', 'dist', 'utils', 'count_target_bytes.js:'))
-  }
+  const site = path.join('proxy-chain-2.0.1', 'dist', 'utils', 'count_target_bytes.js:')
+  const other = leaks.filter((w) => !(w.code === 'LEAKGUARD_LISTENERS' && w.event === 'close' && w.emitter === 'Socket' && String(w.site).includes(site)))
+  // one object, so that a failure shows everything the app printed
+  expect({ code: r.code, burst: r.burst, warned: leaks.length > 0, other, output: leaks.length > 0 && other.length === 0 ? '' : r.stdout + r.stderr }).toEqual({
+    code: 0,
+    burst: 600,
+    warned: true,
+    other: [],
+    output: '',
+  })
 }, 60000)
 
 run("debug 4.1.1's createDebug.instances (one debug() per request, ~5 MB/s kept) is a heap finding naming the function, at LEAKGUARD_INTERVAL=1000", async () => {
