@@ -62,7 +62,8 @@ describeLinux('the packed tarballs, installed without Rust', () => {
     const main = list(tarballs.main)
     for (const f of ['index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'jest.mjs', 'guard.mjs', 'vitest.mjs', 'vitest.d.mts', 'node-test.js', 'node-test.mjs', 'node-test.d.ts', 'binding.js', 'binding.d.ts', 'types/leak.d.ts', 'lib/native.js', 'bin/leakguard.js']) expect(main).toContain(f)
     expect(main.filter((f) => /^(src|crates|target|scripts|__tests__|npm)\/|\.node$|^Cargo|^build\.rs$/.test(f))).toEqual([])
-    expect(list(tarballs.platform).sort()).toEqual(['README.md', `leakguard.${platform}.node`, 'package.json'])
+    expect(main).toContain('LICENSE')
+    expect(list(tarballs.platform).sort()).toEqual(['LICENSE', 'README.md', `leakguard.${platform}.node`, 'package.json'])
 
     const pkg = JSON.parse(run('tar', ['xzf', tarballs.main, '-O', 'package/package.json']).stdout)
     expect(pkg.scripts).toBeUndefined()

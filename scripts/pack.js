@@ -71,6 +71,7 @@ for (const dir of fs.readdirSync(npmDir).sort()) {
   copy(path.join(npmDir, dir), s)
   fs.writeFileSync(path.join(s, 'package.json'), `${JSON.stringify({ ...platformPkg, version: pkg.version }, null, 2)}\n`)
   fs.copyFileSync(addon, path.join(s, platformPkg.main))
+  fs.copyFileSync(path.join(root, 'LICENSE'), path.join(s, 'LICENSE'))
   packed.push(npmPack(s))
 }
 if (packed.length === 0) fail('no platform package was packed: build the addon first (`npm run build`)')
