@@ -2,7 +2,7 @@
 // Guard mode as a user runs it: `node -r leakguard/guard app.js` on a real child process that
 // simulates requests, configured by environment variables; LeakWarnings read from its output.
 
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const path = require('node:path')
 const { EventEmitter } = require('node:events')
 const leakguard = require('../index')
@@ -158,6 +158,20 @@ describe('leakguard.guard()', () => {
     expect(sawtooth.code).toBe(0)
     expect(sawtooth.warnings.filter((w) => w.name === 'LeakWarning')).toEqual([])
   }, 60000)
+
+  test("guard's GC observer counts a major GC only after one really ran (Node 26's minor GCs clear weak targets)", () => {
+    // every GC V8 ran, as a perf_hooks 'gc' observer saw them, against what the observer said
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'guard', 'gc-observer.js')], { encoding: 'utf8', env: { PATH: process.env.PATH, RUN_MS: '4000' }, timeout: 30000 })
+    expect(r.stderr).toBe('')
+    const { majors, collections, gcs } = JSON.parse(r.stdout)
+    const ran = gcs.filter((g) => g.major)
+    expect(ran.length).toBeGreaterThanOrEqual(2)
+    expect(majors.length).toBeGreaterThanOrEqual(1)
+    expect(collections).toBeGreaterThanOrEqual(majors.length)
+    // each observation has a major GC of its own, begun after the observation before it
+    const unexplained = majors.filter((t, i) => !ran.some((g) => g.start < t && g.start > (i === 0 ? 0 : majors[i - 1])))
+    expect({ unexplained, majors, ran: ran.map((g) => g.start) }).toEqual({ unexplained: [], majors, ran: ran.map((g) => g.start) })
+  })
 
   test('objects past their death that no major GC has reached yet are not retained findings', async () => {
     // garbage promoted to the old generation waits for a major GC: guard never forces one, so

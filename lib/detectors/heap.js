@@ -1,10 +1,10 @@
 'use strict'
 // Guard mode's view of the heap, without ever forcing a GC:
-// - heap used after GC, read when lib/session/gc.js's majorGCs observes a major GC (a sentinel
-//   object dies); at most one reading per sample interval, and nothing at all on the GC path.
-//   In an app so idle that the sentinel is not promoted within an interval, a scavenge may
-//   collect it: that reading then includes old-generation garbage, which the trend's
-//   rising-floor rule takes as noise.
+// - heap used after GC, read when lib/session/gc.js's observer sees a collection (a canary or
+//   its major-GC sentinel dies): a few readings per sample interval, the lowest kept, and
+//   nothing at all on the GC path. A reading after a scavenge includes the old generation's
+//   garbage, which the trend's rising-floor rule takes as noise; it gives a fast-growing heap,
+//   which gets few major GCs, a reading every interval.
 // - V8's sampling heap profiler (HeapProfiler.startSampling through an in-process inspector
 //   session): a statistical sample of the allocations still alive, by allocation site, cheap
 //   to leave on in a heap that grows, but not free (a few % of throughput in an allocation-heavy
@@ -64,18 +64,18 @@ class HeapWatcher {
     this.samplingInterval = samplingInterval
     this.armAt = armAt
     this.lowest = Infinity
-    this.floor = Infinity // heap used after the major GC seen since the last take()
+    this.floor = Infinity // the lowest heap used after a collection seen since the last take()
     this.gcs = 0
     this.last = null
     this.previousSites = new Map()
     this.session = null
     this.stopped = false
-    this.onMajorGC = () => {
+    this.onCollection = () => {
       const used = v8.getHeapStatistics().used_heap_size
       if (used < this.floor) this.floor = used
       this.gcs++
     }
-    majorGCs.listeners.add(this.onMajorGC)
+    majorGCs.collections.add(this.onCollection)
     majorGCs.start()
   }
 
@@ -118,7 +118,7 @@ class HeapWatcher {
     }
   }
 
-  /** The heap-used-after-GC reading since the last call (null when no major GC happened). */
+  /** The heap-used-after-GC reading since the last call (null when no collection was seen). */
   take() {
     if (this.gcs === 0) return null
     const reading = { usedAfterGC: this.floor, gcs: this.gcs }
@@ -154,7 +154,7 @@ class HeapWatcher {
 
   stop() {
     if (!this.stopped) {
-      majorGCs.listeners.delete(this.onMajorGC)
+      majorGCs.collections.delete(this.onCollection)
       majorGCs.stop()
     }
     this.stopped = true
@@ -177,7 +177,7 @@ let watcher = null
 
 const detector = {
   kind: 'heap',
-  /** A point only when a major GC gave a reading: a sample without one is no absence. */
+  /** A point only when a collection gave a reading: a sample without one is no absence. */
   sporadic: true,
   /** A point-in-time check cannot judge heap growth: only guard mode's trend over samples can. */
   check() {
@@ -192,7 +192,7 @@ const detector = {
     watcher = null
   },
   /**
-   * Heap used after the major GCs since the last sample (nothing when none ran), judged twice:
+   * Heap used after the collections since the last sample (nothing when none ran), judged twice:
    * over guard's window of readings, and over the last three (`heapFast`), for a heap that grows
    * so fast that it gets few major GCs.
    */

@@ -37,8 +37,8 @@ const TRENDS = {
   global: { minGrowth: (o) => o.threshold },
   heap: { minGrowth: (o) => o.heapThreshold },
   // a heap that grows fast gets few major GCs (V8 raises its limits as it grows): three readings
-  // after major GCs that each rose, by heapThreshold in all, are a finding without waiting for a
-  // window of them
+  // of heap used after GC that each rose, by heapThreshold in all, are a finding without waiting
+  // for a window of them
   heapFast: { minGrowth: (o) => o.heapThreshold, window: 3 },
 }
 
@@ -163,7 +163,7 @@ class Guard {
   }
 
   sampleNow(now) {
-    majorGCs.release() // the next major GC is observed (retained objects, heap used after GC)
+    majorGCs.release() // the next collection and major GC are observed (heap used after GC, retained objects)
     const context = { options: this.options, cwd: this.cwd }
     const all = []
     const byType = new Map() // series type -> { detector, points }
@@ -187,7 +187,7 @@ class Guard {
       }
     }
     // a type with no point now is observed empty: its series are gone (unless its detector
-    // failed this time, or gives points only when it has a reading: heap after a major GC)
+    // failed this time, or gives points only when it has a reading: heap after a GC)
     for (const type of this.trends.keys()) {
       const owner = this.owners.get(type)
       if (!byType.has(type) && sampled.has(owner) && !owner.sporadic) byType.set(type, { detector: owner, points: [] })

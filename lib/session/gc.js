@@ -40,30 +40,61 @@ async function forceGC(rounds = 2) {
 }
 
 /**
- * Major GCs as they happen, without forcing one and without a cost on the GC path: a sentinel
- * object is held strongly for one sampling interval (long enough to be promoted to the old
- * generation, which only a major GC collects), then only a FinalizationRegistry knows it; its
- * cleanup callback, run shortly after the major GC that collected it, counts the GC, tells the
- * listeners and arms the next sentinel. At most one observation per interval. (A perf_hooks 'gc'
- * PerformanceObserver sees every GC but costs every GC.) In an app so idle that the sentinel is
- * not promoted within an interval, a scavenge may collect it: then the observation is early.
- * Guard mode's driver calls release() once per sample; users start() / stop() it.
+ * Garbage collections as they happen, without forcing one and without a cost on the GC path.
+ * - Major GCs: a sentinel object is held strongly until it is old (where minor GCs clear weak
+ *   targets, until it has survived AGED collections, which promote it to the old generation,
+ *   which only a major GC collects), then,
+ *   at the next release(), only a FinalizationRegistry knows it; its cleanup callback, run
+ *   shortly after the major GC that collected it, counts the GC, tells the `listeners` and arms
+ *   the next sentinel. Releasing a sentinel that was still young is what once made a scavenge
+ *   count as a major GC (Node 26 kept a 200 ms old sentinel young: retained objects were judged
+ *   after a scavenge that never looks at them, and healthy servers were warned of closed sockets).
+ * - Collections of any kind: a canary, one young unreachable object at a time in the same
+ *   registry, dies at the next collection; its cleanup tells the `collections` listeners and,
+ *   while the sentinel ages, counts one collection it survived (only a canary made after the
+ *   sentinel counts). A canary is made at each release() and while the sentinel ages: at most a
+ *   few callbacks per sample interval.
+ * An app that allocates nothing collects nothing, and observes nothing. (A perf_hooks 'gc'
+ * PerformanceObserver sees every GC but costs every GC.) Guard mode's driver calls release()
+ * once per sample; users start() / stop() it.
  */
-class MajorGCs {
+const AGED = weakInMinorGC() ? 3 : 0 // V8 promotes what survives two scavenges; one more for minor mark-sweep's page promotion
+
+/**
+ * Whether minor GCs clear WeakRef and FinalizationRegistry targets (V8 14's
+ * --handle-weak-ref-weakly-in-minor-gc, on by default from Node 26). Before, the scavenger held
+ * them strongly: a sentinel only a registry knows, young or old, died in a major GC only, and a
+ * canary too.
+ */
+function weakInMinorGC() {
+  const major = Number(String(process.versions.v8).split('.')[0])
+  if (!(major >= 14)) return false
+  const flags = [...process.execArgv, ...String(process.env.NODE_OPTIONS || '').split(/\s+/)]
+  return !flags.some((f) => /^--no[-_]handle[-_]weak[-_]ref[-_]weakly[-_]in[-_]minor[-_]gc$/.test(f))
+}
+const SENTINEL = 0 // the registry's held value for the sentinel; canaries hold their serial (>= 1)
+
+class GCObserver {
   constructor() {
-    this.count = 0
+    this.count = 0 // major GCs observed
     this.users = 0
     this.sentinel = null
-    this.listeners = new Set()
-    this.registry = new FinalizationRegistry(() => this.observed())
+    this.born = 0 // the canary serial when the sentinel was made
+    this.age = 0 // collections the held sentinel has survived
+    this.wanted = false // release() was called while the sentinel was young
+    this.serial = 0
+    this.canaryAlive = false
+    this.listeners = new Set() // major GCs
+    this.collections = new Set() // any collection seen (a canary or the sentinel died)
+    this.registry = new FinalizationRegistry((held) => (held === SENTINEL ? this.observed() : this.collected(held)))
   }
 
   start() {
     if (this.users++ > 0) return
-    // the first major GC after the start is observed too (a fast-growing heap gets few); the
-    // sentinel may still be young, so a scavenge may take it first: an early, high reading
-    this.sentinel = {}
-    this.release()
+    // the first major GC after the start is observed too (a fast-growing heap gets few): the
+    // sentinel goes as soon as it is old
+    this.arm()
+    this.wanted = true
   }
 
   stop() {
@@ -71,22 +102,54 @@ class MajorGCs {
     if (--this.users === 0) this.sentinel = null
   }
 
+  arm() {
+    this.sentinel = {}
+    this.born = this.serial
+    this.age = 0
+    this.wanted = false
+    this.canary()
+  }
+
+  canary() {
+    if (this.canaryAlive) return
+    this.canaryAlive = true
+    this.registry.register({}, ++this.serial)
+  }
+
+  collected(serial) {
+    if (serial === this.serial) this.canaryAlive = false
+    if (this.users === 0) return
+    for (const f of this.collections) f()
+    if (this.sentinel === null) return
+    if (serial > this.born) this.age++
+    if (this.age < AGED) this.canary()
+    else if (this.wanted) this.letGo()
+  }
+
   observed() {
     if (this.users === 0) return
     this.count++
+    for (const f of this.collections) f()
     for (const f of this.listeners) f()
-    this.sentinel = {}
+    this.arm()
   }
 
-  /** Lets the sentinel held since the last call go: the next major GC collects it. */
+  /** A canary for the next collection; the sentinel held since the last call goes once it is old. */
   release() {
+    if (this.users === 0) return
+    this.canary()
     if (this.sentinel === null) return
-    this.registry.register(this.sentinel, 0)
+    if (this.age >= AGED) this.letGo()
+    else this.wanted = true
+  }
+
+  letGo() {
+    this.registry.register(this.sentinel, SENTINEL)
     this.sentinel = null
   }
 }
 
-/** The process's one major-GC observer (guard mode's heap and retained detectors share it). */
-const majorGCs = new MajorGCs()
+/** The process's one GC observer (guard mode's heap and retained detectors share it). */
+const majorGCs = new GCObserver()
 
 module.exports = { forceGC, forcedGCs, getGC, tick, majorGCs }
