@@ -94,9 +94,18 @@ run("proxy-chain 2.0.1's 'close' listener per request on a reused upstream socke
   const r = await runApp({ MODE: 'proxy-chain', PROXY_CHAIN: 'proxy-chain-2.0.1', RATE: '100', LEAKGUARD_INTERVAL: '200', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_STACK_SAMPLE_RATE: '1', IDLE_MS: '2000' })
   const leaks = r.warnings.filter((w) => w.name === 'LeakWarning')
   const site = path.join('proxy-chain-2.0.1', 'dist', 'utils', 'count_target_bytes.js:')
-  const other = leaks.filter((w) => !(w.code === 'LEAKGUARD_LISTENERS' && w.event === 'close' && w.emitter === 'Socket' && String(w.site).includes(site)))
+  // The same leak, seen on every upstream socket the agent reuses: on one whose few tracked adds
+  // (1 in 20) happened to be none of its growth, without its site (seen on Node 24). And the
+  // leaked listener closes over the proxy's client socket (`source`): the closed client sockets
+  // it keeps may be warned as retained too (seen on Node 26).
+  const listeners = (w) => w.code === 'LEAKGUARD_LISTENERS' && w.event === 'close' && w.emitter === 'Socket'
+  const sameLeak = (w) =>
+    (listeners(w) && (w.site === null || String(w.site).includes(site))) ||
+    (w.code === 'LEAKGUARD_RETAINED' && /^'closed Socket' objects still alive grew/.test(w.message))
+  const other = leaks.filter((w) => !sameLeak(w))
+  const warned = leaks.some((w) => listeners(w) && String(w.site).includes(site))
   // one object, so that a failure shows everything the app printed
-  expect({ code: r.code, burst: r.burst, warned: leaks.length > 0, other, output: leaks.length > 0 && other.length === 0 ? '' : r.stdout + r.stderr }).toEqual({
+  expect({ code: r.code, burst: r.burst, warned, other, output: warned && other.length === 0 ? '' : r.stdout + r.stderr }).toEqual({
     code: 0,
     burst: 600,
     warned: true,
