@@ -316,6 +316,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
         // No second thread (the OS refused one): the sequential parser does it all.
         let second = std::thread::Builder::new()
             .spawn_scoped(scope, move || {
+                super::profile::start_thread();
                 let mut r = reader_at(nodes_at, len);
                 r.skip_number_array().ok()?;
                 let nodes_end = r.offset();
@@ -326,6 +327,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
                 let edges_at = r.offset();
                 r.skip_number_array().ok()?;
                 let edges_end = r.offset();
+                super::profile::mark("skim nodes and edges");
                 let split = choose_split(
                     src,
                     (nodes_at, nodes_end),
@@ -409,7 +411,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
         });
         super::profile::mark("parse edges, 1st part");
         let rest = second.join().ok().flatten();
-        super::profile::mark("(2nd thread)");
+        super::profile::mark("wait for the 2nd thread");
         let (second_part, skimmed_nodes_end, edges_at, strings) = rest?;
         let mut edges = first?;
         edges.append(second_part);
