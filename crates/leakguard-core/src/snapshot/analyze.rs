@@ -11,8 +11,11 @@ use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
 use super::own::{self, OwnCode};
-use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
+use super::parse::{
+    open_snapshot, read_file, read_open_file, read_open_file_watched, ParseOptions,
+};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
+use super::progress::{Phase, Progress};
 use super::provenance::{self, DiffWarning, IdKinds};
 use crate::redact::Strings;
 use crate::CoreError;
@@ -124,9 +127,36 @@ pub fn analyze(path: &Path, top: usize) -> Result<HeapSummary, CoreError> {
 
 /// [`analyze`], heap text (object names, retainer paths) shown as `strings` says.
 pub fn analyze_with(path: &Path, top: usize, strings: Strings) -> Result<HeapSummary, CoreError> {
-    let snapshot = read_file(path, ParseOptions::default())?;
+    analyze_watched(path, top, strings, &Progress::new())
+}
+
+/// [`analyze_with`], its progress in `progress`, stopped (`CoreError::Aborted`) at the next read
+/// of the file or the next phase once `progress.abort()` was called.
+pub fn analyze_watched(
+    path: &Path,
+    top: usize,
+    strings: Strings,
+    progress: &Progress,
+) -> Result<HeapSummary, CoreError> {
+    let r = analyze_phases(path, top, strings, progress);
+    progress.finish();
+    r
+}
+
+fn analyze_phases(
+    path: &Path,
+    top: usize,
+    strings: Strings,
+    progress: &Progress,
+) -> Result<HeapSummary, CoreError> {
+    let file = open_snapshot(path)?;
+    let snapshot = read_open_file_watched(&file, path, ParseOptions::default(), progress)?;
+    drop(file);
+    progress.enter(Phase::Dominators)?;
     let dominators = Dominators::compute(&snapshot);
+    progress.enter(Phase::Summary)?;
     let (classes, total_size) = class_summary(&snapshot, &dominators);
+    progress.check()?;
     let mut a = Analysis::with_dominators(snapshot, dominators);
     a.strings = strings;
     let largest = largest(&a, top);
