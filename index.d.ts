@@ -297,8 +297,9 @@ export interface AnalyzeOptions extends StringsOptions {
 export interface AnalyzeAsyncOptions extends AnalyzeOptions {
   /**
    * Stops the analysis: the promise rejects with an `AbortError` (`code` `ABORT_ERR`, the
-   * signal's reason as `cause`) at the next read of the file (every 256 KB) or the next phase
-   * (parse, dominators, summary), and the memory it used is freed.
+   * signal's reason as `cause`) at the next read of the file (every 256 KB) or the next pass
+   * of the analysis (a pass takes about a second on a 1 GB snapshot), and the memory it used
+   * is freed.
    */
   signal?: AbortSignal
 }

@@ -612,7 +612,7 @@ pub fn analysis_job() -> External<AnalysisJob> {
 }
 
 /// Asks the analysis of `job` to stop: it rejects with code `ABORT_ERR` at its next read of the
-/// file (every 256 KB) or its next phase.
+/// file (every 256 KB) or its next pass.
 #[napi(catch_unwind, ts_args_type = "job: ExternalObject<'AnalysisJob'>")]
 pub fn abort_analysis(job: &External<AnalysisJob>) {
     job.0.abort();

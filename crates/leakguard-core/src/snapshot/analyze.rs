@@ -153,7 +153,7 @@ fn analyze_phases(
     let snapshot = read_open_file_watched(&file, path, ParseOptions::default(), progress)?;
     drop(file);
     progress.enter(Phase::Dominators)?;
-    let dominators = Dominators::compute(&snapshot);
+    let dominators = Dominators::compute_watched(&snapshot, progress)?;
     progress.enter(Phase::Summary)?;
     let (classes, total_size) = class_summary(&snapshot, &dominators);
     progress.check()?;

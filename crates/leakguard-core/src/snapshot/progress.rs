@@ -232,4 +232,18 @@ mod tests {
         assert_eq!(progress.bytes_read(), 0);
         assert_eq!(progress.phase(), Phase::Done);
     }
+
+    #[test]
+    fn dominators_stop_when_aborted() {
+        let text = snapshot_text();
+        let s = parse(text.as_bytes(), None, ParseOptions::default()).unwrap();
+        let progress = Progress::new();
+        let d = super::super::Dominators::compute_watched(&s, &progress).unwrap();
+        assert_eq!(d.idom, super::super::Dominators::compute(&s).idom);
+        progress.abort();
+        assert_eq!(
+            super::super::Dominators::compute_watched(&s, &progress).unwrap_err(),
+            CoreError::Aborted
+        );
+    }
 }
