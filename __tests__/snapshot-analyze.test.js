@@ -115,6 +115,40 @@ describe('analyze', () => {
   })
 })
 
+describe('analyze with options.signal', () => {
+  const { getEventListeners } = require('node:events')
+
+  test('a signal never aborted changes nothing; an abort rejects with an AbortError whose cause is the reason', async () => {
+    const plain = await leakguard.analyze(snaps.c)
+    const quiet = new AbortController()
+    expect(await leakguard.analyze(snaps.c, { signal: quiet.signal })).toEqual(plain)
+    expect(getEventListeners(quiet.signal, 'abort')).toHaveLength(0)
+
+    // aborted before: no work starts
+    const before = new AbortController()
+    const reason = new Error('stop it')
+    before.abort(reason)
+    await expect(leakguard.analyze(snaps.c, { signal: before.signal })).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason })
+
+    // aborted while it runs (right after the call: on the thread pool, the analysis stops at its
+    // next read or phase, or is refused when it is handed over)
+    const during = new AbortController()
+    const running = leakguard.analyze(snaps.c, { signal: during.signal })
+    during.abort()
+    await expect(running).rejects.toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', message: 'The operation was aborted' })
+    expect(getEventListeners(during.signal, 'abort')).toHaveLength(0)
+    // an abort after the promise settled does nothing
+    const after = new AbortController()
+    expect((await leakguard.analyze(snaps.c, { signal: after.signal })).nodeCount).toBe(plain.nodeCount)
+    after.abort()
+  })
+
+  test('a signal that is not an AbortSignal is a TypeError; analyzeSync takes none', async () => {
+    await expect(leakguard.analyze(snaps.c, { signal: {} })).rejects.toMatchObject({ name: 'TypeError', message: expect.stringContaining('"options.signal"') })
+    expect(() => leakguard.analyzeSync(snaps.c, { signal: new AbortController().signal })).toThrow(TypeError)
+  })
+})
+
 describe('retainerPaths', () => {
   test('explains given snapshot ids and says when one is not there', async () => {
     const d = leakguard.diffSync(snaps.a, snaps.b, snaps.c)

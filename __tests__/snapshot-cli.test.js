@@ -98,6 +98,18 @@ describe('diff', () => {
   })
 })
 
+describe('progress line', () => {
+  test("on a terminal it names the phase and, while parsing, the percent of the file read", () => {
+    const { analysisStatus } = require('../lib/cli')
+    expect(analysisStatus({ phase: 'parse', bytesRead: 0, fileSize: 0 })).toBe('parse')
+    expect(analysisStatus({ phase: 'parse', bytesRead: 50, fileSize: 200 })).toBe('parse 25%')
+    // the two parse threads' buffers overlap a little: never past 99% while parsing
+    expect(analysisStatus({ phase: 'parse', bytesRead: 210, fileSize: 200 })).toBe('parse 99%')
+    expect(analysisStatus({ phase: 'dominators', bytesRead: 210, fileSize: 200 })).toBe('dominators')
+    expect(analysisStatus({ phase: 'done', bytesRead: 210, fileSize: 200 })).toBe('')
+  })
+})
+
 describe('errors', () => {
   test.each([
     [[], /a command is required/],

@@ -14,7 +14,8 @@
 // 180000: ~2.9M nodes, a ~221 MB snapshot). `--big` also writes a >= 1 GB snapshot (default scale
 // 900000: ~1.1 GB, 14M nodes; needs ~12 GB of memory to write) and times leakguard.analyze on it
 // against `cat` reading it from the page cache. Every file is written into a fresh directory under
-// os.tmpdir() and deleted at the end.
+// os.tmpdir() and deleted at the end. `--file=PATH` analyses an existing snapshot instead (no
+// writers, no diff): the same file before and after a change.
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -309,16 +310,50 @@ function diffBench() {
   }
 }
 
+/** leakguard, memlab and v8-heap-parser on one file of `size` bytes; false when they disagree. */
+function analysisBench(file, size) {
+  let ok = true
+  const idle = run(['idle'])
+  const lg = best(['leakguard', file])
+  if (lg.error) throw new Error(lg.error)
+  const memlab = best(['memlab', file], { nodeFlags: ['--max-old-space-size=16384'] })
+  const parser = buildParserBaseline()
+  const vhp = parser.error ? parser : best([parser.bin, file, '1000000'], { node: false })
+  console.log(`analysis of ${mb(size)}, ${lg.nodeCount.toLocaleString('en-US')} nodes      time   peak RSS`)
+  console.log(`  leakguard.analyze     ${secs(lg.ms).padStart(8)}  ${mb(lg.peakRssKb * 1024).padStart(8)}   peak RSS / file size: ${((lg.peakRssKb * 1024) / size).toFixed(2)} ${runsOf(lg)}`)
+  for (const [label, r] of [['memlab', memlab], ['v8-heap-parser', vhp]]) {
+    if (r.error) {
+      console.log(`  ${label}: not measured: ${r.error}`)
+      continue
+    }
+    console.log(`  ${label.padEnd(20)}${secs(r.ms).padStart(8)}  ${mb(r.peakRssKb * 1024).padStart(8)}   ${label} / leakguard: ${ratio(r.ms, lg.ms)} time, ${ratio(r.peakRssKb, lg.peakRssKb)} peak RSS ${runsOf(r)}`)
+  }
+  if (!idle.error) console.log(`  (a Node process with leakguard loaded and nothing analysed peaks at ${mb(idle.peakRssKb * 1024)}: leakguard.analyze adds ${mb((lg.peakRssKb - idle.peakRssKb) * 1024)}, ${(((lg.peakRssKb - idle.peakRssKb) * 1024) / size).toFixed(2)}× the file size)`)
+  // memlab has no per-class retained size; v8-heap-parser computes DevTools' (dominators)
+  if (!memlab.error) ok = compare(lg, memlab, 'memlab') && ok
+  if (!vhp.error) ok = compare(lg, vhp, 'v8-heap-parser', { retained: true }) && ok
+  console.log(`  top classes by retained size (leakguard): ${lg.classes.slice(0, 5).map((c) => `${c.name} ${mb(c.retainedSize)}`).join(', ')}`)
+  console.log('  leakguard phases (one more run with LEAKGUARD_PROFILE=1; the two parse threads overlap):')
+  for (const line of phases(file)) console.log(`    ${line}`)
+  if (!vhp.error && vhp.parseMs !== undefined) console.log(`  v8-heap-parser phases: parse ${secs(vhp.parseMs)}, the rest ${secs(vhp.ms - vhp.parseMs)}; memlab: one call (getFullHeapFromFile)`)
+  return ok
+}
+
 async function main() {
   if (process.argv[2] === '--diff') return diffBench()
   const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'))
   const bigArg = process.argv.slice(2).find((a) => a === '--big' || a.startsWith('--big='))
   const big = bigArg ? Number(bigArg.split('=')[1] || 900000) : 0
   const scale = Number(positional[0] || 180000)
+  const given = process.argv.slice(2).find((a) => a.startsWith('--file='))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-bench-'))
-  const file = path.join(dir, 'bench.heapsnapshot')
+  const file = given ? path.resolve(given.slice('--file='.length)) : path.join(dir, 'bench.heapsnapshot')
   let ok = true
   try {
+    if (given) {
+      if (!analysisBench(file, fs.statSync(file).size)) process.exitCode = 1
+      return
+    }
     // writers: the same heap in fresh processes; leakguard's file is the one analysed
     const lgw = best(['write-leakguard', file, String(scale)], { nodeFlags: ['--expose-gc'] })
     if (lgw.error) throw new Error(lgw.error)
@@ -341,30 +376,7 @@ async function main() {
     if (!v8w.error) console.log(`  leakguard / plain v8: ${ratio(lgw.ms, v8w.ms)} time, ${ratio(lgw.cpuMs, v8w.cpuMs)} CPU time (the 0600 temporary file, fsync and rename)`)
     if (!v8w.error && !insp.error) console.log(`  inspector / v8: ${ratio(insp.ms, v8w.ms)} time, ${ratio(insp.cpuMs, v8w.cpuMs)} CPU time, ${ratio(insp.peakRssKb, v8w.peakRssKb)} peak RSS`)
 
-    // analysers on leakguard's file
-    const idle = run(['idle'])
-    const lg = best(['leakguard', file])
-    if (lg.error) throw new Error(lg.error)
-    const memlab = best(['memlab', file], { nodeFlags: ['--max-old-space-size=16384'] })
-    const parser = buildParserBaseline()
-    const vhp = parser.error ? parser : best([parser.bin, file, '1000000'], { node: false })
-    console.log(`analysis of ${mb(lgw.size)}, ${lg.nodeCount.toLocaleString('en-US')} nodes      time   peak RSS`)
-    console.log(`  leakguard.analyze     ${secs(lg.ms).padStart(8)}  ${mb(lg.peakRssKb * 1024).padStart(8)}   peak RSS / file size: ${((lg.peakRssKb * 1024) / lgw.size).toFixed(2)} ${runsOf(lg)}`)
-    for (const [label, r] of [['memlab', memlab], ['v8-heap-parser', vhp]]) {
-      if (r.error) {
-        console.log(`  ${label}: not measured: ${r.error}`)
-        continue
-      }
-      console.log(`  ${label.padEnd(20)}${secs(r.ms).padStart(8)}  ${mb(r.peakRssKb * 1024).padStart(8)}   ${label} / leakguard: ${ratio(r.ms, lg.ms)} time, ${ratio(r.peakRssKb, lg.peakRssKb)} peak RSS ${runsOf(r)}`)
-    }
-    if (!idle.error) console.log(`  (a Node process with leakguard loaded and nothing analysed peaks at ${mb(idle.peakRssKb * 1024)}: leakguard.analyze adds ${mb((lg.peakRssKb - idle.peakRssKb) * 1024)}, ${(((lg.peakRssKb - idle.peakRssKb) * 1024) / lgw.size).toFixed(2)}× the file size)`)
-    // memlab has no per-class retained size; v8-heap-parser computes DevTools' (dominators)
-    if (!memlab.error) ok = compare(lg, memlab, 'memlab') && ok
-    if (!vhp.error) ok = compare(lg, vhp, 'v8-heap-parser', { retained: true }) && ok
-    console.log(`  top classes by retained size (leakguard): ${lg.classes.slice(0, 5).map((c) => `${c.name} ${mb(c.retainedSize)}`).join(', ')}`)
-    console.log('  leakguard phases (one more run with LEAKGUARD_PROFILE=1; the two parse threads overlap):')
-    for (const line of phases(file)) console.log(`    ${line}`)
-    if (!vhp.error && vhp.parseMs !== undefined) console.log(`  v8-heap-parser phases: parse ${secs(vhp.parseMs)}, the rest ${secs(vhp.ms - vhp.parseMs)}; memlab: one call (getFullHeapFromFile)`)
+    ok = analysisBench(file, lgw.size) && ok
 
     if (big) {
       fs.rmSync(file, { force: true })

@@ -8,6 +8,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use leakguard_core::redact::Strings;
 use leakguard_core::snapshot as core;
@@ -544,6 +545,7 @@ pub struct AnalyzeTask {
     path: PathBuf,
     top: usize,
     strings: Strings,
+    progress: Arc<core::Progress>,
     failure: Option<Failure>,
 }
 
@@ -552,11 +554,16 @@ impl Task for AnalyzeTask {
     type JsValue = JsHeapSummary;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let r = guarded(|| core::analyze_with(&self.path, self.top, self.strings));
+        let r =
+            guarded(|| core::analyze_watched(&self.path, self.top, self.strings, &self.progress));
         computed(&mut self.failure, r)
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        // aborted after the work was done, before it was handed over: aborted all the same
+        if self.progress.is_aborted() {
+            return Err(Failure::from(CoreError::Aborted).reject(&env));
+        }
         Ok(output.into())
     }
 
@@ -571,15 +578,17 @@ impl Task for AnalyzeTask {
 /// `options.top`: how many of the largest objects to list. @default 20
 /// `options.showStrings`: show text from the heap as it is; by default it is shortened and
 /// secret-looking text (tokens, `password=…`, keys) is `[redacted]`. @default false
+/// `job` (from `analysisJob`): where the analysis reports its progress and looks for an abort.
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, options?: { top?: number, showStrings?: boolean } | null",
+    ts_args_type = "path: string, options?: { top?: number, showStrings?: boolean } | null, job?: ExternalObject<'AnalysisJob'> | null",
     ts_return_type = "Promise<HeapSummary>"
 )]
 pub fn analyze(
     env: Env,
     path: Unknown,
     options: Option<Unknown>,
+    job: Option<&External<AnalysisJob>>,
 ) -> Result<AsyncTask<AnalyzeTask>> {
     let path = path_arg(&env, &path, "path")?;
     let o = options_arg(&env, options, &["top", "showStrings"])?;
@@ -587,8 +596,48 @@ pub fn analyze(
         path,
         top: o.top,
         strings: o.strings,
+        progress: job.map_or_else(Default::default, |j| j.0.clone()),
         failure: None,
     }))
+}
+
+/// One analysis's progress and abort flag, shared with the thread that runs it.
+pub struct AnalysisJob(Arc<core::Progress>);
+
+/// A handle for one `analyze`: pass it as `job`, then read `analysisProgress(job)` or call
+/// `abortAnalysis(job)` while it runs.
+#[napi(catch_unwind, ts_return_type = "ExternalObject<'AnalysisJob'>")]
+pub fn analysis_job() -> External<AnalysisJob> {
+    External::new(AnalysisJob(Arc::new(core::Progress::new())))
+}
+
+/// Asks the analysis of `job` to stop: it rejects with code `ABORT_ERR` at its next read of the
+/// file (every 256 KB) or its next pass.
+#[napi(catch_unwind, ts_args_type = "job: ExternalObject<'AnalysisJob'>")]
+pub fn abort_analysis(job: &External<AnalysisJob>) {
+    job.0.abort();
+}
+
+/// How far an analysis has got.
+#[napi(object)]
+pub struct JsAnalysisProgress {
+    /// `parse` | `dominators` | `summary` | `done`.
+    pub phase: String,
+    /// Bytes of the file read so far (the parse reads parts of it twice).
+    pub bytes_read: f64,
+    /// The file's size (0 until it was opened).
+    pub file_size: f64,
+}
+
+/// The progress of the analysis of `job`.
+#[napi(catch_unwind, ts_args_type = "job: ExternalObject<'AnalysisJob'>")]
+pub fn analysis_progress(job: &External<AnalysisJob>) -> JsAnalysisProgress {
+    let p = &job.0;
+    JsAnalysisProgress {
+        phase: p.phase().name().to_string(),
+        bytes_read: p.bytes_read() as f64,
+        file_size: p.file_size() as f64,
+    }
 }
 
 /// Blocking twin of `analyze`: the event loop stops until it returns. For scripts and CLIs.

@@ -84,8 +84,11 @@ function parse(argv) {
   return { command: positionals[0], files: positionals.slice(1), top, topGiven, json: values.json, showStrings: values['show-strings'], output: values.output, help: values.help, version: values.version }
 }
 
-/** A spinner with the elapsed time on stderr, shown only on a terminal after `delayMs`. */
-function progress(stderr, label, { delayMs = 300 } = {}) {
+/**
+ * A progress line on stderr, shown only on a terminal after `delayMs`: a spinner, `label`,
+ * what `status()` says (the analysis's phase and percent of the file read) and the elapsed time.
+ */
+function progress(stderr, label, { delayMs = 300, status = () => '' } = {}) {
   if (!stderr.isTTY) return () => {}
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
   const started = Date.now()
@@ -95,12 +98,23 @@ function progress(stderr, label, { delayMs = 300 } = {}) {
     const elapsed = Date.now() - started
     if (elapsed < delayMs) return
     shown = true
-    stderr.write(`\r${frames[frame++ % frames.length]} ${label} ${(elapsed / 1000).toFixed(1)} s`)
+    let now = ''
+    try {
+      now = status()
+    } catch {}
+    stderr.write(`\r\x1b[K${frames[frame++ % frames.length]} ${label}${now ? `: ${now}` : ''} ${(elapsed / 1000).toFixed(1)} s`)
   }, 100)
   return () => {
     clearInterval(timer)
     if (shown) stderr.write('\r\x1b[K')
   }
+}
+
+/** `parse 42%`, `dominators`, `summary`: an analysis's progress (`analysisProgress`) as the progress line shows it. */
+function analysisStatus(p) {
+  if (p.phase !== 'parse') return p.phase === 'done' ? '' : p.phase
+  if (!(p.fileSize > 0)) return 'parse'
+  return `parse ${Math.min(99, Math.floor((100 * p.bytesRead) / p.fileSize))}%`
 }
 
 function describeFile(file) {
@@ -243,12 +257,16 @@ async function main(argv, io = {}) {
   const api = require('../snapshot/analysis')
   const files = args.files.map((f) => path.resolve(f))
   const label = args.command === 'analyze' ? `analysing ${describeFile(files[0])}` : `comparing ${files.map(describeFile).join(', ')}`
-  const done = progress(stderr, label)
+  let job
+  const done = progress(stderr, label, { status: () => (job === undefined ? '' : analysisStatus(require('../native').analysisProgress(job))) })
   const started = process.hrtime.bigint()
   let result
   try {
     const strings = { showStrings: args.showStrings }
-    result = args.command === 'analyze' ? await api.analyze(files[0], { top: args.top, ...strings }) : await api.diff(files[0], files[1], files[2], strings)
+    result =
+      args.command === 'analyze'
+        ? await api.analyzeWatched(files[0], { top: args.top, ...strings }, (j) => (job = j))
+        : await api.diff(files[0], files[1], files[2], strings)
   } catch (err) {
     done()
     stderr.write(`leakguard: ${args.command} failed: ${err && err.message ? err.message : err}\n`)
@@ -270,4 +288,4 @@ async function main(argv, io = {}) {
   return 0
 }
 
-module.exports = { main, humanSize, USAGE }
+module.exports = { main, humanSize, analysisStatus, USAGE }

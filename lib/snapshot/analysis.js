@@ -48,10 +48,10 @@ function stringsOption(options) {
   return showStrings
 }
 
-function analyzeArgs(path, options) {
+function analyzeArgs(path, options, known = ['top', 'showStrings']) {
   validateString(path, 'path')
   if (options === null) options = undefined
-  const given = validateOptions(options, 'options', ['top', 'showStrings'])
+  const given = validateOptions(options, 'options', known)
   const { top } = given
   if (top !== undefined) checkInteger(top, 'options.top', MAX_TOP)
   const showStrings = stringsOption(given)
@@ -123,8 +123,43 @@ function idsArgs(path, ids, options) {
  * and secret-looking text `[redacted]` unless `options.showStrings` is true.
  */
 async function analyze(path, options) {
-  const opts = analyzeArgs(path, options)
-  return binding.analyze(path, opts)
+  const opts = analyzeArgs(path, options, ['top', 'showStrings', 'signal'])
+  const signal = options == null ? undefined : options.signal
+  if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
+  return watched(path, opts, signal)
+}
+
+function validateAbortSignal(signal, name) {
+  if (signal === null || typeof signal !== 'object' || !('aborted' in signal) || typeof signal.addEventListener !== 'function') throw typeError(name, 'an instance of AbortSignal', signal)
+}
+
+/**
+ * The analysis of `path` with a job handle: `signal` aborts it (an `AbortError` with code
+ * `ABORT_ERR` and the signal's reason as `cause`, as Node's own APIs reject), `onJob(job)` gets the
+ * handle to read `binding.analysisProgress(job)` while it runs (the CLI's progress line).
+ */
+async function watched(path, opts, signal, onJob) {
+  if (signal !== undefined && signal.aborted) throw abortError(signal)
+  const job = binding.analysisJob()
+  const onAbort = () => binding.abortAnalysis(job)
+  if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    if (onJob !== undefined) onJob(job)
+    return await binding.analyze(path, opts, job)
+  } catch (err) {
+    if (err && err.code === 'ABORT_ERR') throw abortError(signal)
+    throw err
+  } finally {
+    if (signal !== undefined) signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/** Node's AbortError: name `AbortError`, code `ABORT_ERR`, the signal's reason as `cause`. */
+function abortError(signal) {
+  const err = new Error('The operation was aborted', signal === undefined ? undefined : { cause: signal.reason })
+  err.name = 'AbortError'
+  err.code = 'ABORT_ERR'
+  return err
 }
 
 /** Blocking twin of `analyze`. */
@@ -165,4 +200,9 @@ function retainerPathsSync(path, ids, options) {
   return binding.retainerPathsSync(path, ids, opts)
 }
 
-module.exports = { analyze, analyzeSync, diff, diffSync, retainerPaths, retainerPathsSync }
+/** `analyze` for the CLI: `onJob(job)` gets the handle whose progress it shows. */
+async function analyzeWatched(path, options, onJob) {
+  return watched(path, analyzeArgs(path, options), undefined, onJob)
+}
+
+module.exports = { analyze, analyzeSync, analyzeWatched, diff, diffSync, retainerPaths, retainerPathsSync }

@@ -31,6 +31,9 @@ pub enum CoreError {
     /// wait forever, so it is refused before any read. `what` is `a FIFO`, `a socket`, ...
     #[error("leakguard: cannot read heap snapshot {path}: it is {what}, not a regular file")]
     NotFile { path: String, what: String },
+    /// The caller asked the work to stop (an `AbortSignal`), and it stopped.
+    #[error("The operation was aborted")]
+    Aborted,
 }
 
 fn io_text(code: &str, reason: &str, syscall: &str, path: &str) -> String {
@@ -51,6 +54,8 @@ impl CoreError {
             CoreError::Io { code, .. } if !code.is_empty() => code,
             CoreError::Io { .. } => "ERR_LEAKGUARD_SNAPSHOT_UNREADABLE",
             CoreError::NotFile { .. } => "ERR_LEAKGUARD_SNAPSHOT_NOT_FILE",
+            // Node's AbortError code
+            CoreError::Aborted => "ABORT_ERR",
         }
     }
 

@@ -11,8 +11,11 @@ use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
 use super::own::{self, OwnCode};
-use super::parse::{open_snapshot, read_file, read_open_file, ParseOptions};
+use super::parse::{
+    open_snapshot, read_file, read_open_file, read_open_file_watched, ParseOptions,
+};
 use super::paths::{self, DistanceFilter, PathTree, RetainerStep, UNREACHABLE};
+use super::progress::{Phase, Progress};
 use super::provenance::{self, DiffWarning, IdKinds};
 use crate::redact::Strings;
 use crate::CoreError;
@@ -124,9 +127,36 @@ pub fn analyze(path: &Path, top: usize) -> Result<HeapSummary, CoreError> {
 
 /// [`analyze`], heap text (object names, retainer paths) shown as `strings` says.
 pub fn analyze_with(path: &Path, top: usize, strings: Strings) -> Result<HeapSummary, CoreError> {
-    let snapshot = read_file(path, ParseOptions::default())?;
-    let dominators = Dominators::compute(&snapshot);
+    analyze_watched(path, top, strings, &Progress::new())
+}
+
+/// [`analyze_with`], its progress in `progress`, stopped (`CoreError::Aborted`) at the next read
+/// of the file or the next phase once `progress.abort()` was called.
+pub fn analyze_watched(
+    path: &Path,
+    top: usize,
+    strings: Strings,
+    progress: &Progress,
+) -> Result<HeapSummary, CoreError> {
+    let r = analyze_phases(path, top, strings, progress);
+    progress.finish();
+    r
+}
+
+fn analyze_phases(
+    path: &Path,
+    top: usize,
+    strings: Strings,
+    progress: &Progress,
+) -> Result<HeapSummary, CoreError> {
+    let file = open_snapshot(path)?;
+    let snapshot = read_open_file_watched(&file, path, ParseOptions::default(), progress)?;
+    drop(file);
+    progress.enter(Phase::Dominators)?;
+    let dominators = Dominators::compute_watched(&snapshot, progress)?;
+    progress.enter(Phase::Summary)?;
     let (classes, total_size) = class_summary(&snapshot, &dominators);
+    progress.check()?;
     let mut a = Analysis::with_dominators(snapshot, dominators);
     a.strings = strings;
     let largest = largest(&a, top);
@@ -211,27 +241,32 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
     let mut total = 0u64;
     // DevTools leaves nodes without a size out of its summary (the synthetic root and GC root
     // categories), except native ones.
-    let counted = |i: usize| s.self_size(i) > 0 || s.kind(i) == NodeKind::Native;
-    for i in 0..n {
-        total = total.saturating_add(s.self_size(i));
-        if !counted(i) {
+    // The class of every counted node (u32::MAX: not counted), for the walk below: one read
+    // per node there instead of four columns and the class table.
+    let mut class_of = vec![u32::MAX; n];
+    for (i, slot) in class_of.iter_mut().enumerate() {
+        let size = s.self_size(i);
+        total = total.saturating_add(size);
+        if size == 0 && s.kind(i) != NodeKind::Native {
             continue;
         }
         let c = index.of(s, i);
+        *slot = c as u32;
         count[c] += 1;
-        self_size[c] = self_size[c].saturating_add(s.self_size(i));
+        self_size[c] = self_size[c].saturating_add(size);
     }
+    drop(index);
     // A node adds its retained size to its class unless an ancestor in the dominator tree
     // already did (DevTools' calculateClassesRetainedSize).
     // Depth-first over the dominator tree; each stack entry keeps the class its node made
     // active (u32::MAX: none), to clear on the way out.
     let mut active = vec![false; names.len()];
     let enter = |i: usize, active: &mut [bool], retained: &mut [u64]| -> u32 {
-        let c = index.of(s, i);
-        if !active[c] && counted(i) {
-            retained[c] = retained[c].saturating_add(d.retained[i]);
-            active[c] = true;
-            c as u32
+        let c = class_of[i];
+        if c != u32::MAX && !active[c as usize] {
+            retained[c as usize] = retained[c as usize].saturating_add(d.retained[i]);
+            active[c as usize] = true;
+            c
         } else {
             u32::MAX
         }
@@ -252,7 +287,7 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
             stack.pop();
         }
     }
-    drop((first, children, stack));
+    drop((first, children, stack, class_of));
     super::profile::mark("class retained sizes");
     let mut classes: Vec<ClassSummary> = names
         .into_iter()

@@ -21,6 +21,8 @@
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind};
+use super::progress::Progress;
+use crate::CoreError;
 
 const ROOT: usize = 0;
 const UNDEF: u32 = u32::MAX;
@@ -44,6 +46,16 @@ impl Dominators {
     /// in `semi[v]` (unused until `v` is processed, and `v`'s bucket is empty by then), the
     /// next link of `v` in `first[v + 1]` (read for the last time when `v` is processed).
     pub fn compute(s: &HeapSnapshot) -> Dominators {
+        match Dominators::compute_watched(s, &Progress::new()) {
+            Ok(d) => d,
+            // nothing else can abort a Progress only this call has
+            Err(_) => unreachable!("an unshared Progress was aborted"),
+        }
+    }
+
+    /// [`Dominators::compute`], stopped with `CoreError::Aborted` between its passes once
+    /// `progress.abort()` was called (a pass takes about a second on a 1 GB snapshot).
+    pub fn compute_watched(s: &HeapSnapshot, progress: &Progress) -> Result<Dominators, CoreError> {
         let n = s.node_count();
         let essential = |from: usize, e: usize| -> bool {
             let kind = s.edge_kind(e);
@@ -60,6 +72,7 @@ impl Dominators {
         // fill the index after.
         let page = page_owned(s);
         super::profile::mark("page owned");
+        progress.check()?;
         let allowed = |from: usize, e: usize| -> bool {
             let to = s.edge_target(e);
             essential(from, e) && !(from != ROOT && page.get(to) && !page.get(from))
@@ -147,6 +160,7 @@ impl Dominators {
             }
         }
         super::profile::mark("DFS, retainer counts");
+        progress.check()?;
 
         // 2. Retainers numbered after their target, in preorder numbers: `first`/`rev` index
         // them by target. Two threads, each over the noted edges of half of the sources, fill
@@ -192,6 +206,7 @@ impl Dominators {
         drop(page);
         let vertex = invert(dfn);
         super::profile::mark("retainer index");
+        progress.check()?;
 
         // 3. Lengauer–Tarjan in reverse preorder: semidominators through EVAL with path
         // compression (iterative), then each bucket gives its members a relative dominator.
@@ -237,6 +252,7 @@ impl Dominators {
             }
         }
         super::profile::mark("Lengauer-Tarjan");
+        progress.check()?;
         drop(label);
         drop(ancestor);
         drop(path);
@@ -269,7 +285,7 @@ impl Dominators {
                 retained[idom[node] as usize].saturating_add(retained[node]);
         }
         super::profile::mark("idom, retained sizes");
-        Dominators { idom, retained }
+        Ok(Dominators { idom, retained })
     }
 
     /// The dominator tree's children of every node, as CSR (`first`, `children`).

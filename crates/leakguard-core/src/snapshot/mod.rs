@@ -6,6 +6,7 @@ pub mod dominators;
 pub mod graph;
 pub mod parse;
 mod profile;
+pub mod progress;
 mod reader;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -13,6 +14,7 @@ pub(crate) mod test_support;
 pub use dominators::Dominators;
 pub use graph::{EdgeKind, HeapSnapshot, NodeKind};
 pub use parse::{open_snapshot, parse, read_file, ParseOptions};
+pub use progress::{Phase, Progress};
 pub mod analyze;
 mod cluster;
 pub mod holder;
@@ -22,8 +24,8 @@ pub mod paths;
 pub mod provenance;
 
 pub use analyze::{
-    analyze, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with, summarize,
-    Analysis, ClassCount, ClassSummary, HeapDiff, HeapSummary, LargeObject, LeakGroup,
+    analyze, analyze_watched, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with,
+    summarize, Analysis, ClassCount, ClassSummary, HeapDiff, HeapSummary, LargeObject, LeakGroup,
     RetainerPath,
 };
 pub use holder::Holder;

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind, Packed, StringTable};
+use super::progress::{Progress, Watched};
 use super::reader::{describe, Reader, RecordSink, Res};
 use crate::CoreError;
 
@@ -39,22 +40,50 @@ pub(crate) fn read_open_file(
     path: &Path,
     options: ParseOptions,
 ) -> Result<HeapSnapshot, CoreError> {
-    let meta = file
+    let len = file
         .metadata()
-        .map_err(|e| CoreError::io(path, "fstat", &e))?;
-    if meta.len() >= PARALLEL_MIN_SIZE {
-        if let Some(s) = parse_parallel(file, meta.len(), options) {
+        .map_err(|e| CoreError::io(path, "fstat", &e))?
+        .len();
+    read_src(file, len, path, options)
+}
+
+/// [`read_open_file`], the reads counted in `progress` and stopped by its abort
+/// (`CoreError::Aborted`).
+pub(crate) fn read_open_file_watched(
+    file: &File,
+    path: &Path,
+    options: ParseOptions,
+    progress: &Progress,
+) -> Result<HeapSnapshot, CoreError> {
+    progress.check()?;
+    let len = file
+        .metadata()
+        .map_err(|e| CoreError::io(path, "fstat", &e))?
+        .len();
+    progress.set_file_size(len);
+    let src = Watched {
+        src: file,
+        progress,
+    };
+    let r = read_src(&src, len, path, options);
+    progress.check()?;
+    r
+}
+
+fn read_src<F: ReadAt + ?Sized>(
+    src: &F,
+    len: u64,
+    path: &Path,
+    options: ParseOptions,
+) -> Result<HeapSnapshot, CoreError> {
+    if len >= PARALLEL_MIN_SIZE {
+        if let Some(s) = parse_parallel(src, len, options) {
             return Ok(s);
         }
     }
     // Small files, unusual layouts, and every error (reported by the sequential parser, with
     // its offsets) go this way.
-    parse(
-        ReadRange::new(file, 0, meta.len()),
-        Some(meta.len()),
-        options,
-    )
-    .map_err(|e| read_error(e, path))
+    parse(ReadRange::new(src, 0, len), Some(len), options).map_err(|e| read_error(e, path))
 }
 
 /// A failed read names the file as a system error does.
@@ -183,6 +212,12 @@ const PARALLEL_MIN_SIZE: u64 = 1 << 20;
 /// Positional reads (`pread`): threads read their own parts of one file.
 pub(crate) trait ReadAt: Sync {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+
+    /// A read of bytes that are read again later (the second thread's skim): not counted as
+    /// progress.
+    fn skim_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        self.read_at(buf, offset)
+    }
 }
 
 impl ReadAt for File {
@@ -216,11 +251,25 @@ pub(crate) struct ReadRange<'a, F: ReadAt + ?Sized> {
     src: &'a F,
     pos: u64,
     end: u64,
+    skim: bool,
 }
 
 impl<'a, F: ReadAt + ?Sized> ReadRange<'a, F> {
     pub(crate) fn new(src: &'a F, pos: u64, end: u64) -> Self {
-        ReadRange { src, pos, end }
+        ReadRange {
+            src,
+            pos,
+            end,
+            skim: false,
+        }
+    }
+
+    /// Reads with `ReadAt::skim_at`.
+    fn skimming(src: &'a F, pos: u64, end: u64) -> Self {
+        ReadRange {
+            skim: true,
+            ..ReadRange::new(src, pos, end)
+        }
     }
 }
 
@@ -230,7 +279,11 @@ impl<F: ReadAt + ?Sized> Read for ReadRange<'_, F> {
         if n == 0 {
             return Ok(0);
         }
-        let k = self.src.read_at(&mut buf[..n], self.pos)?;
+        let k = if self.skim {
+            self.src.skim_at(&mut buf[..n], self.pos)?
+        } else {
+            self.src.read_at(&mut buf[..n], self.pos)?
+        };
         self.pos += k as u64;
         Ok(k)
     }
@@ -316,7 +369,9 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
         // No second thread (the OS refused one): the sequential parser does it all.
         let second = std::thread::Builder::new()
             .spawn_scoped(scope, move || {
-                let mut r = reader_at(nodes_at, len);
+                super::profile::start_thread();
+                let mut r = Reader::new(ReadRange::skimming(src, nodes_at, len));
+                r.set_base(nodes_at);
                 r.skip_number_array().ok()?;
                 let nodes_end = r.offset();
                 if !next_key(&mut r)? {
@@ -326,6 +381,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
                 let edges_at = r.offset();
                 r.skip_number_array().ok()?;
                 let edges_end = r.offset();
+                super::profile::mark("skim nodes and edges");
                 let split = choose_split(
                     src,
                     (nodes_at, nodes_end),
@@ -409,7 +465,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
         });
         super::profile::mark("parse edges, 1st part");
         let rest = second.join().ok().flatten();
-        super::profile::mark("(2nd thread)");
+        super::profile::mark("wait for the 2nd thread");
         let (second_part, skimmed_nodes_end, edges_at, strings) = rest?;
         let mut edges = first?;
         edges.append(second_part);

@@ -2,13 +2,21 @@
 //! `LEAKGUARD_PROFILE` is set (to anything): wall time since the previous mark, the resident set
 //! at the mark and the peak resident set during the phase (Linux: `VmHWM`, reset at every mark
 //! through `/proc/self/clear_refs`). Off, a mark costs one relaxed load.
+//!
+//! Each thread keeps its own clock: a phase on a second thread (started with
+//! [`start_thread`]) is timed from that thread's previous mark, and its line says so, so the
+//! overlapping phases of two threads read as what each thread spent.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 static STATE: AtomicU8 = AtomicU8::new(0); // 0 unknown, 1 off, 2 on
-static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+
+thread_local! {
+    /// This thread's previous mark, and whether it is a helper thread.
+    static LAST: Cell<(Option<Instant>, bool)> = const { Cell::new((None, false)) };
+}
 
 fn enabled() -> bool {
     match STATE.load(Ordering::Relaxed) {
@@ -40,9 +48,16 @@ pub(crate) fn start() {
         return;
     }
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    if let Ok(mut last) = LAST.lock() {
-        *last = Some(Instant::now());
+    LAST.with(|l| l.set((Some(Instant::now()), l.get().1)));
+}
+
+/// Starts the clock of a helper thread (its marks are labelled as such; the peak is left to the
+/// main thread's marks).
+pub(crate) fn start_thread() {
+    if !enabled() {
+        return;
     }
+    LAST.with(|l| l.set((Some(Instant::now()), true)));
 }
 
 /// Ends the phase `name`: prints its time, the resident set now and its peak.
@@ -50,18 +65,21 @@ pub(crate) fn mark(name: &str) {
     if !enabled() {
         return;
     }
-    let ms = LAST
-        .lock()
-        .ok()
-        .and_then(|l| l.map(|t| t.elapsed().as_secs_f64() * 1e3))
-        .unwrap_or(0.0);
+    let (last, helper) = LAST.with(Cell::get);
+    let ms = last.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
+    let thread = if helper { "2nd thread: " } else { "" };
+    let name = format!("{thread}{name}");
     #[allow(clippy::print_stderr)]
     {
         eprintln!(
-            "leakguard profile: {name:<24} {ms:>8.1} ms  rss {:>5} MB  peak {:>5} MB",
+            "leakguard profile: {name:<36} {ms:>8.1} ms  rss {:>5} MB  peak {:>5} MB",
             status_kb("VmRSS:") / 1024,
             status_kb("VmHWM:") / 1024
         );
     }
-    start();
+    if helper {
+        LAST.with(|l| l.set((Some(Instant::now()), true)));
+    } else {
+        start();
+    }
 }
