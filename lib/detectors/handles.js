@@ -30,7 +30,8 @@ function track(handle, server, skip) {
   // a client socket no frame of the app's opened: Node's own (fetch()'s undici connects from its
   // pool, later), like the listeners Node adds for itself
   if (!server && site === null) return
-  const record = defineSite({ ref: new WeakRef(handle), server, epoch: epochs.epoch }, site)
+  const record = { ref: new WeakRef(handle), server, site, epoch: epochs.epoch }
+  if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
   state.live.add(record)
   state.registry.register(handle, record)
 }

@@ -32,7 +32,8 @@ function wrap(name, interval) {
           if (calledByNode(wrapper)) return timer
           const { site } = captureAdd(wrapper)
           if (site === INTERNAL) return timer
-          const record = defineSite({ ref: new WeakRef(timer), interval, delay: Number(delay) || 1, epoch: epochs.epoch }, site)
+          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: epochs.epoch }
+          if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
           state.live.add(record)
           state.registry.register(timer, record)
         } catch {} // bookkeeping never throws into the app (`delay` may be an object whose valueOf throws)

@@ -172,7 +172,8 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   if (state.stackMode !== 'off' && --state.stackCountdown <= 0) {
     state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
     const { site, by } = captureAdd(caller)
-    record = defineSite({ epoch, once, by }, site) // `site` mapped when first read
+    record = { epoch, site, once, by }
+    if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
   } else if (once) {
     record = { epoch, site: null, once, by: 'app' }
   }

@@ -81,13 +81,23 @@ outerRealm() // now, before the timers detector wraps setTimeout with a function
  * no function to call; the site is mapped when captured), or null when nobody maps them.
  */
 const EAGER = { fn: null, self: null }
+// Node 20+ installs its own default (`ErrorPrepareStackTrace`, which maps nothing unless
+// --enable-source-maps): not a formatter to call later
+const isNodeDefault = (fn) => fn.name === 'ErrorPrepareStackTrace'
+let lastFormatter = null // one object per formatter function: every LateSite of it shares it
+function formatterOf(fn, self) {
+  if (lastFormatter === null || lastFormatter.fn !== fn || lastFormatter.self !== self) lastFormatter = { fn, self }
+  return lastFormatter
+}
 function formatter() {
   try {
-    if (typeof Error.prepareStackTrace === 'function') return { fn: Error.prepareStackTrace, self: Error }
-    if (Error.prepareStackTrace !== undefined) return EAGER // not a function: what V8 does with it is V8's business
     if (process.sourceMapsEnabled === true) return EAGER
+    const own = Error.prepareStackTrace
+    if (typeof own === 'function') return isNodeDefault(own) ? null : formatterOf(own, Error)
+    if (own !== undefined) return EAGER // not a function: what V8 does with it is V8's business
     const outer = outerRealm()
-    if (outer !== null && typeof outer.Error.prepareStackTrace === 'function') return { fn: outer.Error.prepareStackTrace, self: outer.Error }
+    const fn = outer !== null ? outer.Error.prepareStackTrace : undefined
+    if (typeof fn === 'function' && !isNodeDefault(fn)) return formatterOf(fn, outer.Error)
   } catch {
     return EAGER // a getter that throws: the capture reads CallSites, as it always did
   }
@@ -135,14 +145,16 @@ class FrameData {
  */
 class LateSite {
   constructor(frame, format) {
-    this.frame = new FrameData(frame)
+    this.raw = `${frame.file}:${frame.line}:${frame.column}` // two fields: one a record per add
     this.format = format
-    this.raw = `${frame.file}:${frame.line}:${frame.column}`
   }
 
   read() {
     try {
-      const stack = this.format.fn.call(this.format.self, { name: 'Error', message: '' }, [this.frame])
+      const c = this.raw.lastIndexOf(':')
+      const l = this.raw.lastIndexOf(':', c - 1)
+      const frame = new FrameData({ file: this.raw.slice(0, l), line: Number(this.raw.slice(l + 1, c)), column: Number(this.raw.slice(c + 1)) })
+      const stack = this.format.fn.call(this.format.self, { name: 'Error', message: '' }, [frame])
       if (typeof stack === 'string') {
         const f = parseFrames(stack)[0]
         if (f !== undefined) return format(f)
@@ -152,12 +164,13 @@ class LateSite {
   }
 }
 
-/** Sets `target.site` to `site`; a LateSite is read (and the property made plain) at first access. */
-function defineSite(target, site) {
-  if (!(site instanceof LateSite)) {
-    target.site = site
-    return target
-  }
+/**
+ * When `target.site` is a LateSite: it is read (and the property made plain) at first access.
+ * Records are made with `site` in their literal and passed here only when it is an object.
+ */
+function defineSite(target) {
+  const site = target.site
+  if (!(site instanceof LateSite)) return target
   Object.defineProperty(target, 'site', {
     configurable: true,
     enumerable: true,
