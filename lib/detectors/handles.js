@@ -13,7 +13,7 @@ const binding = require('../native')
 const { epochs } = require('../session/epochs')
 const { fromNative, setEmitters } = require('../findings/report')
 const emitters = require('../instrument/emitters')
-const { captureSite } = require('../instrument/site')
+const { captureLateSite, defineSite } = require('../instrument/site')
 const v = require('../validate')
 
 /** At most this many handles are remembered at once (later ones are not tracked). */
@@ -26,11 +26,12 @@ const state = { original: null, wrapper: null, live: new Set(), seen: new WeakSe
 function track(handle, server, skip) {
   if (state.live.size >= MAX_HANDLES || state.seen.has(handle)) return
   state.seen.add(handle)
-  const site = captureSite(skip, SITE_DEPTH, true)
+  const site = captureLateSite(skip, SITE_DEPTH, true) // mapped when read: most sockets close unseen
   // a client socket no frame of the app's opened: Node's own (fetch()'s undici connects from its
   // pool, later), like the listeners Node adds for itself
   if (!server && site === null) return
   const record = { ref: new WeakRef(handle), server, site, epoch: epochs.epoch }
+  if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
   state.live.add(record)
   state.registry.register(handle, record)
 }

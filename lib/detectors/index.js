@@ -12,8 +12,9 @@
 //                                        // which tags and counts what each detector sees)
 //     transition() {},                   // optional: the epoch is about to change (a baseline,
 //                                        // a nested block's start or end)
-//     awaitingGC() -> n,                 // optional: things of the counted epochs that only a
-//                                        // forced GC can judge (watched objects still alive)
+//     awaitingGC() -> Map,               // optional: things of the counted epochs that only a
+//                                        // forced GC can judge (watched objects still alive),
+//                                        // description -> count
 //     needsGC: true,                     // optional: check() is meaningful only after a GC
 //     check(context) -> Leak[],          // findings now, of the counted epochs;
 //                                        // context: { options, checkOptions, cwd }

@@ -208,11 +208,16 @@ const detector = {
   baseline() {
     reset(false)
   },
-  /** Watched objects of the counted epochs still alive: they wait for a forced GC to be judged. */
+  /**
+   * Watched objects of the counted epochs still alive, by description (a Map): they wait for a
+   * forced GC to be judged. What a GC of the app's own collected reads as gone already.
+   */
   awaitingGC() {
-    let n = 0
-    for (const entry of state.watched) if (epochs.counts(entry.epoch) && (entry.ref === null || entry.ref.deref() !== undefined)) n++
-    return n
+    const counts = new Map()
+    for (const entry of state.watched) {
+      if (epochs.counts(entry.epoch) && (entry.ref === null || entry.ref.deref() !== undefined)) counts.set(entry.description, (counts.get(entry.description) || 0) + 1)
+    }
+    return counts
   },
   check({ checkOptions }) {
     const graceMs = checkOptions.graceMs === undefined ? state.graceMs : checkOptions.graceMs

@@ -7,7 +7,7 @@
 
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
-const { captureAddSite, calledByNode, INTERNAL } = require('../instrument/site')
+const { captureAdd, calledByNode, defineSite, INTERNAL } = require('../instrument/site')
 const v = require('../validate')
 const { epochs } = require('../session/epochs')
 
@@ -30,9 +30,10 @@ function wrap(name, interval) {
           // Node's own timers (fetch()'s undici calls the global setTimeout for its keep-alive
           // and header timeouts) and a test runner's are not the app's
           if (calledByNode(wrapper)) return timer
-          const site = captureAddSite(wrapper)
+          const { site } = captureAdd(wrapper)
           if (site === INTERNAL) return timer
           const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: epochs.epoch }
+          if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
           state.live.add(record)
           state.registry.register(timer, record)
         } catch {} // bookkeeping never throws into the app (`delay` may be an object whose valueOf throws)

@@ -41,7 +41,7 @@ const { builtin } = require('../builtin')
 const EventEmitter = require('node:events')
 const timers = builtin('node:timers')
 const { isProxy } = require('node:util').types
-const { captureAdd, INTERNAL } = require('./site')
+const { captureAdd, defineSite, INTERNAL } = require('./site')
 const { epochs } = require('../session/epochs')
 const { isClosedEmitter } = require('./closed')
 const { constructorName } = require('../validate')
@@ -173,6 +173,7 @@ function onAdd(state, emitter, type, listener, kind, caller) {
     state.stackCountdown = state.stackMode === 'always' ? 1 : nextCountdown(state.stackRate)
     const { site, by } = captureAdd(caller)
     record = { epoch, site, once, by }
+    if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
   } else if (once) {
     record = { epoch, site: null, once, by: 'app' }
   }

@@ -76,6 +76,117 @@ function outerRealm() {
 outerRealm() // now, before the timers detector wraps setTimeout with a function of this realm
 
 /**
+ * The Error.prepareStackTrace that maps stacks now, to be called later on a frame kept as data
+ * (lateSite): `{ fn, self }`, EAGER when stacks are mapped by Node itself (--enable-source-maps:
+ * no function to call; the site is mapped when captured), or null when nobody maps them.
+ */
+const EAGER = { fn: null, self: null }
+// Node 20+ installs its own default (`ErrorPrepareStackTrace`, which maps nothing unless
+// --enable-source-maps): not a formatter to call later
+const isNodeDefault = (fn) => fn.name === 'ErrorPrepareStackTrace'
+let lastFormatter = null // one object per formatter function: every LateSite of it shares it
+function formatterOf(fn, self) {
+  if (lastFormatter === null || lastFormatter.fn !== fn || lastFormatter.self !== self) lastFormatter = { fn, self }
+  return lastFormatter
+}
+function formatter() {
+  try {
+    if (process.sourceMapsEnabled === true) return EAGER
+    const own = Error.prepareStackTrace
+    if (typeof own === 'function') return isNodeDefault(own) ? null : formatterOf(own, Error)
+    if (own !== undefined) return EAGER // not a function: what V8 does with it is V8's business
+    const outer = outerRealm()
+    const fn = outer !== null ? outer.Error.prepareStackTrace : undefined
+    if (typeof fn === 'function' && !isNodeDefault(fn)) return formatterOf(fn, outer.Error)
+  } catch {
+    return EAGER // a getter that throws: the capture reads CallSites, as it always did
+  }
+  return null
+}
+
+// A CallSite as plain data, for a formatter called later (source-map-support, which jest 29 and 30
+// install, reads these methods and clones the object through its prototype's).
+class FrameData {
+  constructor(f) {
+    this.file = f.file
+    this.line = f.line
+    this.column = f.column
+  }
+  getFileName() { return this.file }
+  getScriptNameOrSourceURL() { return this.file }
+  getLineNumber() { return this.line }
+  getColumnNumber() { return this.column }
+  getFunctionName() { return null }
+  getMethodName() { return null }
+  getTypeName() { return null }
+  getEvalOrigin() { return undefined }
+  getThis() { return undefined }
+  getFunction() { return undefined }
+  getPromiseIndex() { return null }
+  getScriptHash() { return '' }
+  getEnclosingLineNumber() { return this.line }
+  getEnclosingColumnNumber() { return this.column }
+  getPosition() { return 0 }
+  isNative() { return false }
+  isEval() { return false }
+  isToplevel() { return true }
+  isConstructor() { return false }
+  isAsync() { return false }
+  isPromiseAll() { return false }
+  toString() { return `${this.file}:${this.line}:${this.column}` }
+}
+
+/**
+ * A site mapped when it is first read, not when it is captured: mapping a stack through a
+ * source map costs several times the capture, and the first one of a jest test file parses the
+ * file's map (7-26 ms each in the jest bench's files); most sites are never read (the socket is
+ * closed, the listener removed). The frame is kept as data, never as the CallSite (which would
+ * pin its receiver and function). `raw` is the unmapped site, the answer when mapping fails.
+ */
+class LateSite {
+  constructor(frame, format) {
+    this.raw = `${frame.file}:${frame.line}:${frame.column}` // two fields: one a record per add
+    this.format = format
+  }
+
+  read() {
+    try {
+      const c = this.raw.lastIndexOf(':')
+      const l = this.raw.lastIndexOf(':', c - 1)
+      const frame = new FrameData({ file: this.raw.slice(0, l), line: Number(this.raw.slice(l + 1, c)), column: Number(this.raw.slice(c + 1)) })
+      const stack = this.format.fn.call(this.format.self, { name: 'Error', message: '' }, [frame])
+      if (typeof stack === 'string') {
+        const f = parseFrames(stack)[0]
+        if (f !== undefined) return format(f)
+      }
+    } catch {} // the formatter threw: the unmapped site
+    return this.raw
+  }
+}
+
+/**
+ * When `target.site` is a LateSite: it is read (and the property made plain) at first access.
+ * Records are made with `site` in their literal and passed here only when it is an object.
+ */
+function defineSite(target) {
+  const site = target.site
+  if (!(site instanceof LateSite)) return target
+  Object.defineProperty(target, 'site', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = site.read()
+      Object.defineProperty(this, 'site', { value, writable: true, enumerable: true, configurable: true })
+      return value
+    },
+    set(value) {
+      Object.defineProperty(this, 'site', { value, writable: true, enumerable: true, configurable: true })
+    },
+  })
+  return target
+}
+
+/**
  * A holder whose realm formats stacks with the app's (or the runner's) source mapping, or null
  * when nobody maps them (then structured CallSites are read instead).
  */
@@ -145,11 +256,35 @@ function captureFrames(skip, depth, mapped = true) {
   return Array.isArray(own.stack) ? callSiteFrames(own.stack) : null
 }
 
-const format = (f) => `${f.file}:${f.line}:${f.column}`
+function format(f) {
+  return `${f.file}:${f.line}:${f.column}`
+}
+
+function firstRaw(frames, app) {
+  for (const f of frames) if (!isInternal(f.file) && !(app && inPackage(f.file))) return f
+  return null
+}
 
 function firstFrame(frames, app) {
-  for (const f of frames) if (!isInternal(f.file) && !(app && inPackage(f.file))) return format(f)
-  return null
+  const f = firstRaw(frames, app)
+  return f === null ? null : format(f)
+}
+
+/**
+ * captureSite(), mapped later (a LateSite) when a formatter maps stacks: a string, a LateSite
+ * (give it to defineSite()) or null. Never throws.
+ */
+function captureLateSite(skip, depth = 10, app = false) {
+  try {
+    const f = formatter()
+    if (f === null || f === EAGER) return captureSite(skip, depth, app)
+    const frames = captureFrames(skip, depth, false)
+    if (frames === null) return null
+    const frame = (app && firstRaw(frames, true)) || firstRaw(frames, false)
+    return frame === null ? null : new LateSite(frame, f)
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -212,9 +347,14 @@ function captureAdd(skip) {
     }
     if (site === null || RUNNER.test(site)) return { site: INTERNAL, by: 'node' }
     const by = originOf(frames)
-    if (by === 'app' && formattingHolder() !== null) {
-      const mapped = captureFrames(skip, 10)
-      site = (mapped && firstFrame(mapped, false)) || site
+    if (by === 'app') {
+      const f = formatter()
+      if (f === EAGER) {
+        const mapped = captureFrames(skip, 10)
+        site = (mapped && firstFrame(mapped, false)) || site
+      } else if (f !== null) {
+        site = new LateSite(firstRaw(frames, false), f) // mapped when read
+      }
     }
     return { site, by }
   } catch {
@@ -222,9 +362,10 @@ function captureAdd(skip) {
   }
 }
 
-/** The add-site alone (timers): see captureAdd(). */
+/** The add-site alone (timers), mapped now: see captureAdd(). */
 function captureAddSite(skip) {
-  return captureAdd(skip).site
+  const { site } = captureAdd(skip)
+  return site instanceof LateSite ? site.read() : site
 }
 
 /**
@@ -251,4 +392,4 @@ function calledByNode(skip) {
   }
 }
 
-module.exports = { captureSite, captureAdd, captureAddSite, calledByNode, INTERNAL, RUNNER }
+module.exports = { captureSite, captureLateSite, captureAdd, captureAddSite, defineSite, calledByNode, INTERNAL, RUNNER }

@@ -146,13 +146,16 @@ function checkSync(options, focus) {
   return runDetectors(contextOf(options), false, focus)
 }
 
-/** How many things wait for a GC to be judged (watched objects still alive), in the counted epochs. */
+/**
+ * What waits for a GC to be judged (watched objects still alive) in the counted epochs, or in
+ * `focus`: `[{ kind, description, count }]`, the most a check after a GC could find of them.
+ */
 function awaitingGC(focus) {
   const restore = focus === undefined ? null : epochs.focus(focus)
   try {
-    let n = 0
-    for (const d of detectors) if (d.awaitingGC) n += d.awaitingGC()
-    return n
+    const found = []
+    for (const d of detectors) if (d.awaitingGC) for (const [description, count] of d.awaitingGC()) found.push({ kind: d.kind, description, count })
+    return found
   } finally {
     if (restore !== null) restore()
   }

@@ -137,8 +137,9 @@ function relevant(leak, kinds = config.kinds) {
 const checkOptions = () => ({ addedBy: config.addedBy, closedEmitters: false, unrefTimers: config.unrefTimers })
 
 /** A lifecycle with the current options (`deferred`: the runner can fail a finished test). */
-function lifecycle(deferred, lastInBlock) {
+function lifecycle(deferred, lastInBlock, scopes = null) {
   return new TestLifecycle({
+    scopes,
     keep: (leak) => relevant(leak),
     checkOptions: checkOptions(),
     retries: config.retries,
@@ -277,6 +278,54 @@ function failure(message, leaks) {
   return err
 }
 
+/** What a released test or hook function of the file becomes (nothing calls it again). */
+function released() {}
+
+/**
+ * The test file's scopes (lib/testing/lifecycle.js, "who holds it"): jest-circus's describe
+ * blocks, innermost first, the root block last, each `{ encloses(test), release() }`. release()
+ * lets go of what jest keeps for the block's own tests and hooks until the run ends: their
+ * functions (whose closures are the block's variables) and their stacks not yet formatted (an
+ * Error's frames keep the functions on them, the describe callbacks, alive). Our own hooks
+ * (`ours`) are kept. Called once every hook of the file has run.
+ */
+function fileScopes(state, ours) {
+  const blocks = []
+  const walk = (block) => {
+    for (const c of block.children) if (c && c.type === 'describeBlock') walk(c)
+    blocks.push(block)
+  }
+  const format = (x) => {
+    try {
+      if (x && typeof x === 'object') void x.stack // formats it: the frames' functions are let go
+    } catch {}
+  }
+  try {
+    walk(state.rootDescribeBlock)
+  } catch {
+    return null
+  }
+  return blocks.map((block) => ({
+    encloses(test) {
+      for (let b = test && test.parent; b; b = b.parent) if (b === block) return true
+      return false
+    },
+    release() {
+      try {
+        for (const c of block.children) {
+          if (!c || c.type !== 'test') continue
+          c.fn = released
+          format(c.asyncError)
+        }
+        for (const h of block.hooks) {
+          format(h.asyncError)
+          if (!ours.includes(h.fn)) h.fn = released
+        }
+      } catch {}
+    },
+  }))
+}
+
 /** Whether no test after `test` shares its describe block (jest-circus: children in order). */
 function lastInBlock(test) {
   try {
@@ -382,7 +431,8 @@ function register(g = globalThis) {
   }
   g.beforeAll(() => {
     session.start(TEST_START_OPTIONS)
-    tests = lifecycle(state !== null, lastInBlock)
+    const ours = [afterEachHook, afterAllHook]
+    tests = lifecycle(state !== null, lastInBlock, state !== null ? () => fileScopes(state, ours) : null)
     if (state !== null) runOursLast(state, [afterEachHook, afterAllHook])
   })
   g.beforeEach(() => tests.begin())

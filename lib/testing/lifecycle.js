@@ -21,6 +21,16 @@
 // a leaking collection keeps what every test left. Deferred: a test's objects fail it when it
 // is not the last of its block and left two or more, or when objects of the same description
 // left by two or more tests that are not the last of their blocks outlived the file too.
+// "Last of its block" is only a proxy for "a block variable may hold it": the variable keeps what
+// the test that last set it left, and a later test of the block may never set it (@hono/
+// node-server's 'Abort request' block: the put test's two requests, kept by the block's
+// `onAbort`, and a last test that has its own server). So what that rule confirms is judged
+// again by who holds it (byHolder, when the runner can name the file's scopes: jest's describe
+// blocks): the file's scopes are let go one at a time, innermost first, each followed by a GC.
+// Objects of one test collected by releasing a scope were a variable of the file keeping that
+// test's values: no leak. Objects of two or more tests collected by releasing the same scope are
+// a collection of the file that fills: a leak. What no release collects is held outside the test
+// file (the app's modules, the process, a handle) and judged by the rule above, over those alone.
 // Immediate (vitest, node:test, which cannot fail a finished test): what a test leaves is
 // judged at its end, when the block's own variables and servers may still hold it (@hono/
 // node-server's suite on vitest: every aborted request held by the block's server until its
@@ -44,8 +54,9 @@ class TestLifecycle {
    * `lastInBlock(test)`: whether no later test shares the test's describe block (unknown: true);
    * `retainedAtEnd`: the immediate path judges `retained` too (the user asked for the kind).
    */
-  constructor({ keep, checkOptions = {}, retries = 3, retryDelayMs = 25, deferred = false, lastInBlock = () => true, retainedAtEnd = false }) {
+  constructor({ keep, checkOptions = {}, retries = 3, retryDelayMs = 25, deferred = false, lastInBlock = () => true, retainedAtEnd = false, scopes = null }) {
     this.retainedAtEnd = retainedAtEnd
+    this.scopes = scopes
     this.lastInBlock = lastInBlock
     this.keep = keep
     this.options = { ...CHECK, ...checkOptions }
@@ -69,7 +80,7 @@ class TestLifecycle {
     await tick() // what a close() scheduled in the last hook runs first
     const epochs = session.currentEpochs()
     const quick = session.checkSync(this.options).filter(this.keep)
-    if (quick.length === 0 && session.awaitingGC() === 0) return []
+    if (quick.length === 0 && session.awaitingGC().length === 0) return []
     if (this.deferred) {
       this.pending.push({ test, epochs, keys: new Set(quick.map((l) => l[kKey])), last: this.lastInBlock(test) })
       return []
@@ -86,7 +97,25 @@ class TestLifecycle {
     const pending = this.pending
     this.pending = []
     if (pending.length === 0 || !session.isStarted()) return []
+    if (!this.mayFind(pending)) return []
     return this.judge(pending)
+  }
+
+  /**
+   * Whether a forced GC could confirm anything of `pending` (the file's teardown has run). A
+   * finding that needs no GC still there: yes. Otherwise only `retained` is left, and a GC can
+   * only lower what is alive now (a GC of the app's own may have collected some already): when
+   * the accumulation rule confirms nothing even over every watched object still alive, no GC
+   * (~60-80 ms on a jest worker's heap) is paid.
+   */
+  mayFind(pending) {
+    const bound = []
+    for (const p of pending) {
+      if (session.checkSync(this.options, p.epochs).some((l) => this.confirmed(l, p))) return true
+      const alive = session.awaitingGC(p.epochs).filter((l) => this.keep(l))
+      if (alive.length > 0) bound.push({ test: p.test, last: p.last, leaks: alive })
+    }
+    return confirmedRetained(bound).size > 0
   }
 
   /** Forced GC, then each test's epochs checked on their own, retried while findings remain. */
@@ -105,7 +134,62 @@ class TestLifecycle {
       left = found
       await delay(this.retryDelayMs * (attempt + 1))
     }
-    return (accumulate ? retainedConfirmed(found) : found).map(({ test, leaks }) => ({ test, leaks }))
+    if (!accumulate) return found.map(({ test, leaks }) => ({ test, leaks }))
+    const confirmed = confirmedRetained(found)
+    if (confirmed.size > 0 && this.scopes !== null) await this.byHolder(found, confirmed)
+    return found
+      .map(({ test, leaks }) => ({ test, leaks: leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) }))
+      .filter((f) => f.leaks.length > 0)
+  }
+
+  /**
+   * Who holds the retained objects the accumulation rule confirmed (in place: drops from
+   * `confirmed` what the test file's own variables hold for one test). The file's scopes are
+   * released one at a time, innermost first (`this.scopes()`: jest's describe blocks), each
+   * followed by a GC when it encloses a tested test: what a scope's release collects, that scope
+   * held. Objects of one description from two or more tests held by one scope are a collection of
+   * the file that fills (a leak); held for one test only, it is a variable keeping the value the
+   * test that last set it gave (not necessarily the block's last test: no rule of order can tell
+   * which). What no scope's release collects is held elsewhere (the app's modules, the process, a
+   * handle): judged by the accumulation rule again, over those survivors only.
+   */
+  async byHolder(found, confirmed) {
+    const scopes = this.scopes()
+    if (!Array.isArray(scopes) || scopes.length === 0) return
+    const tracked = found.filter((f) => f.leaks.some((l) => l.kind === 'retained'))
+    const alive = async (f) => {
+      const counts = new Map()
+      for (const l of await session.check({ ...this.options, gc: false }, f.epochs)) {
+        if (l.kind === 'retained' && this.keep(l)) counts.set(l.description, l.count)
+      }
+      return counts
+    }
+    const before = new Map(tracked.map((f) => [f, new Map(f.leaks.filter((l) => l.kind === 'retained').map((l) => [l.description, l.count]))]))
+    const collection = new Set() // `${index in tracked}\0${description}` held by a scope that holds it for 2+ tests
+    for (const scope of scopes) {
+      scope.release()
+      if (!tracked.some((f) => scope.encloses(f.test))) continue // released with the next GC
+      await forceGC(1)
+      if (!session.isStarted()) return
+      const held = new Map() // description -> [index in tracked]
+      for (const [i, f] of tracked.entries()) {
+        const now = await alive(f)
+        for (const [description, n] of before.get(f)) {
+          if ((now.get(description) || 0) < n) held.set(description, [...(held.get(description) || []), i])
+        }
+        before.set(f, now)
+      }
+      for (const [description, list] of held) if (list.length >= 2) for (const i of list) collection.add(`${i}\0${description}`)
+    }
+    // the survivors: what is held outside the file's scopes
+    const survivors = tracked.map((f) => ({ ...f, leaks: [...before.get(f)].map(([description, count]) => ({ kind: 'retained', description, count })) }))
+    const outside = new Set([...confirmedRetained(survivors)].map((l) => `${survivors.findIndex((f) => f.leaks.includes(l))}\0${l.description}`))
+    for (const [i, f] of tracked.entries()) {
+      for (const l of f.leaks) {
+        const key = `${i}\0${l.description}`
+        if (confirmed.has(l) && !collection.has(key) && !outside.has(key)) confirmed.delete(l)
+      }
+    }
   }
 
   confirmed(leak, t) {
@@ -120,9 +204,10 @@ class TestLifecycle {
  * The deferred judgement of `retained` (see the top of this file): a test's objects of a
  * description count when the test is not the last of its block and left two or more, or when
  * objects of the same description left by two or more tests that are not the last of their
- * blocks outlived the file (then every test's of that description count).
+ * blocks outlived the file (then every test's of that description count). The confirmed
+ * findings, a Set.
  */
-function retainedConfirmed(found) {
+function confirmedRetained(found) {
   const byDescription = new Map() // description -> [{ test entry, leak }]
   for (const f of found) for (const l of f.leaks) if (l.kind === 'retained') byDescription.set(l.description, [...(byDescription.get(l.description) || []), { f, l }])
   const confirmed = new Set()
@@ -131,7 +216,7 @@ function retainedConfirmed(found) {
     const accumulates = list.filter(({ f }) => !f.last).length >= 2
     for (const { f, l } of list) if (accumulates || (!f.last && l.count >= 2)) confirmed.add(l)
   }
-  return found.map((f) => ({ ...f, leaks: f.leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) })).filter((f) => f.leaks.length > 0)
+  return confirmed
 }
 
 module.exports = { TestLifecycle, CHECK }
