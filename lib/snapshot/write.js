@@ -178,8 +178,28 @@ function alive(pid) {
   }
 }
 
+const kMark = Symbol.for('leakguard.processMark.v1')
+
+/**
+ * This process's mark, one string made at its first snapshot and kept for its life (on the
+ * shared EventEmitter constructor, like the listener instrumentation: every copy of leakguard
+ * in the process, and every jest module registry, finds the same one). Every snapshot of the
+ * process holds it in its string table; a diff of snapshots that hold different marks is of
+ * different processes (crates/leakguard-core/src/snapshot/provenance.rs).
+ */
+function processMark() {
+  const { EventEmitter } = builtin('node:events')
+  if (!Object.prototype.hasOwnProperty.call(EventEmitter, kMark)) {
+    // one flat string (a template literal makes a cons string, whose halves the snapshot lists apart)
+    const mark = Buffer.from(`leakguard-process:${builtin('node:crypto').randomUUID()}`).toString('latin1')
+    Object.defineProperty(EventEmitter, kMark, { value: mark, enumerable: false })
+  }
+  return EventEmitter[kMark]
+}
+
 /** Fills the open 0600 temporary file: V8 opens `file` (that file) and truncates it (owner and mode stay). */
 function fillWithV8(fd, file) {
+  processMark()
   builtin('node:v8').writeHeapSnapshot(file)
 }
 

@@ -493,13 +493,22 @@ pub fn diff_with(
 ) -> Result<HeapDiff, CoreError> {
     let (base_ids, base_kinds) = sorted_ids(baseline)?;
     let name = |p: &Path| p.display().to_string();
+    let base_marks = provenance::process_marks(baseline)?;
+    let target_marks = provenance::process_marks(target)?;
+    let marked = provenance::same_process(&base_marks, &target_marks);
     let mut warnings;
     let (target_ids, mut analysis) = match last {
         Some(last) => {
             let (target_ids, target_kinds) = sorted_ids(target)?;
-            warnings =
-                provenance::warnings(&name(baseline), &base_kinds, &name(target), &target_kinds);
+            warnings = provenance::warnings(
+                &name(baseline),
+                &base_kinds,
+                &name(target),
+                &target_kinds,
+                marked,
+            );
             drop(base_kinds);
+            let last_marks = provenance::process_marks(last)?;
             let analysis = Analysis::from_file(last)?;
             let last_kinds = IdKinds::of(&analysis.snapshot);
             warnings.extend(provenance::warnings(
@@ -507,14 +516,20 @@ pub fn diff_with(
                 &target_kinds,
                 &name(last),
                 &last_kinds,
+                provenance::same_process(&target_marks, &last_marks),
             ));
             (Some(target_ids), analysis)
         }
         None => {
             let analysis = Analysis::from_file(target)?;
             let target_kinds = IdKinds::of(&analysis.snapshot);
-            warnings =
-                provenance::warnings(&name(baseline), &base_kinds, &name(target), &target_kinds);
+            warnings = provenance::warnings(
+                &name(baseline),
+                &base_kinds,
+                &name(target),
+                &target_kinds,
+                marked,
+            );
             (None, analysis)
         }
     };

@@ -19,8 +19,75 @@
 //!   there are at least 20 such ids.
 //!
 //! The figures are repeated in docs/architecture.md ("Snapshots of one process, oldest first").
+//!
+//! Those are figures, not proof: two runs of one deterministic program, snapshotted early, can
+//! agree on nearly every shared id (a CI run on Node 22 saw it: no warning). So a process that
+//! writes its snapshots with leakguard holds a mark, one string made once per process
+//! (`leakguard-process:<uuid>`, see lib/snapshot/write.js), and the snapshots say it in their
+//! string table: two snapshots with marks are of one process exactly when a mark is in both.
+//! Only snapshots without one (written by DevTools, `v8.writeHeapSnapshot`...) are judged by ids.
+
+use std::io::Read;
+use std::path::Path;
 
 use super::graph::{HeapSnapshot, NodeKind};
+use super::parse::open_snapshot;
+use crate::CoreError;
+
+/// How leakguard's process mark starts (lib/snapshot/write.js).
+const MARK: &[u8] = b"leakguard-process:";
+/// The uuid after it.
+const MARK_ID_LEN: usize = 36;
+/// At most this many marks are kept of one file (one per process that wrote it: a snapshot
+/// of a process that read another's holds that one too, as a string).
+const MAX_MARKS: usize = 16;
+
+/// The process marks in the snapshot file at `path` (one scan of its bytes).
+pub fn process_marks(path: &Path) -> Result<Vec<String>, CoreError> {
+    let mut file = open_snapshot(path)?;
+    let finder = memchr::memmem::Finder::new(MARK);
+    let keep = MARK.len() + MARK_ID_LEN;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut filled = 0;
+    let mut marks: Vec<String> = Vec::new();
+    loop {
+        let n = file
+            .read(&mut buf[filled..])
+            .map_err(|e| CoreError::io(path, "read", &e))?;
+        let end = filled + n;
+        let mut at = 0;
+        while let Some(i) = finder.find(&buf[at..end]) {
+            let start = at + i + MARK.len();
+            if start + MARK_ID_LEN > end && n > 0 {
+                break; // the id continues in the next read
+            }
+            let id = &buf[start..(start + MARK_ID_LEN).min(end)];
+            if id.len() == MARK_ID_LEN && id.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-') {
+                let id = String::from_utf8_lossy(id).into_owned();
+                if !marks.contains(&id) && marks.len() < MAX_MARKS {
+                    marks.push(id);
+                }
+            }
+            at = start;
+        }
+        if n == 0 {
+            return Ok(marks);
+        }
+        // keep the tail that may hold the start of a mark
+        let tail = end.saturating_sub(keep).max(at.min(end));
+        buf.copy_within(tail..end, 0);
+        filled = end - tail;
+    }
+}
+
+/// What the marks of two snapshots say: `Some(true)` one process, `Some(false)` two, `None`
+/// nothing (one of them has none).
+pub fn same_process(a: &[String], b: &[String]) -> Option<bool> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    Some(a.iter().any(|m| b.contains(m)))
+}
 
 /// Above this share of shared ids with another type, two snapshots are not of one process.
 const MAX_DISAGREE: f64 = 0.01;
@@ -111,15 +178,30 @@ fn thousands(n: u64) -> String {
 
 /// The warnings for `earlier` (named `earlier_name`) and `later`, which a diff takes in that
 /// order.
+///
+/// `marked`: what the snapshots' process marks say ([`same_process`]); when they say anything,
+/// it decides whether they are of one process.
 pub fn warnings(
     earlier_name: &str,
     earlier: &IdKinds,
     later_name: &str,
     later: &IdKinds,
+    marked: Option<bool>,
 ) -> Vec<DiffWarning> {
     let st = compare(earlier, later);
     let mut out = Vec::new();
-    let unrelated = if st.shared >= MIN_SHARED {
+    if marked == Some(false) {
+        out.push(DiffWarning {
+            code: "LEAKGUARD_DIFF_PROCESSES".into(),
+            message: format!(
+                "{earlier_name} and {later_name} look like snapshots of different processes: leakguard wrote them in two processes (each marks its snapshots). The diff compares unrelated objects; take every snapshot from one process."
+            ),
+        });
+        return out;
+    }
+    let unrelated = if marked == Some(true) {
+        false
+    } else if st.shared >= MIN_SHARED {
         st.disagree as f64 > MAX_DISAGREE * st.shared as f64
     } else {
         // not even the global object and the builtins in common
@@ -185,7 +267,7 @@ mod tests {
                 fresh_above: 400
             }
         );
-        assert!(warnings("a", &a, "b", &b).is_empty());
+        assert!(warnings("a", &a, "b", &b, None).is_empty());
     }
 
     #[test]
@@ -193,7 +275,7 @@ mod tests {
         let obj = |_| NodeKind::Object;
         let early = ids(&heap(0..500, obj));
         let late = ids(&heap(100..900, obj));
-        let w = warnings("b.heapsnapshot", &late, "a.heapsnapshot", &early);
+        let w = warnings("b.heapsnapshot", &late, "a.heapsnapshot", &early, None);
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].code, "LEAKGUARD_DIFF_ORDER");
         assert!(w[0].message.starts_with("a.heapsnapshot looks older than b.heapsnapshot: of the 100 objects in it and not in b.heapsnapshot, only 0.0% "), "{}", w[0].message);
@@ -212,7 +294,7 @@ mod tests {
         let b = ids(&heap(0..1200, |i| {
             kinds[(i as usize + usize::from(i % 50 == 0)) % 4]
         }));
-        let w = warnings("a", &a, "b", &b);
+        let w = warnings("a", &a, "b", &b, None);
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].code, "LEAKGUARD_DIFF_PROCESSES");
         assert!(
@@ -226,17 +308,71 @@ mod tests {
         let c = ids(&heap(0..1200, |i| {
             kinds[(i as usize + usize::from(i % 200 == 0)) % 4]
         }));
-        assert!(warnings("a", &a, "c", &c).is_empty());
+        assert!(warnings("a", &a, "c", &c, None).is_empty());
         // nothing in common at all
         let d = ids(&heap(5000..6000, |_| NodeKind::Object));
-        let w = warnings("a", &a, "d", &d);
+        let w = warnings("a", &a, "d", &d, None);
         assert!(w[0].message.contains("no object id in common"), "{w:?}");
+    }
+
+    #[test]
+    fn process_marks_decide_when_both_have_one() {
+        let kinds = [NodeKind::Object, NodeKind::String];
+        let a = ids(&heap(0..1000, |i| kinds[i as usize % 2]));
+        let b = ids(&heap(0..1200, |i| kinds[i as usize % 2]));
+        // ids agree, marks do not: two processes
+        let w = warnings("a", &a, "b", &b, Some(false));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].code, "LEAKGUARD_DIFF_PROCESSES");
+        assert!(
+            w[0].message
+                .contains("leakguard wrote them in two processes"),
+            "{}",
+            w[0].message
+        );
+        // ids disagree, marks agree: one process (still checked for order)
+        let c = ids(&heap(0..1200, |i| kinds[(i as usize + 1) % 2]));
+        assert!(warnings("a", &a, "c", &c, Some(true)).is_empty());
+        let late = ids(&heap(100..1200, |i| kinds[i as usize % 2]));
+        assert_eq!(
+            warnings("late", &late, "a", &a, Some(true))[0].code,
+            "LEAKGUARD_DIFF_ORDER"
+        );
+        let m = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(same_process(&m(&["x", "y"]), &m(&["y"])), Some(true));
+        assert_eq!(same_process(&m(&["x"]), &m(&["y"])), Some(false));
+        assert_eq!(same_process(&m(&[]), &m(&["y"])), None);
+    }
+
+    #[test]
+    fn process_marks_are_found_across_reads() {
+        let dir = std::env::temp_dir().join(format!("leakguard-marks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let id = "0123abcd-0000-4000-8000-00000000beef";
+        let other = "ffffffff-1111-4111-8111-111111111111";
+        // the first mark straddles the 1 MiB read boundary
+        let mut text = "x".repeat((1 << 20) - 20);
+        text.push_str(&format!(
+            "\"leakguard-process:{id}\",\"leakguard-process:{id}\","
+        ));
+        text.push_str(&format!(
+            "\"leakguard-process:{other}\",\"leakguard-process:short\""
+        ));
+        let f = dir.join("marks.heapsnapshot");
+        std::fs::write(&f, &text).unwrap();
+        assert_eq!(
+            process_marks(&f).unwrap(),
+            vec![id.to_string(), other.to_string()]
+        );
+        std::fs::write(&f, "no mark here").unwrap();
+        assert!(process_marks(&f).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn few_ids_say_nothing() {
         let a = ids(&heap(10..30, |_| NodeKind::Object));
         let b = ids(&heap(0..15, |_| NodeKind::String));
-        assert!(warnings("a", &a, "b", &b).is_empty());
+        assert!(warnings("a", &a, "b", &b, None).is_empty());
     }
 }
