@@ -78,6 +78,15 @@ const WIDE = 512
 const HOT = 16
 const RECENT = 256
 
+// SIGHTED: under sampling (guard mode) an emitter's first sampled add only marks it in a WeakSet;
+// it is tracked (entry, WeakRef, records) from its second. A leak is many adds on one emitter,
+// so it is sampled again soon; the request, response and socket objects of a busy server, that
+// get a few adds each and die, are never tracked. Tracking one of them cost ~20 us (an own
+// property on a hot class, a WeakRef that holds it past scavenges, a finalizer, often a stack)
+// and a sample read every one still alive: at sampleRate 0.002, ~1% of a server's CPU per request
+// (bench/guard.bench.js's http server, profiled with --cpu-prof). With sampleRate 1 (the tests'
+// session) every emitter is tracked from its first add.
+
 function shared() {
   if (!Object.prototype.hasOwnProperty.call(EventEmitter, kShared)) {
     Object.defineProperty(EventEmitter, kShared, { value: { state: null }, enumerable: false })
@@ -107,6 +116,7 @@ function createState(options) {
     //   sweepAt, pruned, hot: Map<type, n> | null, recent: Set<type> | null (wide emitters, see WIDE) }
     kEntry: Symbol('leakguard.emitter'),
     entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
+    sighted: new WeakSet(), // emitters with one sampled add, not tracked yet (see SIGHTED)
     refs: new Set(), // WeakRef<emitter>, for iteration
     newRefs: 0, // WeakRefs created in this turn of the event loop (see MAX_NEW_REFS)
     originals: [], // [prototype, name, descriptor]
@@ -155,6 +165,11 @@ function register(state, emitter, entry) {
 function onAdd(state, emitter, type, listener, kind, caller) {
   state.countdown = nextCountdown(state.sampleRate)
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
+  // under sampling, an emitter is tracked from its second sampled add on (see SIGHTED)
+  if (state.sampleRate < 1 && entryOf(state, emitter) === undefined && !state.sighted.delete(emitter)) {
+    state.sighted.add(emitter)
+    return
+  }
   const entry = entryFor(state, emitter, kind)
   if (entry.types !== null) entry.types.add(type)
   const epoch = epochs.epoch
