@@ -78,7 +78,7 @@ const WIDE = 512
 const HOT = 16
 const RECENT = 256
 
-// SIGHTED: under sampling (guard mode) an emitter's first sampled add only marks it in a WeakSet;
+// SIGHTED: under sampling (guard mode) an emitter's first sampled add only puts it in a WeakSet;
 // it is tracked (entry, WeakRef, records) from its second. A leak is many adds on one emitter,
 // so it is sampled again soon; the request, response and socket objects of a busy server, that
 // get a few adds each and die, are never tracked. Tracking one of them cost ~20 us (an own
@@ -116,7 +116,7 @@ function createState(options) {
     //   sweepAt, pruned, hot: Map<type, n> | null, recent: Set<type> | null (wide emitters, see WIDE) }
     kEntry: Symbol('leakguard.emitter'),
     entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
-    sighted: new WeakSet(), // emitters with one sampled add, not tracked yet (see SIGHTED)
+    sighted: new WeakSet(), // emitters with a sampled add (see SIGHTED)
     refs: new Set(), // WeakRef<emitter>, for iteration
     newRefs: 0, // WeakRefs created in this turn of the event loop (see MAX_NEW_REFS)
     originals: [], // [prototype, name, descriptor]
@@ -165,8 +165,9 @@ function register(state, emitter, entry) {
 function onAdd(state, emitter, type, listener, kind, caller) {
   state.countdown = nextCountdown(state.sampleRate)
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
-  // under sampling, an emitter is tracked from its second sampled add on (see SIGHTED)
-  if (state.sampleRate < 1 && entryOf(state, emitter) === undefined && !state.sighted.delete(emitter)) {
+  // under sampling, an emitter is tracked from its second sampled add on (see SIGHTED): its first
+  // costs a WeakSet lookup and insert (no Proxy test, no entry lookup)
+  if (state.sampleRate < 1 && !state.sighted.has(emitter)) {
     state.sighted.add(emitter)
     return
   }
