@@ -235,15 +235,20 @@ function sweep(emitter, entry) {
   }
 }
 
+/** onAdd for an EventEmitter, which never throws into the app (the listener is added). */
+function sampledEEAdd(state, emitter, type, listener, wrapper) {
+  try {
+    onAdd(state, emitter, type, listener, KIND_EE, wrapper)
+  } catch {}
+}
+
 function wrapEEAdd(state, original) {
+  // as small as can be (the slow half out of line, its try/catch too): V8 inlines this wrapper
+  // into Node's and the app's callers and, within its inlining budget, the original add into it
   const wrapper = {
     [original.name](type, listener) {
       const result = original.call(this, type, listener)
-      if (--state.countdown <= 0) {
-        try {
-          onAdd(state, this, type, listener, KIND_EE, wrapper)
-        } catch {} // bookkeeping never throws into the app (the listener is added)
-      }
+      if (--state.countdown <= 0) sampledEEAdd(state, this, type, listener, wrapper)
       return result
     },
   }[original.name]
