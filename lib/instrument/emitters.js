@@ -79,13 +79,17 @@ const HOT = 16
 const RECENT = 256
 
 // SIGHTED: under sampling (guard mode) an emitter's first sampled add only puts it in a WeakSet;
-// it is tracked (entry, WeakRef, records) from its second. A leak is many adds on one emitter,
+// it is tracked (entry, WeakRef, records) from its second, or at once when that add left it with
+// more than SIGHTED_LISTENERS listeners of the event. A leak is many adds on one emitter,
 // so it is sampled again soon; the request, response and socket objects of a busy server, that
 // get a few adds each and die, are never tracked. Tracking one of them cost ~20 us (an own
 // property on a hot class, a WeakRef that holds it past scavenges, a finalizer, often a stack)
 // and a sample read every one still alive: at sampleRate 0.002, ~1% of a server's CPU per request
 // (bench/guard.bench.js's http server, profiled with --cpu-prof). With sampleRate 1 (the tests'
 // session) every emitter is tracked from its first add.
+
+/** Listeners of one event beyond which an EventEmitter is tracked from its first sampled add. */
+const SIGHTED_LISTENERS = 3
 
 function shared() {
   if (!Object.prototype.hasOwnProperty.call(EventEmitter, kShared)) {
@@ -166,10 +170,11 @@ function onAdd(state, emitter, type, listener, kind, caller) {
   state.countdown = nextCountdown(state.sampleRate)
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
   // under sampling, an emitter is tracked from its second sampled add on (see SIGHTED): its first
-  // costs a WeakSet lookup and insert (no Proxy test, no entry lookup)
+  // costs a WeakSet lookup and insert (no Proxy test, no entry lookup), unless it already holds
+  // more than SIGHTED_LISTENERS listeners of that event (a leak under way: tracked at once)
   if (state.sampleRate < 1 && !state.sighted.has(emitter)) {
     state.sighted.add(emitter)
-    return
+    if (kind !== KIND_EE || EE.listenerCount.call(emitter, type) <= SIGHTED_LISTENERS) return
   }
   const entry = entryFor(state, emitter, kind)
   if (entry.types !== null) entry.types.add(type)
