@@ -9,6 +9,8 @@ const { guard, optionsFromEnv, guardWarning } = require('./lib/guard')
 const { startupNotice, isQuiet } = require('./lib/guard/notice')
 
 function startFromEnv() {
+  // LEAKGUARD_WORKER_THREADS=0: worker threads are left alone (guard mode in the main thread only)
+  if (!isMainThread && /^(0|false|no|off)$/i.test(String(process.env.LEAKGUARD_WORKER_THREADS || '').trim())) return null
   const { options, problems } = optionsFromEnv(process.env)
   // NODE_OPTIONS and execArgv reach worker threads too: each guards its own heap and emitters,
   // and posts its gauges to the main thread, which serves them (lib/guard/threads.js)

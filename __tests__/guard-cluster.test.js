@@ -237,3 +237,23 @@ test("worker threads under -r guard: each thread's gauges reach the main thread'
   }
   expect(out.stderr).not.toMatch(/EADDRINUSE|could not listen/)
 }, 40000)
+
+test('LEAKGUARD_WORKER_THREADS=0: worker threads are left alone, the main thread is guarded as before', async () => {
+  const metricsPort = await freePort()
+  const child = spawn(process.execPath, ['-r', GUARD, THREADS], {
+    cwd: path.join(__dirname, '..'),
+    env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '100', LEAKGUARD_SAMPLE_RATE: '1', LEAKGUARD_HEAP: '0', LEAKGUARD_METRICS_PORT: String(metricsPort), LEAKGUARD_WORKER_THREADS: '0' },
+  })
+  let stdout = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  try {
+    await until(async () => stdout.includes('READY 1,2'))
+    // a worker guard posts after its first sample (100 ms): ten intervals later, none has
+    await new Promise((r) => setTimeout(r, 1000))
+    const body = (await get(metricsPort)).body
+    expect(byThread(body, 'leakguard_listeners', (m) => m.labels.event === 'jobs')).toEqual({ undefined: 2 })
+    expect(body).not.toContain('thread=')
+  } finally {
+    child.kill('SIGKILL')
+  }
+}, 20000)
