@@ -9,12 +9,16 @@ const { guard, optionsFromEnv, guardWarning } = require('./lib/guard')
 const { startupNotice, isQuiet } = require('./lib/guard/notice')
 
 function startFromEnv() {
-  if (!isMainThread) return null // NODE_OPTIONS reaches worker threads too: guard the main thread only
+  // LEAKGUARD_WORKER_THREADS=0: worker threads are left alone (guard mode in the main thread only)
+  if (!isMainThread && /^(0|false|no|off)$/i.test(String(process.env.LEAKGUARD_WORKER_THREADS || '').trim())) return null
   const { options, problems } = optionsFromEnv(process.env)
-  for (const p of problems) guardWarning(`leakguard guard: ${p}`)
+  // NODE_OPTIONS and execArgv reach worker threads too: each guards its own heap and emitters,
+  // and posts its gauges to the main thread, which serves them (lib/guard/threads.js)
+  if (!isMainThread) delete options.metricsPort
+  for (const p of problems) if (isMainThread) guardWarning(`leakguard guard: ${p}`)
   try {
     const running = guard(options)
-    if (!isQuiet(process.env)) process.stderr.write(`${startupNotice(options)}\n`)
+    if (isMainThread && !isQuiet(process.env)) process.stderr.write(`${startupNotice(options)}\n`)
     return running
   } catch (err) {
     // leakguard must never take the host process down

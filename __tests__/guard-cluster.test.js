@@ -1,7 +1,8 @@
 'use strict'
 // Guard mode in a real cluster: every worker's gauges reach one scrape of the primary's
 // metricsPort, labelled by worker; no process gets EADDRINUSE; a stuck worker does not blind the
-// scrape; a primary without guard mode leaves each worker serving metricsPort + its id.
+// scrape; a primary without guard mode leaves each worker serving metricsPort + its id. And in
+// worker threads: each thread's gauges reach the main thread's scrape, labelled by thread.
 
 const { spawn } = require('node:child_process')
 const http = require('node:http')
@@ -174,3 +175,85 @@ test('a primary without guard mode: each worker serves its own gauges at metrics
     c.stop()
   }
 }, 40000)
+
+// ---- worker threads -------------------------------------------------------------------------
+
+const THREADS = path.join(__dirname, 'fixtures', 'guard', 'threads.js')
+
+/** `family{event="jobs"}` (or every row of `family` without `event`) by its `thread` label. */
+function byThread(body, family, match = (m) => m.labels.event === 'jobs') {
+  const f = parsePrometheus(body).find((x) => x.name === family)
+  return Object.fromEntries(f.metrics.filter(match).map((m) => [m.labels.thread, Number(m.value)]))
+}
+
+test("worker threads under -r guard: each thread's gauges reach the main thread's scrape, labelled by thread; a worker's leak is warned by that worker; a thread that exits leaves the scrape, a silent one is left out", async () => {
+  const metricsPort = await freePort()
+  const child = spawn(process.execPath, ['-r', GUARD, THREADS], {
+    cwd: path.join(__dirname, '..'),
+    env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '100', LEAKGUARD_SAMPLE_RATE: '1', LEAKGUARD_HEAP: '0', LEAKGUARD_METRICS_PORT: String(metricsPort), LEAK_WORKER: '2' },
+  })
+  const out = { stdout: '', stderr: '' }
+  child.stdout.on('data', (d) => (out.stdout += d))
+  child.stderr.on('data', (d) => (out.stderr += d))
+  try {
+    await until(async () => out.stdout.includes('READY 1,2'))
+    const first = await until(async () => {
+      const r = await get(metricsPort)
+      expect(r.status).toBe(200)
+      const jobs = byThread(r.body, 'leakguard_listeners')
+      return jobs['1'] !== undefined && jobs['2'] >= 7 ? r.body : null
+    })
+    const jobs = byThread(first, 'leakguard_listeners')
+    expect(jobs.main).toBe(2)
+    expect(jobs['1']).toBe(5)
+    // every thread has every family from its first post, the findings counter too
+    expect(Object.keys(byThread(first, 'leakguard_findings_total', (m) => m.labels.kind === 'heap')).sort()).toEqual(['1', '2', 'main'])
+    // worker 2 leaks: its own guard warns it, naming the line in the worker, and counts it
+    const found = await until(async () => {
+      const n = byThread((await get(metricsPort)).body, 'leakguard_findings_total', (m) => m.labels.kind === 'listeners')
+      return n['2'] >= 1 ? n : null
+    })
+    expect(found).toEqual({ main: 0, 1: 0, 2: 1 })
+    expect(out.stderr).toMatch(/\[LEAKGUARD_LISTENERS\] LeakWarning: listeners for 'jobs' on EventEmitter grew: \d+ -> \d+ .*added at __tests__\/fixtures\/guard\/threads\.js:\d+:\d+/)
+    expect(out.stderr.match(/leakguard guard \(pid/g)).toHaveLength(1) // one startup line: the main thread's
+    // worker 1 ends: its rows leave the next scrapes at once (no stale comment)
+    child.stdin.write('exit 1\n')
+    const after = await until(async () => {
+      const r = await get(metricsPort)
+      return byThread(r.body, 'leakguard_listeners')['1'] === undefined ? r.body : null
+    })
+    expect(Object.keys(byThread(after, 'leakguard_listeners')).sort()).toEqual(['2', 'main'])
+    expect(after).not.toContain('has not reported')
+    // worker 2 is terminate()d (no 'exit' listener runs): once it is 2 s silent, its rows are left
+    // out with a comment saying so
+    child.stdin.write('terminate 2\n')
+    const stale = await until(async () => {
+      const r = await get(metricsPort)
+      return r.body.includes('# leakguard: thread 2 has not reported for') ? r.body : null
+    })
+    expect(Object.keys(byThread(stale, 'leakguard_listeners'))).toEqual(['main'])
+  } finally {
+    child.kill('SIGKILL')
+  }
+  expect(out.stderr).not.toMatch(/EADDRINUSE|could not listen/)
+}, 40000)
+
+test('LEAKGUARD_WORKER_THREADS=0: worker threads are left alone, the main thread is guarded as before', async () => {
+  const metricsPort = await freePort()
+  const child = spawn(process.execPath, ['-r', GUARD, THREADS], {
+    cwd: path.join(__dirname, '..'),
+    env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '100', LEAKGUARD_SAMPLE_RATE: '1', LEAKGUARD_HEAP: '0', LEAKGUARD_METRICS_PORT: String(metricsPort), LEAKGUARD_WORKER_THREADS: '0' },
+  })
+  let stdout = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  try {
+    await until(async () => stdout.includes('READY 1,2'))
+    // a worker guard posts after its first sample (100 ms): ten intervals later, none has
+    await new Promise((r) => setTimeout(r, 1000))
+    const body = (await get(metricsPort)).body
+    expect(byThread(body, 'leakguard_listeners', (m) => m.labels.event === 'jobs')).toEqual({ undefined: 2 })
+    expect(body).not.toContain('thread=')
+  } finally {
+    child.kill('SIGKILL')
+  }
+}, 20000)

@@ -3,7 +3,9 @@
 // 1. ns per on()+off() pair, plain vs under guard() (defaults: sampleRate 0.002, stacks sampled);
 // 2. an http server whose handler adds and removes a listener per request, loaded with
 //    autocannon, with and without `-r leakguard/guard` (servers in child processes, runs
-//    interleaved): throughput and p99 latency;
+//    interleaved, each pair back to back): throughput, p99 latency and the server's CPU per
+//    request, counted from the moment it listens (its startup, guard's module loading included,
+//    is printed apart: a service pays it once, not per request);
 // 3. tracker memory per live listener: heap after GC with N live listeners, guard vs plain;
 // 4. the event-loop time of one guard sample with 100k distinct events on one emitter, vs the
 //    same process's sample with none (each in a child process, every sample timed).
@@ -17,8 +19,11 @@ const leakguard = require('..')
 
 const PAIRS = Number(process.env.BENCH_PAIRS || 2_000_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7)
-const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS || 4)
-const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS || 4)
+// 8 s runs: in 1 s runs guard's first-second costs (lazy compilation of its paths, the first
+// samples) weigh several % of the run; on this shared 2-core machine single runs vary by ±30%,
+// so the ratios printed are also the medians of each pair's ratio
+const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS || 6)
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS || 8)
 const LIVE = Number(process.env.BENCH_LIVE || 200_000)
 const GUARD = path.join(__dirname, '..', 'guard.js')
 
@@ -90,7 +95,7 @@ server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address()
 function startServer(guarded) {
   return new Promise((resolve, reject) => {
     const args = guarded ? ['-r', GUARD, '-e', SERVER] : ['-e', SERVER]
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LEAKGUARD_INTERVAL: '1000' } })
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LEAKGUARD_INTERVAL: '1000', LEAKGUARD_QUIET: '1' } })
     child.on('error', reject)
     child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }))
   })
@@ -109,15 +114,18 @@ function serverCpuMs(pid) {
 async function load(guarded, seconds) {
   const { child, port } = await startServer(guarded)
   try {
+    const startupMs = serverCpuMs(child.pid) // to listening: node, guard's modules, the app
     const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 32, duration: seconds, pipelining: 1 })
     const cpuMs = serverCpuMs(child.pid)
     return {
       rps: result.requests.average,
       p99: result.latency.p99,
       errors: result.errors + result.non2xx,
-      // the server's CPU time per request answered: steadier than req/s on a shared machine,
-      // where the load generator and other processes take the second core in turns
-      cpuUs: cpuMs === null ? null : (cpuMs * 1000) / result.requests.total,
+      startupMs,
+      // the server's CPU time per request answered, from the moment it listens: steadier than
+      // req/s on a shared machine, where the load generator and other processes take the cores
+      // in turns
+      cpuUs: cpuMs === null || startupMs === null ? null : ((cpuMs - startupMs) * 1000) / result.requests.total,
     }
   } finally {
     child.kill()
@@ -143,7 +151,10 @@ async function benchHttp() {
     rps: median(runs.map((x) => x.rps)),
     p99: median(runs.map((x) => x.p99)),
     cpuUs: runs.some((x) => x.cpuUs === null) ? null : median(runs.map((x) => x.cpuUs)),
+    startupMs: runs.some((x) => x.startupMs === null) ? null : median(runs.map((x) => x.startupMs)),
   })
+  // each round's guard run against the plain run next to it, the median of those ratios
+  const paired = (f) => median(guarded.map((g, i) => f(g) / f(plain[i])))
   const p = summary(plain)
   const g = summary(guarded)
   const errors = [...plain, ...guarded].reduce((s, x) => s + x.errors, 0)
@@ -151,8 +162,10 @@ async function benchHttp() {
   console.log('configuration        req/s   vs plain     p99 ms   vs plain')
   console.log(`plain            ${p.rps.toFixed(0).padStart(9)}     1.000x   ${String(p.p99).padStart(8)}     1.000x`)
   console.log(`-r guard         ${g.rps.toFixed(0).padStart(9)}     ${ratio(g.rps, p.rps)}   ${String(g.p99).padStart(8)}     ${ratio(g.p99, p.p99)}   (target: >= 0.99x req/s, p99 unchanged)`)
+  console.log(`paired (median of each round's guard/plain): req/s ${paired((x) => x.rps).toFixed(3)}x`)
   if (p.cpuUs !== null && g.cpuUs !== null) {
-    console.log(`server CPU per request: plain ${p.cpuUs.toFixed(2)} us, guard ${g.cpuUs.toFixed(2)} us   ${ratio(g.cpuUs, p.cpuUs)}`)
+    console.log(`server CPU per request (from listening): plain ${p.cpuUs.toFixed(2)} us, guard ${g.cpuUs.toFixed(2)} us   ${ratio(g.cpuUs, p.cpuUs)}   paired ${paired((x) => x.cpuUs).toFixed(3)}x`)
+    console.log(`server CPU to listening (node, guard's modules, the app; once per process): plain ${p.startupMs.toFixed(0)} ms, guard ${g.startupMs.toFixed(0)} ms`)
   }
   console.log(`all runs individually: plain ${plain.map((x) => x.rps.toFixed(0)).join(' ')}; guard ${guarded.map((x) => x.rps.toFixed(0)).join(' ')}; errors ${errors}`)
 }
@@ -234,10 +247,13 @@ function benchWideSample() {
 }
 
 async function main() {
-  benchPairs()
-  benchMemory()
-  benchWideSample()
-  await benchHttp()
+  // BENCH_ONLY=pairs,memory,wide,http runs those parts only
+  const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null
+  const part = (name) => only === null || only.has(name)
+  if (part('pairs')) benchPairs()
+  if (part('memory')) benchMemory()
+  if (part('wide')) benchWideSample()
+  if (part('http')) await benchHttp()
 }
 
 main().catch((err) => {

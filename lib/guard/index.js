@@ -103,6 +103,8 @@ class Guard {
     this.ownsSession = false
     this.htmlReport = null
 
+    // before the instrumentation: the BroadcastChannel's own listeners are not the app's
+    this.metrics.joinThreads(options.metricsPort, options.interval)
     if (!session.isStarted()) {
       session.start({ sampleRate: options.sampleRate, stacks: 'sampled', stackSampleRate: options.stackSampleRate, warn: false })
       this.ownsSession = true

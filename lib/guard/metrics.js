@@ -7,6 +7,7 @@ const http = require('node:http')
 const path = require('node:path')
 
 const fleet = () => require('./fleet') // loaded (with node:cluster) only with a metrics port
+const threads = () => require('./threads')
 
 /** At most this many labelled series per family (the largest values): cardinality stays bounded. */
 const MAX_SERIES = 50
@@ -95,9 +96,34 @@ function loadOtel() {
   }
 }
 
+/** The gauge rows of one sample's points and heap reading. */
+function rowsOf(points, heapUsedAfterGC) {
+  const rows = {}
+  for (const [family] of Object.values(LABELLED)) rows[family] = new Map()
+  let live = 0
+  for (const p of points) {
+    const m = p.meta
+    const labelled = LABELLED[m.series]
+    if (labelled === undefined) continue
+    const [family, label, valueOf] = labelled
+    if (m.names) {
+      live += m.atLeast // an emitter with very many event names: its busiest are rows of their own
+    } else if (m.series === 'listeners') {
+      live += p.value
+      add(rows[family], { emitter: m.emitter, event: m.event }, p.value)
+    } else add(rows[family], { [label]: valueOf(m) }, p.value)
+  }
+  const v = {}
+  for (const [family, r] of Object.entries(rows)) v[family] = top([...r.values()])
+  v.leakguard_listeners_live = [{ labels: null, value: live }]
+  if (heapUsedAfterGC !== null) v.leakguard_heap_used_after_gc_bytes = [{ labels: null, value: heapUsedAfterGC }]
+  return v
+}
+
 class Metrics {
   constructor() {
-    this.values = { leakguard_listeners_live: [{ labels: null, value: 0 }] }
+    this.computed = { leakguard_listeners_live: [{ labels: null, value: 0 }] }
+    this.latest = null // [points, heap reading] of the last sample, made into rows when read
     this.findings = new Map(GUARD_KINDS.map((kind) => [kind, 0]))
     this.snapshots = 0
     this.server = null
@@ -106,35 +132,40 @@ class Metrics {
     this.otelGauges = []
     this.aggregator = null
     this.fleetReporter = null
+    this.threadCollector = null // main thread: the worker threads' gauges
+    this.threadReporter = null // worker thread: posts this thread's to the main thread
+  }
+
+  /**
+   * Worker threads (lib/guard/threads.js): in the main thread, the gauges worker threads post are
+   * served with this thread's; in a worker thread with no metrics port of its own, this thread's
+   * are posted to the main thread after each sample.
+   */
+  joinThreads(metricsPort, intervalMs) {
+    if (!threads().isWorkerThread()) this.threadCollector = new (threads().ThreadCollector)()
+    else if (metricsPort === undefined) this.threadReporter = new (threads().ThreadReporter)(intervalMs)
   }
 
   /**
    * Records one sample of the gauges from guard mode's sample points (`{ key, value, meta }`,
-   * by `meta.series`) and the latest heap-used-after-GC reading (or null).
+   * by `meta.series`) and the latest heap-used-after-GC reading (or null). The rows are made
+   * when something reads them (a scrape, OpenTelemetry's collection), not at every sample: a
+   * guard nobody scrapes pays nothing for its gauges.
    */
   update(points, heapUsedAfterGC) {
-    const rows = {}
-    for (const [family] of Object.values(LABELLED)) rows[family] = new Map()
-    let live = 0
-    for (const p of points) {
-      const m = p.meta
-      const labelled = LABELLED[m.series]
-      if (labelled === undefined) continue
-      const [family, label, valueOf] = labelled
-      if (m.names) {
-        live += m.atLeast // an emitter with very many event names: its busiest are rows of their own
-      } else if (m.series === 'listeners') {
-        live += p.value
-        add(rows[family], { emitter: m.emitter, event: m.event }, p.value)
-      } else add(rows[family], { [label]: valueOf(m) }, p.value)
-    }
-    const v = {}
-    for (const [family, r] of Object.entries(rows)) v[family] = top([...r.values()])
-    v.leakguard_listeners_live = [{ labels: null, value: live }]
-    if (heapUsedAfterGC !== null) v.leakguard_heap_used_after_gc_bytes = [{ labels: null, value: heapUsedAfterGC }]
-    this.values = v
+    this.latest = [points, heapUsedAfterGC]
     this.bindOtel()
     if (this.aggregator !== null) this.aggregator.poll() // workers forked since are told
+    if (this.threadReporter !== null) this.threadReporter.post(this.all())
+  }
+
+  /** The gauges of the last sample: `{ [family]: [{ labels, value }] }`. */
+  get values() {
+    if (this.latest !== null) {
+      this.computed = rowsOf(this.latest[0], this.latest[1])
+      this.latest = null
+    }
+    return this.computed
   }
 
   /** Counts a warned finding of `kind`. */
@@ -154,9 +185,16 @@ class Metrics {
     }
   }
 
+  /** This thread's gauges and its worker threads' (`notes`: a comment line per thread left out). */
+  allThreads() {
+    if (this.threadCollector === null) return { values: this.all(), notes: [] }
+    return this.threadCollector.merge(this.all())
+  }
+
   /** Every family in Prometheus text format. */
   prometheus() {
-    return formatPrometheus(this.all())
+    const { values, notes } = this.allThreads()
+    return formatPrometheus(values) + notes.map((n) => `${n}\n`).join('')
   }
 
   /**
@@ -166,7 +204,7 @@ class Metrics {
   serve(port, host, onError, intervalMs) {
     if (fleet().isClusterWorker()) {
       this.fleetReporter = new (fleet().Reporter)(
-        () => this.all(),
+        () => this.allThreads().values,
         (id) => this.listen(port === 0 ? 0 : port + id, host, onError, { exclusive: true }),
         intervalMs,
       )
@@ -179,8 +217,10 @@ class Metrics {
   /** The text of one scrape: this process's gauges, and in a cluster primary its workers' too. */
   async scrape() {
     if (this.aggregator === null) return this.prometheus()
-    const { values, missing } = await this.aggregator.gather(this.all())
+    const own = this.allThreads()
+    const { values, missing } = await this.aggregator.gather(own.values)
     let text = formatPrometheus(values)
+    for (const n of own.notes) text += `${n}\n`
     for (const id of missing) text += `# leakguard: worker ${id} did not answer within ${fleet().REPLY_MS} ms\n`
     return text
   }
@@ -244,7 +284,9 @@ class Metrics {
     this.unbindOtel()
     if (this.aggregator !== null) this.aggregator.close()
     if (this.fleetReporter !== null) this.fleetReporter.close()
-    this.aggregator = this.fleetReporter = null
+    if (this.threadCollector !== null) this.threadCollector.close()
+    if (this.threadReporter !== null) this.threadReporter.close()
+    this.aggregator = this.fleetReporter = this.threadCollector = this.threadReporter = null
     if (this.server !== null) {
       this.server.close()
       this.server = null

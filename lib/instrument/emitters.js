@@ -78,6 +78,19 @@ const WIDE = 512
 const HOT = 16
 const RECENT = 256
 
+// SIGHTED: under sampling (guard mode) an emitter's first sampled add only puts it in a WeakSet;
+// it is tracked (entry, WeakRef, records) from its second, or at once when that add left it with
+// more than SIGHTED_LISTENERS listeners of the event. A leak is many adds on one emitter,
+// so it is sampled again soon; the request, response and socket objects of a busy server, that
+// get a few adds each and die, are never tracked. Tracking one of them cost ~20 us (an own
+// property on a hot class, a WeakRef that holds it past scavenges, a finalizer, often a stack)
+// and a sample read every one still alive: at sampleRate 0.002, ~1% of a server's CPU per request
+// (bench/guard.bench.js's http server, profiled with --cpu-prof). With sampleRate 1 (the tests'
+// session) every emitter is tracked from its first add.
+
+/** Listeners of one event beyond which an EventEmitter is tracked from its first sampled add. */
+const SIGHTED_LISTENERS = 3
+
 function shared() {
   if (!Object.prototype.hasOwnProperty.call(EventEmitter, kShared)) {
     Object.defineProperty(EventEmitter, kShared, { value: { state: null }, enumerable: false })
@@ -107,6 +120,7 @@ function createState(options) {
     //   sweepAt, pruned, hot: Map<type, n> | null, recent: Set<type> | null (wide emitters, see WIDE) }
     kEntry: Symbol('leakguard.emitter'),
     entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
+    sighted: new WeakSet(), // emitters with a sampled add (see SIGHTED)
     refs: new Set(), // WeakRef<emitter>, for iteration
     newRefs: 0, // WeakRefs created in this turn of the event loop (see MAX_NEW_REFS)
     originals: [], // [prototype, name, descriptor]
@@ -155,6 +169,13 @@ function register(state, emitter, entry) {
 function onAdd(state, emitter, type, listener, kind, caller) {
   state.countdown = nextCountdown(state.sampleRate)
   if (listener === null || (typeof listener !== 'function' && typeof listener !== 'object')) return
+  // under sampling, an emitter is tracked from its second sampled add on (see SIGHTED): its first
+  // costs a WeakSet lookup and insert (no Proxy test, no entry lookup), unless it already holds
+  // more than SIGHTED_LISTENERS listeners of that event (a leak under way: tracked at once)
+  if (state.sampleRate < 1 && !state.sighted.has(emitter)) {
+    state.sighted.add(emitter)
+    if (kind !== KIND_EE || EE.listenerCount.call(emitter, type) <= SIGHTED_LISTENERS) return
+  }
   const entry = entryFor(state, emitter, kind)
   if (entry.types !== null) entry.types.add(type)
   const epoch = epochs.epoch
@@ -220,15 +241,20 @@ function sweep(emitter, entry) {
   }
 }
 
+/** onAdd for an EventEmitter, which never throws into the app (the listener is added). */
+function sampledEEAdd(state, emitter, type, listener, wrapper) {
+  try {
+    onAdd(state, emitter, type, listener, KIND_EE, wrapper)
+  } catch {}
+}
+
 function wrapEEAdd(state, original) {
+  // as small as can be (the slow half out of line, its try/catch too): V8 inlines this wrapper
+  // into Node's and the app's callers and, within its inlining budget, the original add into it
   const wrapper = {
     [original.name](type, listener) {
       const result = original.call(this, type, listener)
-      if (--state.countdown <= 0) {
-        try {
-          onAdd(state, this, type, listener, KIND_EE, wrapper)
-        } catch {} // bookkeeping never throws into the app (the listener is added)
-      }
+      if (--state.countdown <= 0) sampledEEAdd(state, this, type, listener, wrapper)
       return result
     },
   }[original.name]
