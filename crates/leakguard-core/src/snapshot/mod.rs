@@ -4,6 +4,7 @@
 
 pub mod dominators;
 pub mod graph;
+mod numbers;
 pub mod parse;
 mod profile;
 pub mod progress;

@@ -1660,6 +1660,66 @@ mod tests {
 
     /// Snapshots of 2^29 nodes and more keep edge types apart from targets (`wide`): forced
     /// here on a small one, every edge and the dominator tree read the same.
+    /// The builder's records in V8's own shape: "\n," between records (the fast scanner's).
+    fn v8_shape(json: &str) -> String {
+        json.replace(",\n", "\n,")
+    }
+
+    #[test]
+    fn v8_shaped_arrays_read_the_same_and_fail_the_same() {
+        let mut b = sample();
+        for i in 0..400u64 {
+            let size = match i % 9 {
+                0 => u64::MAX,
+                1 => u64::from(u32::MAX) + i,
+                2 => 123_456_789_012 + i,
+                _ => i * 37,
+            };
+            let n = if i == 200 {
+                b.node_with_id("object", "marked", size, 777_777_771)
+            } else {
+                b.node("object", &format!("N{i}"), size)
+            };
+            b.edge(1 + (i as usize % 4), E::Property("p"), n);
+            b.edge(n, E::Element(i as u32 * 1000), 1 + (i as usize % 3));
+        }
+        let json = b.json();
+        let v8 = v8_shape(&json);
+        assert!(v8.contains("\n,") && v8.len() == json.len());
+        let a = parse(json.as_bytes(), None, ParseOptions::default()).unwrap();
+        let b8 = parse(v8.as_bytes(), None, ParseOptions::default()).unwrap();
+        assert_same(&a, &b8);
+        let par = parse_parallel_at(
+            v8.as_bytes(),
+            v8.len() as u64,
+            ParseOptions::default(),
+            None,
+        )
+        .unwrap();
+        assert_same(&a, &par);
+        // A node id past 32 bits, deep in the array: the error names it at its record.
+        let id_at = v8.find(",777777771,").unwrap() + 1;
+        let record_at = v8[..id_at].rfind("\n,").unwrap() + 2;
+        assert!(record_at > 2000, "deep enough for the fast path");
+        for (id, reason, want) in [
+            (
+                "4294967296",
+                "node id 4294967296 does not fit in 32 bits",
+                record_at,
+            ),
+            (
+                "18446744073709551616",
+                "integer does not fit in 64 bits",
+                id_at,
+            ),
+        ] {
+            let bad = v8.replacen(",777777771,", &format!(",{id},"), 1);
+            let (offset, why) = err(bad.as_bytes());
+            assert!(why.contains(reason), "{why}");
+            assert_eq!(offset, want as u64, "{id}: {why}");
+        }
+    }
+
     #[test]
     fn wide_layout_reads_the_same() {
         let mut b = sample();

@@ -7,6 +7,7 @@
 
 use std::io::{ErrorKind, Read};
 
+use super::numbers;
 use crate::CoreError;
 
 /// Size of the read buffer. Large enough that refills are rare, small enough to stay in L2.
@@ -297,10 +298,11 @@ impl<R: Read> Reader<R> {
     /// (`Ok(true)`); with `part_end` the input may also end right after a `,` (`Ok(false)`: the
     /// first part of an array split in two).
     ///
-    /// The fast path reads up to 16 digits at a time with SWAR (eight bytes per step, no branch
-    /// per digit) while a whole record fits in the buffer; anything unusual (a longer number,
-    /// whitespace other than V8's newline before a comma, garbage, the end of the buffer) goes
-    /// to the careful path for that one number, which reports errors with their offsets.
+    /// The fast path ([`numbers`]) finds the numbers of 4 KB at a time from bit masks of their
+    /// bytes and reads each from its end (numbers of up to 16 digits), whole records only;
+    /// anything unusual (a longer number, whitespace other than V8's newline before a comma,
+    /// garbage, the last bytes of the buffer) goes to the careful path, a number at a time,
+    /// which reports errors with their offsets.
     pub(crate) fn read_records<const N: usize, S: RecordSink>(
         &mut self,
         open: bool,
@@ -319,29 +321,14 @@ impl<R: Read> Reader<R> {
                 return Ok(false);
             }
         }
-        // A record of N numbers of up to 16 digits and their separators.
-        let room = N * 18 + 8;
         let mut rec = [0u64; N];
+        // The fast path is not tried again before this offset (it just stopped before it).
+        let mut retry_at = 0u64;
         loop {
-            if N > 0 && sink.at_record_start() {
-                let mut p = self.pos;
-                'records: while p + room <= self.len {
-                    let start = p;
-                    for slot in rec.iter_mut() {
-                        let Some((v, digits)) = swar_uint(&self.buf, p) else {
-                            break 'records;
-                        };
-                        *slot = v;
-                        p += digits;
-                        p += match (self.buf[p], self.buf[p + 1]) {
-                            (b',', _) => 1,
-                            (b'\n', b',') => 2,
-                            _ => break 'records,
-                        };
-                    }
-                    self.pos = p;
-                    sink.record(&rec, self.base + start as u64)?;
-                }
+            // From 16 bytes into the buffer: numbers are read from loads of the 16 bytes
+            // before their ends.
+            if N > 0 && self.pos >= 16 && self.offset() >= retry_at && sink.at_record_start() {
+                retry_at = self.fast_records(&mut rec, sink)?;
             }
             // The careful path, for one number.
             self.skip_ws()?;
@@ -367,6 +354,41 @@ impl<R: Read> Reader<R> {
                         self.error(format!("expected ',' or ']', found {}", describe(other)))
                     )
                 }
+            }
+        }
+    }
+
+    /// The fast path of `read_records`, from a record's first number: whole records in V8's
+    /// shape (see [`numbers`]) while they fit in the buffer. Returns the offset before which it
+    /// should not be tried again: past the bytes it stopped at, which the careful path reads.
+    #[inline(always)]
+    fn fast_records<const N: usize, S: RecordSink>(
+        &mut self,
+        rec: &mut [u64; N],
+        sink: &mut S,
+    ) -> Res<u64> {
+        let mut ends = [0u32; numbers::MAX_ENDS];
+        loop {
+            let scanned = numbers::scan(&self.buf, self.pos, self.len, &mut ends);
+            let records = scanned.n / N;
+            let mut s = self.pos;
+            for r in 0..records {
+                let first = s;
+                for (f, slot) in rec.iter_mut().enumerate() {
+                    let e = ends[r * N + f] as usize;
+                    let len = e - s;
+                    if len > 16 {
+                        // Overflow is the careful path's to report.
+                        return Ok(self.base + e as u64 + 1);
+                    }
+                    *slot = numbers::value_before(&self.buf, e, len);
+                    s = e + 1 + usize::from(self.buf[e] == b'\n');
+                }
+                self.pos = s;
+                sink.record(rec, self.base + first as u64)?;
+            }
+            if scanned.odd || records == 0 {
+                return Ok(self.base + (scanned.stop + numbers::BLOCK) as u64);
             }
         }
     }
@@ -614,59 +636,6 @@ pub(crate) trait RecordSink {
     fn number(&mut self, v: u64, at: u64) -> Res<()>;
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-
-/// The decimal digits in the bytes of `w` (little endian): `w ^ '0'` per byte, and a mask
-/// with the high bit set in every byte that is not a digit.
-#[inline(always)]
-fn swar_digits(w: u64) -> (u64, u64) {
-    let t = w ^ (ONES * 0x30);
-    // A byte is a digit when t < 10: add 0x76 to its low 7 bits (no carry across bytes) to
-    // set bit 7 from 10 on, or in t's own bit 7.
-    let not_digit = (((t & (ONES * 0x7f)) + ONES * 0x76) | t) & (ONES * 0x80);
-    (t, not_digit)
-}
-
-/// The value of 8 digit values (0..=9, one per byte, the first the most significant).
-#[inline(always)]
-fn swar_value8(t: u64) -> u64 {
-    let t = (t.wrapping_mul(10) + (t >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let t = (t.wrapping_mul(100) + (t >> 16)) & 0x0000_ffff_0000_ffff;
-    (t.wrapping_mul(10000) + (t >> 32)) & 0xffff_ffff
-}
-
-/// The number of 1 to 16 digits at `buf[p..]` and how many digits it has; `None` when there
-/// is no digit there or 16 or more (the careful path takes those). Needs 16 bytes at `p`.
-#[inline(always)]
-fn swar_uint(buf: &[u8], p: usize) -> Option<(u64, usize)> {
-    let load = |at: usize| -> Option<u64> {
-        Some(u64::from_le_bytes(buf.get(at..at + 8)?.try_into().ok()?))
-    };
-    let (t, nd) = swar_digits(load(p)?);
-    if nd != 0 {
-        let len = (nd.trailing_zeros() / 8) as usize;
-        if len == 0 {
-            return None;
-        }
-        // The digits to the top bytes, zeros (leading zeros) below them.
-        return Some((swar_value8(t << (64 - 8 * len)), len));
-    }
-    let high = swar_value8(t);
-    let (t2, nd2) = swar_digits(load(p + 8)?);
-    if nd2 == 0 {
-        return None;
-    }
-    let len = (nd2.trailing_zeros() / 8) as usize;
-    if len == 0 {
-        return Some((high, 8));
-    }
-    const POW10: [u64; 8] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000];
-    Some((
-        high * POW10[len] + swar_value8(t2 << (64 - 8 * len)),
-        8 + len,
-    ))
-}
-
 /// Appends a code point as UTF-8.
 fn push_char(out: &mut Vec<u8>, c: u32) {
     match char::from_u32(c) {
@@ -836,35 +805,6 @@ mod tests {
     }
 
     #[test]
-    fn swar_reads_every_length() {
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        for digits in 1..=20u32 {
-            for _ in 0..200 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let v = if digits == 20 {
-                    x
-                } else {
-                    x % 10u64.pow(digits)
-                };
-                let text = format!("{v:0width$},1,2,3,4,5,6,7,8,9", width = digits as usize);
-                let got = swar_uint(text.as_bytes(), 0);
-                if digits < 16 {
-                    assert_eq!(got, Some((v, digits as usize)), "{text}");
-                } else {
-                    assert_eq!(
-                        got, None,
-                        "{text}: 16 digits and more are the careful path's"
-                    );
-                }
-            }
-        }
-        assert_eq!(swar_uint(b",123456789012345", 0), None);
-        assert_eq!(swar_uint(b"12", 0), None, "fewer than 16 bytes");
-    }
-
-    #[test]
     fn records_read_like_single_numbers() {
         // Many shapes: V8's "\n,", spaces, long numbers, a record across the careful path.
         let mut text = String::from("[");
@@ -923,6 +863,158 @@ mod tests {
             .read_records::<3, _>(false, false, &mut c)
             .unwrap());
         assert_eq!(c.values, (1..=9).collect::<Vec<u64>>());
+    }
+
+    /// What the careful path alone (`read_uint_array`) reads: values, or the error's offset
+    /// and message.
+    fn careful(text: &str) -> Result<Vec<u64>, (u64, String)> {
+        numbers(text).map_err(|e| (offset_of(e.clone()), e.to_string()))
+    }
+
+    fn fast(text: &str) -> Result<Collect, (u64, String)> {
+        records(text).map_err(|e| (offset_of(e.clone()), e.to_string()))
+    }
+
+    #[test]
+    fn v8_shaped_records_of_every_length_read_as_the_careful_path_reads_them() {
+        // Records of 3 in V8's shape ("a,b,c\n,"), numbers of every length from 1 to 20
+        // digits (leading zeros too), over several buffer refills so that numbers are cut by
+        // them at many places.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut text = String::from("[");
+        let mut i = 0u64;
+        while text.len() < 3 * BUF_SIZE + 1000 {
+            let digits = 1 + (next() % 20) as u32;
+            let v = if digits == 20 {
+                next() % (u64::MAX - 9_999_999_999_999_999_999) + 9_999_999_999_999_999_999
+            } else {
+                next() % 10u64.pow(digits)
+            };
+            if next() % 17 == 0 {
+                text.push_str(&format!("{v:0width$}", width = digits as usize));
+            } else {
+                text.push_str(&v.to_string());
+            }
+            i += 1;
+            text.push_str(if i % 3 == 0 { "\n," } else { "," });
+        }
+        text.truncate(text.len() - if text.ends_with("\n,") { 2 } else { 1 });
+        while i % 3 != 0 {
+            text.push_str(",7");
+            i += 1;
+        }
+        text.push(']');
+        let want = careful(&text).unwrap();
+        let c = fast(&text).unwrap();
+        assert_eq!(c.values, want);
+        assert!(
+            c.whole * 3 > want.len() / 2,
+            "the fast path read {} records",
+            c.whole
+        );
+        let mut expected = Vec::new();
+        let mut k = 0;
+        reader(&text)
+            .read_uint_array(|_, at| {
+                if k % 3 == 0 {
+                    expected.push(at);
+                }
+                k += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(c.offsets, expected);
+    }
+
+    #[test]
+    fn a_number_cut_by_a_refill_reads_whole() {
+        // A number of every length that starts at every place around the end of the first
+        // buffer, after V8-shaped records that fill it.
+        for digits in [1usize, 7, 8, 9, 16, 17, 20] {
+            for before in 0..=21 {
+                let mut text = String::from("[");
+                while text.len() < BUF_SIZE - before - 40 {
+                    text.push_str("1,22,333\n,");
+                }
+                while text.len() < BUF_SIZE - before {
+                    text.push_str("5,");
+                }
+                // The largest of that many digits that fits in 64 bits.
+                let v = if digits < 20 {
+                    "9".repeat(digits)
+                } else {
+                    u64::MAX.to_string()
+                };
+                text.push_str(&format!("{v},4\n,{v},{v},{v}\n,"));
+                text.push_str(&"12,345,6789\n,".repeat(50));
+                text.push_str("1,2,3]");
+                let c = fast(&text).unwrap_or_else(|e| panic!("{digits} {before}: {e:?}"));
+                assert_eq!(
+                    c.values,
+                    careful(&text).unwrap(),
+                    "{digits} digits, {before}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overflow_signs_and_whitespace_in_v8_shaped_records() {
+        let prefix = format!("[{}", "1234,5,6\n,".repeat(300));
+        let tail = ",1".repeat(60) + "]";
+        // Past u64: an error at the number, as the careful path says it.
+        for bad in [
+            "18446744073709551616",
+            "99999999999999999999",
+            "123456789012345678901234",
+            "00000000000000000000018446744073709551616",
+        ] {
+            let text = format!("{prefix}{bad},1,2{tail}");
+            let e = fast(&text).unwrap_err();
+            assert_eq!(e, careful(&text).unwrap_err(), "{bad}");
+            assert_eq!(e.0, prefix.len() as u64, "{bad}");
+            assert!(e.1.contains("does not fit in 64 bits"), "{}", e.1);
+        }
+        // u64::MAX and long runs of leading zeros fit.
+        for good in ["18446744073709551615", "000000000000000000000000042", "0"] {
+            let text = format!("{prefix}{good},1,2{tail}");
+            let c = fast(&text).unwrap();
+            assert_eq!(c.values, careful(&text).unwrap(), "{good}");
+        }
+        // Signs, fractions, exponents: errors where the careful path finds them.
+        for bad in [
+            "-1", "+1", "1.5", "1e3", "1E3", "-0", "0x10", "\"1\"", "null", "",
+        ] {
+            let text = format!("{prefix}{bad},1,2{tail}");
+            assert_eq!(
+                fast(&text).unwrap_err(),
+                careful(&text).unwrap_err(),
+                "{bad}"
+            );
+        }
+        // JSON whitespace anywhere between the numbers reads the same.
+        for ws in [" ", "\t", "\r", "\r\n", "\n\n", " \n "] {
+            let text = format!("[{}{ws}7{ws},{ws}8,9{tail}", "1234,5,6\n,".repeat(300));
+            assert_eq!(
+                fast(&text).unwrap().values,
+                careful(&text).unwrap(),
+                "{ws:?}"
+            );
+        }
+        // Cut off: the end of input inside a number or after a comma.
+        for cut in [
+            format!("{prefix}12"),
+            format!("{prefix}12,"),
+            prefix.clone(),
+        ] {
+            assert_eq!(fast(&cut).unwrap_err(), careful(&cut).unwrap_err());
+        }
     }
 
     fn text_split(s: &str, at: usize) -> (&str, &str) {
