@@ -96,12 +96,14 @@ describe('watch() pins nothing either', () => {
   // Each watch() made a WeakRef, pinning its object until the job ended: 100k x 8 KB ran out of
   // the 512 MB heap (exit 134). Now at most 256 per turn get one; the others only a finalizer.
   test('100k short-lived watched objects in one job run in a 512 MB heap, their 8 KB payloads not kept', async () => {
-    const r = await run(['--max-old-space-size=512', WATCH], { LEAKGUARD: ROOT })
+    const r = await run(['--expose-gc', '--max-old-space-size=512', WATCH], { LEAKGUARD: ROOT })
     expect(r.stderr).not.toMatch(/heap limit/)
     expect(r.code).toBe(0)
-    // pinned payloads would be 800 MB; what remains is leakguard's entry per watched object
-    // (~0.3-0.5 KB until its finalizer runs after the job) and garbage not yet collected
-    expect(figure(r, 'PEAK')).toBeLessThan(120e6)
+    // Pinned payloads would be 800 MB. What a full GC inside the job leaves is leakguard's entry
+    // per watched object until its finalizer runs after the job, ~0.2 KB: 19.2-20.5 MB measured
+    // on Node 20, 22, 24 and 26. (heapUsed without that GC, garbage included, peaked anywhere
+    // from 34 to 172 MB, by V8's timing: no figure to judge by.)
+    expect(figure(r, 'LIVE')).toBeLessThan(40e6)
   })
 
   test('objects watched over the per-turn budget are still found when they stay, and only then', async () => {
