@@ -58,25 +58,24 @@ describe("the app's Error is the app's business", () => {
 describe('instrumentation pins nothing', () => {
   const CHURN = path.join(HOST, 'churn.js')
   const figure = (r, name) => Number((new RegExp(`^${name} (\\d+)$`, 'm').exec(r.stdout) || [])[1])
-  const peakOf = (r) => figure(r, 'PEAK')
 
-  test("100k short-lived emitters in one job run in a 512 MB heap under start() and guard, peak heap at most 2x plain (leakguard's own modules not counted)", async () => {
-    const heap = '--max-old-space-size=512'
-    const plain = await run([heap, CHURN])
+  test('100k short-lived emitters in one job run in a 512 MB heap under start() and guard, and what a full GC inside the job leaves is what plain Node leaves', async () => {
+    const flags = ['--expose-gc', '--max-old-space-size=512']
+    const plain = await run([...flags, CHURN])
     expect(plain.code).toBe(0)
-    const started = await run([heap, CHURN], { LEAKGUARD_START: ROOT })
+    const started = await run([...flags, CHURN], { LEAKGUARD_START: ROOT })
     expect(started.stderr).not.toMatch(/heap limit/)
     expect(started.code).toBe(0)
-    const guarded = await run([heap, '-r', path.join(ROOT, 'guard.js'), CHURN], { LEAKGUARD_SAMPLE_RATE: '1' })
+    const guarded = await run([...flags, '-r', path.join(ROOT, 'guard.js'), CHURN], { LEAKGUARD_SAMPLE_RATE: '1' })
     expect(guarded.stderr).not.toMatch(/heap limit/)
     expect(guarded.code).toBe(0)
-    const base = peakOf(plain)
-    expect(base).toBeGreaterThan(0)
-    // leakguard's own modules (~1.5-2.5 MB of heap, measured before the job) are not the job's:
-    // pinned garbage would be O(emitters) (800 MB here), not a constant
-    const own = (r) => figure(r, 'BEFORE') - figure(plain, 'BEFORE')
-    expect(peakOf(started) - own(started)).toBeLessThanOrEqual(2 * base)
-    expect(peakOf(guarded) - own(guarded)).toBeLessThanOrEqual(2 * base)
+    // Pinned listeners would keep their 8 KB payloads: 800 MB. Measured after a full GC inside
+    // the job, less the heap before it: plain 0, start() 0-0.43 MB (the turn's 32 WeakRefs and
+    // their emitters), guard 0, on Node 20, 24 and 26. heapUsed with garbage included is no
+    // figure to judge by: it follows V8's GC timing (see watch() below).
+    for (const r of [plain, started, guarded]) expect(figure(r, 'LIVE')).toBeGreaterThanOrEqual(0)
+    expect(figure(started, 'LIVE')).toBeLessThan(figure(plain, 'LIVE') + 16e6)
+    expect(figure(guarded, 'LIVE')).toBeLessThan(figure(plain, 'LIVE') + 16e6)
   })
 
   test('a bus that leaks in the same job, after the churn, is still found at its line', async () => {
