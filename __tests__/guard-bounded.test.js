@@ -3,27 +3,14 @@
 // has no live listener, and an emitter with 100k distinct events is sampled without reading every
 // name (its number of names, and its busiest names) — real processes, real emitters.
 
-const { spawn } = require('node:child_process')
 const path = require('node:path')
-const { siteOf } = require('./helpers')
+const { runNode, siteOf } = require('./helpers')
 
 const APP = path.join(__dirname, 'fixtures', 'guard', 'wide.js')
 
-function run(env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [APP], { cwd: path.join(__dirname, '..'), env: { PATH: process.env.PATH, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const lines = stdout.split('\n')
-      const warnings = lines.filter((l) => l.startsWith('WARNING ')).map((l) => JSON.parse(l.slice(8)))
-      const heap = lines.filter((l) => l.startsWith('HEAP ')).map((l) => JSON.parse(l.slice(5)))[0]
-      resolve({ code, warnings, heap, stdout, stderr })
-    })
-  })
+async function run(env) {
+  const r = await runNode([APP], env)
+  return { ...r, heap: r.stdout.split('\n').filter((l) => l.startsWith('HEAP ')).map((l) => JSON.parse(l.slice(5)))[0] }
 }
 
 test('240k unique once(name) + emit under start(): heap used after GC stays flat (was +7 MiB per 60k)', async () => {

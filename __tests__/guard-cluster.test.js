@@ -5,24 +5,15 @@
 // worker threads: each thread's gauges reach the main thread's scrape, labelled by thread.
 
 const { spawn } = require('node:child_process')
-const http = require('node:http')
 const net = require('node:net')
 const path = require('node:path')
 const parsePrometheus = require('parse-prometheus-text-format')
+const { freePort, httpGet, until } = require('./helpers')
+
+const get = (port) => httpGet(`http://127.0.0.1:${port}/metrics`)
 
 const GUARD = path.join(__dirname, '..', 'guard.js')
 const APP = path.join(__dirname, 'fixtures', 'guard', 'cluster.js')
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** A free port that is none of `avoid` (a port just closed may be handed out again). */
 async function freePortBut(avoid) {
@@ -54,20 +45,6 @@ async function freeTriple(avoid) {
     await Promise.all(held.map((s) => new Promise((r) => s.close(r))))
     if (ok.every(Boolean)) return base
   }
-}
-
-function get(port) {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now()
-    http
-      .get({ host: '127.0.0.1', port, path: '/metrics', agent: false }, (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (d) => (body += d))
-        res.on('end', () => resolve({ status: res.statusCode, body, ms: Date.now() - t0 }))
-      })
-      .on('error', reject)
-  })
 }
 
 /** `leakguard_listeners{event="jobs"}` by its `worker` label (null: no such label). */
@@ -103,16 +80,6 @@ async function startCluster(env, { guardPrimary = true } = {}) {
     }, 20)
   })
   return { child, out, stop: () => process.kill(-child.pid, 'SIGKILL') }
-}
-
-async function until(fn, timeoutMs = 20000) {
-  const start = Date.now()
-  for (;;) {
-    const v = await fn()
-    if (v) return v
-    if (Date.now() - start > timeoutMs) throw new Error('timed out')
-    await new Promise((r) => setTimeout(r, 100))
-  }
 }
 
 test("one scrape of the primary's metricsPort has every worker's gauges, labelled by worker; nobody gets EADDRINUSE", async () => {

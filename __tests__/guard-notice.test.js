@@ -3,22 +3,10 @@
 // watched and where the metrics are (the address it names serves them), and LEAKGUARD_QUIET=1.
 
 const { spawn } = require('node:child_process')
-const http = require('node:http')
-const net = require('node:net')
 const path = require('node:path')
+const { freePort, httpGet: get } = require('./helpers')
 
 const root = path.join(__dirname, '..')
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** Starts `node <args> -e <keep alive>`; resolves with the child and its first stderr line. */
 function start(args, env) {
@@ -31,19 +19,6 @@ function start(args, env) {
     })
     child.on('error', reject)
     child.on('exit', () => resolve({ child, stderr }))
-  })
-}
-
-function get(url) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (d) => (body += d))
-        res.on('end', () => resolve({ status: res.statusCode, body }))
-      })
-      .on('error', reject)
   })
 }
 

@@ -10,12 +10,12 @@
 // The libraries are installed once into os.tmpdir() (`npm install --no-save`, a few seconds) and
 // reused by later runs; without a reachable registry the tests are skipped, saying so.
 
-const { spawn, spawnSync } = require('node:child_process')
+const { spawnSync } = require('node:child_process')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { siteOf } = require('./helpers')
+const { runNode, siteOf } = require('./helpers')
 
 const GUARD = path.join(__dirname, '..', 'guard.js')
 const APP = path.join(__dirname, 'fixtures', 'guard', 'real-libs.js')
@@ -54,24 +54,9 @@ const libs = installLibraries()
 if (libs.skip) console.warn(`guard-real-libs: skipped: ${libs.skip}`)
 const run = libs.skip ? test.skip : test
 
-function runApp(env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', GUARD, APP], {
-      cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH, LIBS_DIR: libs.dir, LEAKGUARD_QUIET: '1', ...env },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const lines = stdout.split('\n')
-      const warnings = lines.filter((l) => l.startsWith('WARNING ')).map((l) => JSON.parse(l.slice(8)))
-      const burst = Number((/BURST (\d+)/.exec(stdout) || [])[1])
-      resolve({ code, warnings, burst, stdout, stderr })
-    })
-  })
+async function runApp(env) {
+  const r = await runNode(['-r', GUARD, APP], { LIBS_DIR: libs.dir, LEAKGUARD_QUIET: '1', ...env })
+  return { ...r, burst: Number((/BURST (\d+)/.exec(r.stdout) || [])[1]) }
 }
 
 run('http-proxy-node16 1.0.6, socket.io 4.5.2 and proxy-chain 2.7.1 serve a burst of real connections, then idle: nothing is warned', async () => {

@@ -2,36 +2,19 @@
 // Guard mode as a user runs it: `node -r leakguard/guard app.js` on a real child process that
 // simulates requests, configured by environment variables; LeakWarnings read from its output.
 
-const { spawn, spawnSync } = require('node:child_process')
+const { spawnSync } = require('node:child_process')
 const path = require('node:path')
 const { EventEmitter } = require('node:events')
 const leakguard = require('../index')
-const { siteOf } = require('./helpers')
+const { runNode, siteOf } = require('./helpers')
 
 const GUARD = path.join(__dirname, '..', 'guard.js')
 const APP = path.join(__dirname, 'fixtures', 'guard', 'app.js')
 
-/** Runs the fixture app under `-r guard.js`; resolves with its warnings and exit code. */
-function runApp(env, { args = [] } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', GUARD, ...args, APP], {
-      cwd: path.join(__dirname, '..'),
-      env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', RUN_MS: '4000', ...env },
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      const warnings = stdout
-        .split('\n')
-        .filter((l) => l.startsWith('WARNING '))
-        .map((l) => JSON.parse(l.slice(8)))
-      const served = Number((/SERVED (\d+)/.exec(stdout) || [])[1])
-      resolve({ code, signal, warnings, served, stdout, stderr })
-    })
-  })
+/** Runs the fixture app under `-r guard.js`; resolves with its warnings, exit code and `served`. */
+async function runApp(env, { args = [] } = {}) {
+  const r = await runNode(['-r', GUARD, ...args, APP], { LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', RUN_MS: '4000', ...env })
+  return { ...r, served: Number((/SERVED (\d+)/.exec(r.stdout) || [])[1]) }
 }
 
 describe('node -r leakguard/guard', () => {

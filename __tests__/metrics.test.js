@@ -2,49 +2,14 @@
 // Guard mode's gauges: the Prometheus endpoint (parsed by a real Prometheus text parser) and the
 // OpenTelemetry metrics API with the real SDK registered by the "app".
 
-const http = require('node:http')
-const net = require('node:net')
 const { EventEmitter } = require('node:events')
 const parsePrometheus = require('parse-prometheus-text-format')
 const otel = require('@opentelemetry/api')
 const { MeterProvider, MetricReader } = require('@opentelemetry/sdk-metrics')
 const leakguard = require('../index')
+const { freePort, httpGet, sleep, until } = require('./helpers')
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-function get(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (d) => (body += d))
-        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }))
-      })
-      .on('error', reject)
-  })
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-async function until(fn, timeoutMs = 30000) {
-  const start = Date.now()
-  for (;;) {
-    const value = await fn()
-    if (value) return value
-    if (Date.now() - start > timeoutMs) throw new Error('timed out')
-    await sleep(50)
-  }
-}
+const get = (port, urlPath) => httpGet(`http://127.0.0.1:${port}${urlPath}`)
 
 const family = (families, name) => families.find((f) => f.name === name)
 
