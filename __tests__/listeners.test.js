@@ -263,6 +263,23 @@ describe('who added it, and where it lives', () => {
     expect(leaks[0].message).toContain('none were removed')
     void a
   })
+  test("code run by `node -e` is the app's: its leak is found at its [eval] line (it was taken for Node's own)", () => {
+    const { execFileSync } = require('node:child_process')
+    const code = [
+      `const leakguard = require(${JSON.stringify(require.resolve('../index'))})`,
+      "const { EventEmitter } = require('node:events')",
+      'leakguard.start({ warn: false })',
+      'const bus = new EventEmitter()',
+      'setTimeout(async () => {',
+      "  for (let i = 0; i < 20; i++) bus.on('tick', () => i)",
+      "  const leaks = (await leakguard.check()).filter((l) => l.kind === 'listeners')",
+      '  process.stdout.write(JSON.stringify(leaks.map(({ event, count, site }) => ({ event, count, site }))))',
+      '}, 1)',
+    ]
+    const out = execFileSync(process.execPath, ['-e', code.join('\n')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    const column = code[5].indexOf('bus.on') + 'bus.'.length + 1 // V8 names the call by its property
+    expect(JSON.parse(out)).toEqual([{ event: 'tick', count: 20, site: `[eval]:6:${column}` }])
+  })
 })
 
 describe('warnings', () => {

@@ -21,8 +21,14 @@ const FRAME = /^\s*at (?:.*?\()?(.+?):(\d+):(\d+)\)?$/
 
 const isOwn = (file) => ownFiles.some((own) => file.startsWith(own))
 
+// Node's own frames: its modules (`node:events`, `node:internal/...`), the wrapper it runs `-e`
+// code in, V8's builtins (`<anonymous>`, `native`), and leakguard's. A file name without a '/' is
+// not Node's as such: code run by `node -e`/`-p` is `[eval]`, the REPL's `REPL1`, a vm script's
+// `evalmachine.<anonymous>` or the filename it was given, and their adds are the user's.
+const NODE_FRAMES = new Set(['<anonymous>', 'native', '[eval]-wrapper'])
+
 function isInternal(file) {
-  return file.startsWith('node:') || !file.includes('/') || isOwn(file) // node:events, internal/...
+  return file.startsWith('node:') || file.startsWith('internal/') || NODE_FRAMES.has(file) || isOwn(file)
 }
 
 const inPackage = (file) => file.includes(`${path.sep}node_modules${path.sep}`)
