@@ -298,7 +298,11 @@ class Guard {
     const o = this.options
     leak.snapshotPending = true
     if (this.confirming.size >= MAX_KEYS) this.confirming.delete(this.confirming.keys().next().value)
-    this.confirming.set(id, { leak, type, key, to, due: now + o.window * o.interval })
+    const windowMs = o.window * o.interval
+    // heap used after GC is read only after a collection: a fast leak gets one every few windows,
+    // so a heap finding may wait EXPLAIN_WINDOWS windows for the reading that confirms it
+    const heap = type === 'heap' || type === 'heapFast'
+    this.confirming.set(id, { leak, type, key, to, due: now + windowMs, until: now + (heap ? EXPLAIN_WINDOWS : 1) * windowMs })
   }
 
   /**
@@ -311,7 +315,6 @@ class Guard {
     const confirmed = []
     for (const [id, c] of this.confirming) {
       if (now < c.due) continue
-      this.confirming.delete(id)
       let value
       if (c.type === 'heap' || c.type === 'heapFast') value = this.heapReading()
       else {
@@ -319,7 +322,11 @@ class Guard {
         const p = points && points.points.find((x) => x.key === c.key)
         value = p === undefined ? null : p.value
       }
-      if (value === null || value === undefined || value < c.to + TRENDS[c.type].minGrowth(o)) continue
+      if (value === null || value === undefined || value < c.to + TRENDS[c.type].minGrowth(o)) {
+        if (now >= c.until) this.confirming.delete(id)
+        continue
+      }
+      this.confirming.delete(id)
       const heap = c.type === 'heap' || c.type === 'heapFast'
       const shown = (n) => (heap ? `${(n / 1048576).toFixed(1)} MiB` : String(n))
       const { snapshotPending, ...rest } = c.leak // eslint-disable-line no-unused-vars
