@@ -1,7 +1,7 @@
 // Public types of leakguard. Hand-written over the generated binding.d.ts.
 
 import type { Leak as NativeLeak } from './types/leak'
-import type { HeapDiff, HeapSummary, RetainerPath, RetainerStep } from './binding'
+import type { DiffWarning, HeapDiff, HeapSummary, LeakGroup, RetainerPath, RetainerStep } from './binding'
 
 // The finding model is generated from the Rust types (crates/leakguard-core/src/leak.rs):
 // `Leak` is a union discriminated by `kind`; narrow it with `if (leak.kind === 'listeners')`.
@@ -37,6 +37,10 @@ export interface ExplainFields {
 
 /** What guard mode with `snapshotDir` adds to a finding. */
 export interface SnapshotFields {
+  /** The first warning of a finding: a snapshot follows if it still grows a window later. */
+  snapshotPending?: boolean
+  /** The finding's second warning: its series still grew a window after the first. */
+  confirmed?: boolean
   /** The heap snapshot written for this finding. */
   snapshot?: string
   /** Why no snapshot was written for this finding. */
@@ -44,10 +48,36 @@ export interface SnapshotFields {
 }
 
 /**
+ * What guard mode with `snapshotDir` adds to a confirmed `heap` finding: "who holds it", from the
+ * diff of its snapshot and a second one (a follow-up warning of the same finding).
+ */
+export interface HolderFields {
+  /** On the confirmed finding: a follow-up with the diff (or `holdersSkipped`) comes. */
+  holdersPending?: boolean
+  /** On the follow-up: the two snapshots were compared; `groups` says who holds the growth. */
+  explained?: boolean
+  /** The diff's leak groups (top 5, largest retained size first), as `diff()` returns them. */
+  groups?: LeakGroup[]
+  /** Objects allocated between the two snapshots and still alive (the diff's `newObjects`). */
+  newObjects?: number
+  /** The two snapshots compared: the finding's `snapshot`, then the second one. */
+  snapshots?: string[]
+  /** The diff's warnings (snapshots that seem not to be of one process, ...), when it had any. */
+  diffWarnings?: DiffWarning[]
+  /** On the follow-up: why there is no diff (the finding keeps everything else). */
+  holdersSkipped?: string
+}
+
+/**
  * A finding: `{ kind, code, message, count }` and what its kind knows (`emitter`, `event`, `site`
  * for listeners; `name`, `size` for collections; `description` for retained objects; ...).
  */
-export type Leak = (Exclude<NativeLeak, { kind: 'retained' }> | (Extract<NativeLeak, { kind: 'retained' }> & ExplainFields)) & SnapshotFields
+export type Leak = (
+  | Exclude<NativeLeak, { kind: 'retained' | 'heap' }>
+  | (Extract<NativeLeak, { kind: 'retained' }> & ExplainFields)
+  | (Extract<NativeLeak, { kind: 'heap' }> & HolderFields)
+) &
+  SnapshotFields
 
 /** Options of `start()`. */
 export interface StartOptions {

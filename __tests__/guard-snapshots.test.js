@@ -3,7 +3,9 @@
 // leaks found at about the same time, each warned at once (`snapshotPending`) and again a window
 // later when it still grows (`confirmed`, with the snapshot or `snapshotSkipped`), and the policy
 // that keeps snapshots safe in production (one per cooldown, count and byte caps, free memory
-// precheck). A finding that stops growing gets no snapshot. Real snapshots of a real process.
+// precheck). A finding that stops growing gets no snapshot. A confirmed heap finding gets a
+// second snapshot a window later and the diff of the two, in a child process: its follow-up
+// (`explained`) names the leaking class and who holds it. Real snapshots of a real process.
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
@@ -15,9 +17,9 @@ const leakguard = require('../index')
 const GUARD = path.join(__dirname, '..', 'guard.js')
 const APP = path.join(__dirname, 'fixtures', 'guard', 'app.js')
 
-function runApp(env) {
+function runApp(env, { args = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-r', GUARD, APP], {
+    const child = spawn(process.execPath, ['-r', GUARD, ...args, APP], {
       cwd: path.join(__dirname, '..'),
       env: { PATH: process.env.PATH, LEAKGUARD_INTERVAL: '150', LEAKGUARD_SAMPLE_RATE: '0.05', LEAKGUARD_HEAP_PROFILE: '0', MODE: 'multi', RUN_MS: '30000', UNTIL_WARNINGS: '6', ...env },
     })
@@ -120,6 +122,82 @@ describe('snapshots on a finding', () => {
     expect(warned[0].message).toMatch(/heap snapshot skipped: free memory is too low \(.* MiB free, about .* MiB needed/)
   })
 })
+
+describe('who holds a confirmed heap finding', () => {
+  // Session objects (~8 KB each) kept in a module-level Map at ~2.5 MB/s; forced GCs give a
+  // reading every sample. Windows of 3 x 200 ms: warned, confirmed (first snapshot) and compared
+  // with a second snapshot within a few seconds.
+  const env = { MODE: 'heap-class', LEAKGUARD_INTERVAL: '200', LEAKGUARD_WINDOW: '3', LEAKGUARD_HEAP_THRESHOLD: String(1024 * 1024), LEAKGUARD_SNAPSHOT_COOLDOWN: '0', UNTIL_EXPLAINED: '1', UNTIL_WARNINGS: '' }
+  let stopDir
+  beforeEach(() => {
+    stopDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-guard-snap-'))
+  })
+  afterEach(() => fs.rmSync(stopDir, { recursive: true, force: true }))
+
+  test('the follow-up names the leaking class and its holder; a leak that ended gets holdersSkipped and no second snapshot', async () => {
+    const [r, ended] = await Promise.all([
+      runApp({ ...env, LEAKGUARD_SNAPSHOT_DIR: dir }, { args: ['--expose-gc'] }),
+      runApp({ ...env, LEAKGUARD_SNAPSHOT_DIR: stopDir, STOP_WHEN_CONFIRMED: '1' }, { args: ['--expose-gc'] }),
+    ])
+    expect(r.code).toBe(0)
+    const heap = r.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+    const confirmed = heap.find((w) => w.confirmed && !w.explained)
+    expect(heap[0].snapshotPending).toBe(true)
+    expect(confirmed.holdersPending).toBe(true)
+    expect(confirmed.snapshot).toMatch(/\.heapsnapshot$/)
+    const explained = heap.filter((w) => w.explained)
+    expect(explained).toHaveLength(1)
+    const [e] = explained
+    expect(e.holdersPending).toBeUndefined()
+    expect(e.holdersSkipped).toBeUndefined()
+    // the diff's own shapes: leak groups with their holders, largest retained size first
+    expect(e.groups[0]).toMatchObject({ className: 'Session', rootClass: 'Session', holder: { name: 'sessions', kind: 'variable' } })
+    expect(e.groups[0].count).toBeGreaterThan(20)
+    expect(e.groups[0].path).toMatch(/sessions \(Map\) → table → Session$/)
+    expect(e.newObjects).toBeGreaterThanOrEqual(e.groups[0].count)
+    expect(e.message).toMatch(/; who holds it: Session ×[\d,]+ \(retained [\d.]+ MiB\) held by 'sessions' \(module __tests__\/fixtures\/guard\/app\.js\) \(diff with a second heap snapshot: .*\.heapsnapshot\)$/)
+    expect(e.snapshots).toHaveLength(2)
+    expect(e.snapshots[0]).toBe(confirmed.snapshot)
+    const files = snapshotsIn(dir)
+    expect(files.map((f) => path.join(dir, f)).sort()).toEqual([...e.snapshots].sort())
+    expect(fs.readdirSync(dir)).toEqual(files) // nothing else: the diff writes no file
+    for (const f of e.snapshots) expect(fs.statSync(f).mode & 0o777).toBe(0o600)
+
+    // the leak ended once confirmed: no second snapshot, a follow-up that says why
+    expect(ended.code).toBe(0)
+    const endedHeap = ended.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+    expect(endedHeap.filter((w) => w.explained)).toEqual([])
+    const skipped = endedHeap.filter((w) => w.holdersSkipped)
+    expect(skipped).toHaveLength(1)
+    expect(skipped[0].holdersSkipped).toMatch(/^the heap did not grow by heapThreshold \(1\.0 MiB\) in the 3 windows after the first snapshot \([\d.]+ MiB -> [\d.]+ MiB\): no second snapshot to compare$/)
+    expect(skipped[0].message).toContain('; who holds it: not analysed (the heap did not grow')
+    expect(snapshotsIn(stopDir)).toHaveLength(1)
+  }, 30000)
+
+  test('the analysis in its child process: a corrupt snapshot, too little memory and a cancel (stop()) are skip reasons, no child is left behind', async () => {
+    const { HolderAnalysis } = require('../lib/guard/holders')
+    // two small real snapshots of a real process
+    const [a, b] = ['a', 'b'].map((n) => path.join(dir, `${n}.heapsnapshot`))
+    const w = require('node:child_process').spawnSync(process.execPath, ['-e', 'const v8 = require("node:v8"); v8.writeHeapSnapshot(process.argv[1]); globalThis.kept = new Array(1e4).fill(0).map((_, i) => ({ i })); v8.writeHeapSnapshot(process.argv[2])', a, b])
+    expect(w.status).toBe(0)
+    const corrupt = path.join(dir, 'corrupt.heapsnapshot')
+    fs.writeFileSync(corrupt, fs.readFileSync(b).subarray(0, 5000))
+    const bad = await new HolderAnalysis().run(a, corrupt)
+    expect(bad.skipped).toMatch(/^the diff of the snapshots failed \(exit code 1\): \S/)
+    expect(await new HolderAnalysis({ memoryFactor: 1e12 }).run(a, b)).toEqual({ skipped: expect.stringMatching(/^free memory is too low to compare the snapshots \(.* MiB free, about .* MiB needed\)$/) })
+    const h = new HolderAnalysis()
+    const running = h.run(a, b)
+    const pid = h.child.pid
+    h.cancel()
+    expect(await running).toEqual({ skipped: 'guard mode stopped during the analysis' })
+    expect(h.child).toBeNull()
+    expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }))
+    expect(process.listenerCount('exit')).toBe(exitListeners)
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.heapsnapshot', 'b.heapsnapshot', 'corrupt.heapsnapshot'])
+  })
+})
+
+const exitListeners = process.listenerCount('exit')
 
 /** guard() in this process with a writer that records the paths; `drive(found)` adds listeners until it returns true. */
 async function guardWithWriter(drive) {

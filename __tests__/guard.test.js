@@ -3,6 +3,8 @@
 // simulates requests, configured by environment variables; LeakWarnings read from its output.
 
 const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { EventEmitter } = require('node:events')
 const leakguard = require('../index')
@@ -130,16 +132,22 @@ describe('leakguard.guard()', () => {
     expect(found[0].site.startsWith(siteOf(__filename, 'inproc'))).toBe(true)
   })
 
-  test('a fast heap leak with few major GCs (none forced) is warned; a sawtooth of the same rate never is', async () => {
+  test('a fast heap leak with few major GCs (none forced) is warned; a sawtooth of the same rate never is, and with snapshotDir gets no snapshot and no explained finding', async () => {
     // ~10 MB/s kept: V8 raises its limits as the heap grows, so major GCs come seconds apart
     const env = { LEAKGUARD_INTERVAL: '1000', LEAKGUARD_HEAP_PROFILE: '0', RUN_MS: '35000', UNTIL_WARNINGS: '1' }
-    const [leak, sawtooth] = await Promise.all([runApp({ ...env, MODE: 'heap' }), runApp({ ...env, MODE: 'heap-sawtooth', RUN_MS: '25000' })])
-    expect(leak.code).toBe(0)
-    const heap = leak.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
-    expect(heap).toHaveLength(1)
-    expect(heap[0].message).toMatch(/^heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB \(\+[\d.]+ MiB\/min\)$/)
-    expect(sawtooth.code).toBe(0)
-    expect(sawtooth.warnings.filter((w) => w.name === 'LeakWarning')).toEqual([])
+    const snapshotDir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-guard-sawtooth-'))
+    try {
+      const [leak, sawtooth] = await Promise.all([runApp({ ...env, MODE: 'heap' }), runApp({ ...env, MODE: 'heap-sawtooth', RUN_MS: '25000', LEAKGUARD_SNAPSHOT_DIR: snapshotDir, LEAKGUARD_SNAPSHOT_COOLDOWN: '0' })])
+      expect(leak.code).toBe(0)
+      const heap = leak.warnings.filter((w) => w.code === 'LEAKGUARD_HEAP')
+      expect(heap).toHaveLength(1)
+      expect(heap[0].message).toMatch(/^heap used after GC grew: [\d.]+ MiB -> [\d.]+ MiB \(\+[\d.]+ MiB\/min\)$/)
+      expect(sawtooth.code).toBe(0)
+      expect(sawtooth.warnings.filter((w) => w.name === 'LeakWarning')).toEqual([]) // (so no explained follow-up either)
+      expect(fs.readdirSync(snapshotDir)).toEqual([])
+    } finally {
+      fs.rmSync(snapshotDir, { recursive: true, force: true })
+    }
   }, 60000)
 
   test("guard's GC observer counts a major GC only after one really ran (Node 26's minor GCs clear weak targets)", () => {

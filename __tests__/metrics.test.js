@@ -68,6 +68,7 @@ const FAMILIES = [
   ['leakguard_heap_used_after_gc_bytes', 'GAUGE'],
   ['leakguard_findings_total', 'COUNTER'],
   ['leakguard_snapshots_total', 'COUNTER'],
+  ['leakguard_heap_diffs_total', 'COUNTER'],
 ]
 
 /** Label sets that appear more than once in a family (Prometheus rejects such a scrape). */
@@ -109,6 +110,7 @@ test('every family is served from the start, before any sample, with counters at
     expect(families.map((f) => [f.name, f.type])).toEqual(FAMILIES)
     expect(family(families, 'leakguard_findings_total').metrics).toEqual(['listeners', 'collection', 'retained', 'global', 'heap'].map((kind) => ({ labels: { kind }, value: '0' })))
     expect(family(families, 'leakguard_snapshots_total').metrics).toEqual([{ value: '0' }])
+    expect(family(families, 'leakguard_heap_diffs_total').metrics).toEqual(['done', 'skipped'].map((result) => ({ labels: { result }, value: '0' })))
     expect(family(families, 'leakguard_listeners_live').metrics).toEqual([{ value: '0' }])
     expect(family(families, 'leakguard_heap_used_after_gc_bytes').metrics).toEqual([]) // no major GC seen yet: no sample rather than a false 0
     expect(family(families, 'leakguard_heap_used_after_gc_bytes').help).toMatch(/in bytes/)

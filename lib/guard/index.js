@@ -21,6 +21,8 @@ const { normalize, optionsFromEnv, GUARD_OPTIONS, ENV } = require('./options')
 
 /** At most this many series are followed per trend engine (and as many keys remembered). */
 const MAX_KEYS = 10000
+/** A confirmed heap finding's second snapshot waits at most this many windows for the heap to grow by heapThreshold. */
+const EXPLAIN_WINDOWS = 3
 /** A window that fell by more than this fraction of its range is a sawtooth, not a leak. */
 const MAX_DROP = 0.5
 
@@ -85,6 +87,8 @@ class Trend {
 
 let active = null
 
+const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`
+
 class Guard {
   constructor(options) {
     this.options = options
@@ -98,6 +102,9 @@ class Guard {
     this.pending = new Map() // `${type}|${key}` -> { detector, meta, growth, waited }
     this.reported = new Set() // keys of the findings warned (first warnings only)
     this.confirming = new Map() // `${type}|${key}` -> { leak, type, key, to, due }: waiting for a second window before a snapshot
+    this.explaining = new Map() // `${type}|${key}` -> { leak, from, due }: a confirmed heap finding waiting for its second snapshot
+    this.holders = null // the HolderAnalysis that diffs a heap finding's two snapshots (snapshotDir only)
+    this.analysing = false // one diff at a time
     this.boosted = false
     this.snapshots = null
     this.ownsSession = false
@@ -121,6 +128,7 @@ class Guard {
           memoryFactor: options.snapshotMemoryFactor,
           writer: options.writeSnapshot,
         })
+        this.holders = new (require('./holders').HolderAnalysis)()
       }
       if (options.reportDir !== undefined) this.htmlReport = new (require('../report/guard').GuardReport)({ dir: options.reportDir })
       if (options.metricsPort !== undefined) {
@@ -211,6 +219,7 @@ class Guard {
     this.metrics.update(all, this.heapReading())
     if (this.htmlReport !== null) this.htmlReport.sample(now, all)
     if (this.confirming.size > 0) this.confirm(now, byType)
+    if (this.explaining.size > 0) this.explainDue(now)
     const { series, ids } = this.ready()
     if (series.length > 0) this.report(fromNative(binding.evaluate({ kind: 'growth', series }, this.cwd)), now, ids)
   }
@@ -289,7 +298,11 @@ class Guard {
     const o = this.options
     leak.snapshotPending = true
     if (this.confirming.size >= MAX_KEYS) this.confirming.delete(this.confirming.keys().next().value)
-    this.confirming.set(id, { leak, type, key, to, due: now + o.window * o.interval })
+    const windowMs = o.window * o.interval
+    // heap used after GC is read only after a collection: a fast leak gets one every few windows,
+    // so a heap finding may wait EXPLAIN_WINDOWS windows for the reading that confirms it
+    const heap = type === 'heap' || type === 'heapFast'
+    this.confirming.set(id, { leak, type, key, to, due: now + windowMs, until: now + (heap ? EXPLAIN_WINDOWS : 1) * windowMs })
   }
 
   /**
@@ -302,7 +315,6 @@ class Guard {
     const confirmed = []
     for (const [id, c] of this.confirming) {
       if (now < c.due) continue
-      this.confirming.delete(id)
       let value
       if (c.type === 'heap' || c.type === 'heapFast') value = this.heapReading()
       else {
@@ -310,39 +322,137 @@ class Guard {
         const p = points && points.points.find((x) => x.key === c.key)
         value = p === undefined ? null : p.value
       }
-      if (value === null || value === undefined || value < c.to + TRENDS[c.type].minGrowth(o)) continue
+      if (value === null || value === undefined || value < c.to + TRENDS[c.type].minGrowth(o)) {
+        if (now >= c.until) this.confirming.delete(id)
+        continue
+      }
+      this.confirming.delete(id)
       const heap = c.type === 'heap' || c.type === 'heapFast'
       const shown = (n) => (heap ? `${(n / 1048576).toFixed(1)} MiB` : String(n))
       const { snapshotPending, ...rest } = c.leak // eslint-disable-line no-unused-vars
       const leak = setKey({ ...rest, confirmed: true, message: `${c.leak.message}; still growing a window later: ${shown(c.to)} -> ${shown(value)}` }, c.leak[kKey])
       this.snapshot(leak, now)
+      if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, value, now)
       confirmed.push(leak)
     }
     if (confirmed.length > 0) this.emit(confirmed, now)
   }
 
   snapshot(leak, now) {
+    const r = this.takeSnapshot(now)
+    if (r.path) {
+      leak.snapshot = r.path
+      leak.message += `; heap snapshot: ${r.path}`
+    } else {
+      leak.snapshotSkipped = r.skipped
+    }
+  }
+
+  /** One snapshot by the policy: `{ path }` or `{ skipped }` (warned when worth it); never throws. */
+  takeSnapshot(now, options) {
     let r
     try {
-      r = this.snapshots.take(now)
+      r = this.snapshots.take(now, options)
     } catch (err) {
       // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
       r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
     }
-    if (r.path) {
-      leak.snapshot = r.path
-      leak.message += `; heap snapshot: ${r.path}`
-      this.metrics.snapshot()
-    } else {
-      leak.snapshotSkipped = r.skipped
-      if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
+    if (r.path) this.metrics.snapshot()
+    else if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
+    return r
+  }
+
+  /**
+   * A confirmed heap finding with a snapshot: from a window later, once the heap grew again by
+   * heapThreshold (within EXPLAIN_WINDOWS windows), a second snapshot (same policy, the cooldown excepted: one investigation) and
+   * the diff of the two in a child process; the answer comes as a follow-up of the finding.
+   */
+  awaitHolders(leak, id, value, now) {
+    const o = this.options
+    leak.holdersPending = true
+    if (this.explaining.size >= MAX_KEYS) this.explaining.delete(this.explaining.keys().next().value)
+    const windowMs = o.window * o.interval
+    this.explaining.set(id, { leak, from: value, due: now + windowMs, until: now + EXPLAIN_WINDOWS * windowMs })
+  }
+
+  explainDue(now) {
+    const o = this.options
+    for (const [id, e] of this.explaining) {
+      if (now < e.due) continue
+      const value = this.heapReading()
+      // the diff needs the leak to stand out: heapThreshold more than at the first snapshot,
+      // within EXPLAIN_WINDOWS windows (a leak that ended, or slowed to a crawl, is let go)
+      if (value === null || value < e.from + o.heapThreshold) {
+        if (now < e.until) continue
+        this.explaining.delete(id)
+        const seen = value === null ? 'no reading since' : `${mib(e.from)} -> ${mib(value)}`
+        this.explained(e.leak, now, { skipped: `the heap did not grow by heapThreshold (${mib(o.heapThreshold)}) in the ${EXPLAIN_WINDOWS} windows after the first snapshot (${seen}): no second snapshot to compare` })
+        continue
+      }
+      this.explaining.delete(id)
+      if (this.analysing) {
+        this.explained(e.leak, now, { skipped: 'another finding\'s snapshots are being compared' })
+        continue
+      }
+      const r = this.takeSnapshot(now, { paired: true })
+      if (!r.path) {
+        this.explained(e.leak, now, { skipped: `the second snapshot was skipped: ${r.skipped}` })
+        continue
+      }
+      const pair = [e.leak.snapshot, r.path]
+      this.analysing = true
+      this.holders.run(pair[0], pair[1]).then(
+        (answer) => {
+          this.analysing = false
+          if (!this.stopped) this.explained(e.leak, Date.now(), { ...answer, pair })
+        },
+        // run() never rejects; should it, the finding still gets its follow-up
+        (err) => {
+          this.analysing = false
+          if (!this.stopped) this.explained(e.leak, Date.now(), { skipped: `the analysis failed: ${err && err.message ? err.message : err}`, pair })
+        },
+      )
+    }
+  }
+
+  /**
+   * The follow-up of a confirmed heap finding: `explained: true` with the diff's leak groups
+   * (`groups`, largest retained size first, holders named) and the message naming the top one,
+   * or `holdersSkipped: reason`. Never throws.
+   */
+  explained(leak, now, { result, skipped, pair }) {
+    try {
+      const { holdersPending, ...rest } = leak // eslint-disable-line no-unused-vars
+      const out = { ...rest }
+      if (pair !== undefined) out.snapshots = pair
+      if (result !== undefined) {
+        const { describeGroup } = require('./holders')
+        out.explained = true
+        out.groups = result.groups
+        out.newObjects = result.newObjects
+        if (result.warnings && result.warnings.length > 0) out.diffWarnings = result.warnings
+        const top = result.groups[0]
+        const answer = top === undefined ? 'no leak group: nothing allocated between the two snapshots is still alive in the JavaScript heap' : describeGroup(top, this.cwd)
+        out.message = `${leak.message}; who holds it: ${answer} (diff with a second heap snapshot: ${pair[1]})`
+        this.metrics.heapDiff('done')
+      } else {
+        out.holdersSkipped = skipped
+        out.message = `${leak.message}; who holds it: not analysed (${skipped})`
+        this.metrics.heapDiff('skipped')
+      }
+      setKey(out, leak[kKey])
+      this.emit([out], now)
+      if (this.htmlReport !== null && out.explained) this.writeHtmlReport(now, [], out)
+    } catch (err) {
+      this.failed('holders', err)
     }
   }
 
   /** reportDir: the page is rewritten after each sample with findings; a failure costs the page only. */
-  writeHtmlReport(now, leaks) {
+  writeHtmlReport(now, leaks, explained) {
     try {
-      this.htmlReport.found(now, leaks)
+      if (leaks.length > 0) this.htmlReport.found(now, leaks)
+      if (explained !== undefined) this.htmlReport.explained(explained)
       this.htmlReport.write()
     } catch (err) {
       this.failed('report', err)
@@ -358,6 +468,8 @@ class Guard {
     if (this.stopped) return
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
+    this.explaining.clear()
+    if (this.holders !== null) this.holders.cancel() // no child left behind
     for (const d of detectors) if (d.stopSampling) d.stopSampling()
     majorGCs.stop()
     this.metrics.close()

@@ -19,7 +19,7 @@ const GUARD_KINDS = ['listeners', 'collection', 'retained', 'global', 'heap']
  * Every family, present from the first scrape: Prometheus name, type, help, and the matching
  * OpenTelemetry instrument (name, kind, UCUM unit). Counts of live things are gauges in
  * Prometheus and asynchronous UpDownCounters in OpenTelemetry (additive across attributes, like
- * semconv's jvm.memory.used_after_last_gc); the two monotonic counts are counters in both.
+ * semconv's jvm.memory.used_after_last_gc); the monotonic counts are counters in both.
  */
 const FAMILIES = [
   { name: 'leakguard_listeners', type: 'gauge', help: 'Live listeners per emitter and event (the largest series only)', otel: 'leakguard.listeners', instrument: 'upDownCounter', unit: '{listener}' },
@@ -31,6 +31,7 @@ const FAMILIES = [
   { name: 'leakguard_heap_used_after_gc_bytes', type: 'gauge', help: 'Heap used after the last major GC, in bytes (no sample until a major GC was seen)', otel: 'leakguard.heap.used_after_gc', instrument: 'upDownCounter', unit: 'By' },
   { name: 'leakguard_findings_total', type: 'counter', help: 'Findings reported since guard mode started, by kind', otel: 'leakguard.findings', instrument: 'counter', unit: '{finding}' },
   { name: 'leakguard_snapshots_total', type: 'counter', help: 'Heap snapshots written by guard mode', otel: 'leakguard.snapshots', instrument: 'counter', unit: '{snapshot}' },
+  { name: 'leakguard_heap_diffs_total', type: 'counter', help: "Confirmed heap findings whose two snapshots guard mode compared to name who holds the growth (result=\"done\"), or could not (result=\"skipped\", the finding's holdersSkipped says why)", otel: 'leakguard.heap_diffs', instrument: 'counter', unit: '{diff}' },
 ]
 
 /** Sample point series -> [family, label name, label value of a point]. */
@@ -126,6 +127,7 @@ class Metrics {
     this.latest = null // [points, heap reading] of the last sample, made into rows when read
     this.findings = new Map(GUARD_KINDS.map((kind) => [kind, 0]))
     this.snapshots = 0
+    this.heapDiffs = new Map([['done', 0], ['skipped', 0]])
     this.server = null
     this.otel = loadOtel()
     this.otelProvider = null
@@ -177,11 +179,17 @@ class Metrics {
     this.snapshots++
   }
 
+  /** Counts a heap finding's diff: `done` or `skipped`. */
+  heapDiff(result) {
+    this.heapDiffs.set(result, (this.heapDiffs.get(result) || 0) + 1)
+  }
+
   all() {
     return {
       ...this.values,
       leakguard_findings_total: [...this.findings].map(([kind, value]) => ({ labels: { kind }, value })),
       leakguard_snapshots_total: [{ labels: null, value: this.snapshots }],
+      leakguard_heap_diffs_total: [...this.heapDiffs].map(([result, value]) => ({ labels: { result }, value })),
     }
   }
 
@@ -248,7 +256,7 @@ class Metrics {
   }
 
   /**
-   * Asynchronous instruments (UpDownCounters for live counts, Counters for the two monotonic
+   * Asynchronous instruments (UpDownCounters for live counts, Counters for the monotonic
    * ones, with units) on the app's global MeterProvider, re-bound if the app installs one later.
    */
   bindOtel() {

@@ -57,10 +57,13 @@ class SnapshotPolicy {
   /**
    * Takes a snapshot for a new finding when the policy allows it. Returns `{ path }` or
    * `{ skipped, warn }` (`warn`: worth telling the operator; a cooldown skip is not).
+   * `paired`: the second snapshot of a heap finding's pair (its diff says who holds the
+   * growth): one investigation with the first, so the cooldown does not apply to it; the caps
+   * and the memory and disk checks do.
    */
-  take(now = Date.now()) {
+  take(now = Date.now(), { paired = false } = {}) {
     if (this.count >= this.maxCount) return this.capped(`the cap of ${this.maxCount} snapshots is reached`)
-    if (now - this.lastAt < this.cooldownMs) {
+    if (!paired && now - this.lastAt < this.cooldownMs) {
       return { skipped: `a snapshot was written ${Math.round((now - this.lastAt) / 1000)} s ago (snapshotCooldown ${Math.round(this.cooldownMs / 1000)} s)`, warn: false }
     }
     const heap = v8.getHeapStatistics().used_heap_size

@@ -48,6 +48,7 @@ class GuardReport {
     this.series = new Map() // key -> { key, label, type, match, points: [[t, v]], flagged }
     this.findings = []
     this.snapshots = []
+    this.holders = null // the leak groups of the last explained heap finding
   }
 
   /** One sample: `points` as guard's detectors gave them ({ key, value, meta: { series } }). */
@@ -102,6 +103,13 @@ class GuardReport {
     }
   }
 
+  /** A heap finding's follow-up with its diff's leak groups (`explained: true`): shown with their holders. */
+  explained(leak) {
+    if (!Array.isArray(leak.groups)) return
+    this.holders = { groups: leak.groups.slice(0, 20), snapshots: Array.isArray(leak.snapshots) ? leak.snapshots.map(String) : [] }
+    for (const f of this.holders.snapshots) if (!this.snapshots.includes(f)) this.snapshots.push(f)
+  }
+
   /** The page's data. */
   data() {
     const series = [...this.series.values()].sort((a, b) => Number(b.flagged) - Number(a.flagged) || (a.type === 'heap' ? -1 : b.type === 'heap' ? 1 : 0))
@@ -121,6 +129,13 @@ class GuardReport {
         note: `The last ${this.times.length} samples (at most ${MAX_SAMPLES}) of at most ${MAX_SERIES} series; a numbered red line is a finding on that series.`,
       },
       snapshots: this.snapshots,
+      ...(this.holders === null
+        ? {}
+        : {
+            groups: this.holders.groups,
+            groupsTitle: 'Who holds the heap growth',
+            groupsNote: `Objects allocated between ${this.holders.snapshots.join(' and ')} and still alive, grouped by retainer path, largest retained size first (the confirmed heap finding's diff).`,
+          }),
     }
   }
 
