@@ -169,7 +169,7 @@ describe('who holds a confirmed heap finding', () => {
     expect(endedHeap.filter((w) => w.explained)).toEqual([])
     const skipped = endedHeap.filter((w) => w.holdersSkipped)
     expect(skipped).toHaveLength(1)
-    expect(skipped[0].holdersSkipped).toMatch(/^the heap did not grow by heapThreshold \(1\.0 MiB\) in the 3 windows after the first snapshot \([\d.]+ MiB -> [\d.]+ MiB\): no second snapshot to compare$/)
+    expect(skipped[0].holdersSkipped).toMatch(/^the heap did not grow by heapThreshold \(1\.0 MiB\) in the \d+ s after the first snapshot \([\d.]+ MiB -> [\d.]+ MiB\): no second snapshot to compare$/)
     expect(skipped[0].message).toContain('; who holds it: not analysed (the heap did not grow')
     expect(snapshotsIn(stopDir)).toHaveLength(1)
   }, 30000)

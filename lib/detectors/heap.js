@@ -67,6 +67,7 @@ class HeapWatcher {
     this.floor = Infinity // the lowest heap used after a collection seen since the last take()
     this.gcs = 0
     this.last = null
+    this.readings = 0 // samples that got a reading
     this.previousSites = new Map()
     this.session = null
     this.stopped = false
@@ -125,6 +126,7 @@ class HeapWatcher {
     this.floor = Infinity
     this.gcs = 0
     this.last = reading.usedAfterGC
+    this.readings++
     if (reading.usedAfterGC < this.lowest) this.lowest = reading.usedAfterGC
     if (this.profile && this.session === null && reading.usedAfterGC - this.lowest >= this.armAt) {
       this.profile = false // one attempt
@@ -220,6 +222,10 @@ const detector = {
   /** The latest heap-used-after-GC reading, or null. */
   last() {
     return watcher === null ? null : watcher.last
+  },
+  /** How many samples got a reading so far (they come with collections, not with the clock). */
+  readings() {
+    return watcher === null ? 0 : watcher.readings
   },
 }
 

@@ -21,8 +21,19 @@ const { normalize, optionsFromEnv, GUARD_OPTIONS, ENV } = require('./options')
 
 /** At most this many series are followed per trend engine (and as many keys remembered). */
 const MAX_KEYS = 10000
-/** A confirmed heap finding's second snapshot waits at most this many windows for the heap to grow by heapThreshold. */
+/**
+ * A heap finding's confirmation, and a confirmed one's second snapshot, wait for the heap to grow
+ * by heapThreshold: for EXPLAIN_WINDOWS windows, or twice the time the leak took to grow that
+ * much at the rate it was found with (the trend judges readings, which come with major GCs: at
+ * a 1 s interval, debug@4.1.1's leak of ~1 MiB/s was found over ~2 minutes of readings, and
+ * three 12 s windows never saw it grow by 32 MiB), and then until EXPLAIN_READINGS fresh
+ * readings were seen, for at most MAX_EXTRA_WINDOWS more.
+ */
 const EXPLAIN_WINDOWS = 3
+const EXPLAIN_READINGS = 3
+const MAX_EXTRA_WINDOWS = 5
+/** ... and never longer than this (a very slow leak). */
+const MAX_WAIT_MS = 30 * 60 * 1000
 /** A window that fell by more than this fraction of its range is a sawtooth, not a leak. */
 const MAX_DROP = 0.5
 
@@ -248,10 +259,27 @@ class Guard {
       this.pending.delete(id)
       series.push({ ...meta, growth: p.growth })
       const bar = id.indexOf('|')
-      ids.push({ id, type: id.slice(0, bar), key: id.slice(bar + 1), to: p.growth.to })
+      ids.push({ id, type: id.slice(0, bar), key: id.slice(bar + 1), to: p.growth.to, rate: p.growth.ratePerMinute })
     }
     this.boostStacks(boost)
     return { series, ids }
+  }
+
+  /** `{ until, readings }` of a heap wait starting now, for growth at `ratePerMinute` (see EXPLAIN_WINDOWS). */
+  heapWait(now, ratePerMinute) {
+    const o = this.options
+    let wait = EXPLAIN_WINDOWS * o.window * o.interval
+    if (ratePerMinute > 0) wait = Math.max(wait, Math.min(MAX_WAIT_MS, (2 * 60000 * o.heapThreshold) / ratePerMinute))
+    const heap = detectors.find((d) => d.kind === 'heap')
+    return { until: now + wait, readings: heap === undefined ? 0 : heap.readings() }
+  }
+
+  /** Whether a heap wait (heapWait) may end now: its time is over and EXPLAIN_READINGS fresh readings came, or MAX_EXTRA_WINDOWS more passed. */
+  heapWaitOver(now, { until, readings }) {
+    if (now < until) return false
+    if (now >= until + MAX_EXTRA_WINDOWS * this.options.window * this.options.interval) return true
+    const heap = detectors.find((d) => d.kind === 'heap')
+    return heap === undefined || heap.readings() - readings >= EXPLAIN_READINGS
   }
 
   heapReading() {
@@ -294,15 +322,16 @@ class Guard {
     if (this.htmlReport !== null && fresh.length > 0) this.writeHtmlReport(now, fresh)
   }
 
-  awaitConfirmation(leak, { id, type, key, to }, now) {
+  awaitConfirmation(leak, { id, type, key, to, rate }, now) {
     const o = this.options
     leak.snapshotPending = true
     if (this.confirming.size >= MAX_KEYS) this.confirming.delete(this.confirming.keys().next().value)
     const windowMs = o.window * o.interval
-    // heap used after GC is read only after a collection: a fast leak gets one every few windows,
-    // so a heap finding may wait EXPLAIN_WINDOWS windows for the reading that confirms it
+    // heap used after GC is read only after a collection, a few times a minute under a fast
+    // leak: a heap finding waits as heapWait says for the readings that confirm it
     const heap = type === 'heap' || type === 'heapFast'
-    this.confirming.set(id, { leak, type, key, to, due: now + windowMs, until: now + (heap ? EXPLAIN_WINDOWS : 1) * windowMs })
+    const wait = heap ? this.heapWait(now, rate) : { until: now + windowMs }
+    this.confirming.set(id, { leak, type, key, to, rate, due: now + windowMs, ...wait })
   }
 
   /**
@@ -315,24 +344,26 @@ class Guard {
     const confirmed = []
     for (const [id, c] of this.confirming) {
       if (now < c.due) continue
+      const heap = c.type === 'heap' || c.type === 'heapFast'
       let value
-      if (c.type === 'heap' || c.type === 'heapFast') value = this.heapReading()
+      if (heap) value = this.heapReading()
       else {
         const points = byType.get(c.type)
         const p = points && points.points.find((x) => x.key === c.key)
         value = p === undefined ? null : p.value
       }
       if (value === null || value === undefined || value < c.to + TRENDS[c.type].minGrowth(o)) {
-        if (now >= c.until) this.confirming.delete(id)
+        if (heap ? this.heapWaitOver(now, c) : now >= c.until) this.confirming.delete(id)
         continue
       }
       this.confirming.delete(id)
-      const heap = c.type === 'heap' || c.type === 'heapFast'
       const shown = (n) => (heap ? `${(n / 1048576).toFixed(1)} MiB` : String(n))
       const { snapshotPending, ...rest } = c.leak // eslint-disable-line no-unused-vars
       const leak = setKey({ ...rest, confirmed: true, message: `${c.leak.message}; still growing a window later: ${shown(c.to)} -> ${shown(value)}` }, c.leak[kKey])
       this.snapshot(leak, now)
-      if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, value, now)
+      // the wait starts once the snapshot is written: writing blocks the event loop for seconds
+      // (17 s for a 180 MiB heap under debug@4.1.1's leak), which must not eat the wait
+      if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, value, c.rate, Date.now())
       confirmed.push(leak)
     }
     if (confirmed.length > 0) this.emit(confirmed, now)
@@ -364,15 +395,15 @@ class Guard {
 
   /**
    * A confirmed heap finding with a snapshot: from a window later, once the heap grew again by
-   * heapThreshold (within EXPLAIN_WINDOWS windows), a second snapshot (same policy, the cooldown excepted: one investigation) and
+   * heapThreshold (waiting as heapWait says), a second snapshot (same policy, the cooldown excepted: one investigation) and
    * the diff of the two in a child process; the answer comes as a follow-up of the finding.
    */
-  awaitHolders(leak, id, value, now) {
+  awaitHolders(leak, id, value, rate, now) {
     const o = this.options
     leak.holdersPending = true
     if (this.explaining.size >= MAX_KEYS) this.explaining.delete(this.explaining.keys().next().value)
     const windowMs = o.window * o.interval
-    this.explaining.set(id, { leak, from: value, due: now + windowMs, until: now + EXPLAIN_WINDOWS * windowMs })
+    this.explaining.set(id, { leak, from: value, due: now + windowMs, ...this.heapWait(now, rate) })
   }
 
   explainDue(now) {
@@ -381,12 +412,12 @@ class Guard {
       if (now < e.due) continue
       const value = this.heapReading()
       // the diff needs the leak to stand out: heapThreshold more than at the first snapshot,
-      // within EXPLAIN_WINDOWS windows (a leak that ended, or slowed to a crawl, is let go)
+      // within the wait (a leak that ended, or slowed to a crawl, is let go)
       if (value === null || value < e.from + o.heapThreshold) {
-        if (now < e.until) continue
+        if (!this.heapWaitOver(now, e)) continue
         this.explaining.delete(id)
         const seen = value === null ? 'no reading since' : `${mib(e.from)} -> ${mib(value)}`
-        this.explained(e.leak, now, { skipped: `the heap did not grow by heapThreshold (${mib(o.heapThreshold)}) in the ${EXPLAIN_WINDOWS} windows after the first snapshot (${seen}): no second snapshot to compare` })
+        this.explained(e.leak, now, { skipped: `the heap did not grow by heapThreshold (${mib(o.heapThreshold)}) in the ${Math.round((now - e.due) / 1000 + o.window * o.interval / 1000)} s after the first snapshot (${seen}): no second snapshot to compare` })
         continue
       }
       this.explaining.delete(id)
