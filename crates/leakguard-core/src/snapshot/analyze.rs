@@ -500,12 +500,14 @@ fn transient_holder(s: &HeapSnapshot, holder: usize) -> bool {
 }
 
 /// The ids of the snapshot at `path`, sorted, and its JavaScript objects' ids and kinds.
-fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds), CoreError> {
+/// The sorted node ids of a snapshot, their kinds and its process marks.
+fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds, Vec<String>), CoreError> {
     let s = read_file(path, ParseOptions { ids_only: true })?;
     let kinds = IdKinds::of(&s);
+    let marks = provenance::snapshot_marks(&s);
     let mut ids = s.node_id;
     ids.sort_unstable();
-    Ok((ids, kinds))
+    Ok((ids, kinds, marks))
 }
 
 /// memlab's three-snapshot method. Objects (by snapshot node id) that are not in `baseline`,
@@ -542,15 +544,14 @@ pub fn diff_with(
     strings: Strings,
     own: Option<OwnCode>,
 ) -> Result<HeapDiff, CoreError> {
-    let (base_ids, base_kinds) = sorted_ids(baseline)?;
+    // Each file is read once: the process marks come with the parse (see `provenance`).
+    let (base_ids, base_kinds, base_marks) = sorted_ids(baseline)?;
     let name = |p: &Path| p.display().to_string();
-    let base_marks = provenance::process_marks(baseline)?;
-    let target_marks = provenance::process_marks(target)?;
-    let marked = provenance::same_process(&base_marks, &target_marks);
     let mut warnings;
     let (target_ids, mut analysis) = match last {
         Some(last) => {
-            let (target_ids, target_kinds) = sorted_ids(target)?;
+            let (target_ids, target_kinds, target_marks) = sorted_ids(target)?;
+            let marked = provenance::same_process(&base_marks, &target_marks);
             warnings = provenance::warnings(
                 &name(baseline),
                 &base_kinds,
@@ -559,8 +560,8 @@ pub fn diff_with(
                 marked,
             );
             drop(base_kinds);
-            let last_marks = provenance::process_marks(last)?;
             let analysis = Analysis::from_file(last)?;
+            let last_marks = provenance::snapshot_marks(&analysis.snapshot);
             let last_kinds = IdKinds::of(&analysis.snapshot);
             warnings.extend(provenance::warnings(
                 &name(target),
@@ -574,6 +575,8 @@ pub fn diff_with(
         None => {
             let analysis = Analysis::from_file(target)?;
             let target_kinds = IdKinds::of(&analysis.snapshot);
+            let target_marks = provenance::snapshot_marks(&analysis.snapshot);
+            let marked = provenance::same_process(&base_marks, &target_marks);
             warnings = provenance::warnings(
                 &name(baseline),
                 &base_kinds,
