@@ -157,30 +157,51 @@ fn analyze_phases(
     let snapshot = read_open_file_watched(&file, path, ParseOptions::default(), progress)?;
     drop(file);
     progress.enter(Phase::Dominators)?;
-    let dominators = Dominators::compute_watched(&snapshot, progress)?;
+    // What needs only the graph and little memory is done on a second thread, idle until the
+    // dominators' retainer index: the classes' counts and self sizes (a few bytes a class and
+    // a string) and the strings the distances filter on.
+    let graph_only = || {
+        let counts = ClassCounts::new(&snapshot);
+        super::profile::mark("class index, counts");
+        (counts, DistanceFilter::new(&snapshot))
+    };
+    let (dominators, counts, filter) = std::thread::scope(|scope| {
+        let second = std::thread::Builder::new().spawn_scoped(scope, || {
+            super::profile::start_thread();
+            graph_only()
+        });
+        let dominators = Dominators::compute_watched(&snapshot, progress);
+        let (counts, filter) = match second.map(|t| t.join()) {
+            Ok(Ok(done)) => done,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // the OS refused a thread
+            Err(_) => graph_only(),
+        };
+        (dominators, counts, filter)
+    });
+    let dominators = dominators?;
     progress.enter(Phase::Summary)?;
     // The distances need only the graph: a second thread finds them while this one sums the
     // classes. (Not beside the dominators: their peak is the analysis's, and the distances
     // would add 9 bytes a node to it. Beside the classes, which take the dominator tree apart
     // for their walk, the two add 13 bytes a node to the 12 of the dominators' result.)
     let Dominators { idom, retained } = dominators;
+    let distances = || {
+        let paths = PathTree::new(&snapshot, &filter);
+        super::profile::mark("distances (BFS)");
+        paths
+    };
     let (classes, total_size, paths) = std::thread::scope(|scope| {
         let bfs = std::thread::Builder::new().spawn_scoped(scope, || {
             super::profile::start_thread();
-            let paths = PathTree::new(&snapshot, &DistanceFilter::new(&snapshot));
-            super::profile::mark("distances (BFS)");
-            paths
+            distances()
         });
-        let (classes, total_size) = class_summary(&snapshot, idom, &retained);
+        let (classes, total_size) = class_summary_from(&snapshot, counts, idom, &retained);
         let paths = match bfs.map(|t| t.join()) {
             Ok(Ok(paths)) => paths,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             // the OS refused a thread: the distances are found here, after the classes
-            Err(_) => {
-                let paths = PathTree::new(&snapshot, &DistanceFilter::new(&snapshot));
-                super::profile::mark("distances (BFS)");
-                paths
-            }
+            Err(_) => distances(),
         };
         (classes, total_size, paths)
     });
@@ -221,6 +242,17 @@ impl ClassIndex {
     fn of(&self, s: &HeapSnapshot, n: usize) -> usize {
         self.of_key[s.class_key(n) as usize] as usize
     }
+
+    /// The class of node `n` if the summary counts it: DevTools leaves nodes without a size
+    /// out (the synthetic root and GC root categories), except native ones.
+    #[inline]
+    fn counted(&self, s: &HeapSnapshot, n: usize) -> Option<usize> {
+        if s.self_size[n] == 0 && s.kind(n) != NodeKind::Native {
+            None
+        } else {
+            Some(self.of(s, n))
+        }
+    }
 }
 
 /// Visits the dominator tree depth-first, calling `visit(node, true)` before a node's children
@@ -259,33 +291,62 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
 /// Every class (largest retained size first) and the sum of all self sizes, from the
 /// dominator tree (`idom`, taken apart for the walk) and the retained sizes.
 fn class_summary(s: &HeapSnapshot, idom: Vec<u32>, d_retained: &[u64]) -> (Vec<ClassSummary>, u64) {
-    let n = s.node_count();
-    let mut index = ClassIndex::new(s);
-    let names = std::mem::take(&mut index.names);
-    super::profile::mark("class index");
-    let mut count = vec![0u64; names.len()];
-    let mut self_size = vec![0u64; names.len()];
-    let mut retained = vec![0u64; names.len()];
-    let mut total = 0u64;
-    // DevTools leaves nodes without a size out of its summary (the synthetic root and GC root
-    // categories), except native ones. `class` gives the class of a counted node. (A column of
-    // every node's class would make the walk below faster, but the distances are found beside
-    // it and the two together would add to the analysis's peak.)
-    let class = |i: usize| -> Option<usize> {
-        if s.self_size[i] == 0 && s.kind(i) != NodeKind::Native {
-            None
-        } else {
-            Some(index.of(s, i))
+    class_summary_from(s, ClassCounts::new(s), idom, d_retained)
+}
+
+/// The classes' counts and self sizes: what the summary needs of the graph alone.
+struct ClassCounts {
+    index: ClassIndex,
+    names: Vec<String>,
+    count: Vec<u64>,
+    self_size: Vec<u64>,
+    total: u64,
+}
+
+impl ClassCounts {
+    fn new(s: &HeapSnapshot) -> ClassCounts {
+        let mut index = ClassIndex::new(s);
+        let names = std::mem::take(&mut index.names);
+        let mut count = vec![0u64; names.len()];
+        let mut self_size = vec![0u64; names.len()];
+        let mut total = 0u64;
+        for i in 0..s.node_count() {
+            let size = s.self_size(i);
+            total = total.saturating_add(size);
+            if let Some(c) = index.counted(s, i) {
+                count[c] += 1;
+                self_size[c] = self_size[c].saturating_add(size);
+            }
         }
-    };
-    for i in 0..n {
-        let size = s.self_size(i);
-        total = total.saturating_add(size);
-        if let Some(c) = class(i) {
-            count[c] += 1;
-            self_size[c] = self_size[c].saturating_add(size);
+        ClassCounts {
+            index,
+            names,
+            count,
+            self_size,
+            total,
         }
     }
+}
+
+/// [`class_summary`] with the counts made already.
+fn class_summary_from(
+    s: &HeapSnapshot,
+    counts: ClassCounts,
+    idom: Vec<u32>,
+    d_retained: &[u64],
+) -> (Vec<ClassSummary>, u64) {
+    let n = s.node_count();
+    let ClassCounts {
+        index,
+        names,
+        count,
+        self_size,
+        total,
+    } = counts;
+    let mut retained = vec![0u64; names.len()];
+    // (A column of every node's class would make the walk below faster, but the distances are
+    // found beside it and the two together would add to the analysis's peak.)
+    let class = |i: usize| index.counted(s, i);
     // A node adds its retained size to its class unless an ancestor in the dominator tree
     // already did (DevTools' calculateClassesRetainedSize).
     // Depth-first over the dominator tree; each stack entry keeps the class its node made
