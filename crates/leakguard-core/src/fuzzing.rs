@@ -92,6 +92,11 @@ pub fn run(data: &[u8]) {
             full.node_type, ids.node_type,
             "ids-only parse reads other types"
         );
+        assert_eq!(
+            crate::snapshot::provenance::snapshot_marks(full),
+            crate::snapshot::provenance::snapshot_marks(ids),
+            "ids-only parse finds other process marks"
+        );
     }
     if let Ok(s) = seq {
         let mut ids = s.node_id.clone();

@@ -42,6 +42,10 @@ impl Analysis {
     fn with_dominators(snapshot: HeapSnapshot, dominators: Dominators) -> Analysis {
         let paths = PathTree::new(&snapshot, &DistanceFilter::new(&snapshot));
         super::profile::mark("distances (BFS)");
+        Analysis::with_paths(snapshot, dominators, paths)
+    }
+
+    fn with_paths(snapshot: HeapSnapshot, dominators: Dominators, paths: PathTree) -> Analysis {
         Analysis {
             snapshot,
             dominators,
@@ -153,17 +157,60 @@ fn analyze_phases(
     let snapshot = read_open_file_watched(&file, path, ParseOptions::default(), progress)?;
     drop(file);
     progress.enter(Phase::Dominators)?;
-    let dominators = Dominators::compute_watched(&snapshot, progress)?;
+    // What needs only the graph and little memory is done on a second thread, idle until the
+    // dominators' retainer index: the classes' counts and self sizes (a few bytes a class and
+    // a string) and the strings the distances filter on.
+    let graph_only = || {
+        let counts = ClassCounts::new(&snapshot);
+        super::profile::mark("class index, counts");
+        (counts, DistanceFilter::new(&snapshot))
+    };
+    let (dominators, counts, filter) = std::thread::scope(|scope| {
+        let second = std::thread::Builder::new().spawn_scoped(scope, || {
+            super::profile::start_thread();
+            graph_only()
+        });
+        let dominators = Dominators::compute_watched(&snapshot, progress);
+        let (counts, filter) = match second.map(|t| t.join()) {
+            Ok(Ok(done)) => done,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // the OS refused a thread
+            Err(_) => graph_only(),
+        };
+        (dominators, counts, filter)
+    });
+    let dominators = dominators?;
     progress.enter(Phase::Summary)?;
-    let (classes, total_size) = class_summary(&snapshot, &dominators);
+    // The distances need only the graph: a second thread finds them while this one sums the
+    // classes. (Not beside the dominators: their peak is the analysis's, and the distances
+    // would add 9 bytes a node to it. Beside the classes, which take the dominator tree apart
+    // for their walk, the two add 13 bytes a node to the 12 of the dominators' result.)
+    let Dominators { idom, retained } = dominators;
+    let distances = || {
+        let paths = PathTree::new(&snapshot, &filter);
+        super::profile::mark("distances (BFS)");
+        paths
+    };
+    let (classes, total_size, paths) = std::thread::scope(|scope| {
+        let bfs = std::thread::Builder::new().spawn_scoped(scope, || {
+            super::profile::start_thread();
+            distances()
+        });
+        let (classes, total_size) = class_summary_from(&snapshot, counts, idom, &retained);
+        let paths = match bfs.map(|t| t.join()) {
+            Ok(Ok(paths)) => paths,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // the OS refused a thread: the distances are found here, after the classes
+            Err(_) => distances(),
+        };
+        (classes, total_size, paths)
+    });
     progress.check()?;
-    let mut a = Analysis::with_dominators(snapshot, dominators);
-    a.strings = strings;
-    let largest = largest(&a, top);
+    let largest = largest(&snapshot, &retained, &paths, strings, top);
     super::profile::mark("largest objects");
     Ok(HeapSummary {
-        node_count: a.snapshot.node_count() as u64,
-        edge_count: a.snapshot.edge_count() as u64,
+        node_count: snapshot.node_count() as u64,
+        edge_count: snapshot.edge_count() as u64,
         total_size,
         classes,
         largest,
@@ -195,6 +242,17 @@ impl ClassIndex {
     fn of(&self, s: &HeapSnapshot, n: usize) -> usize {
         self.of_key[s.class_key(n) as usize] as usize
     }
+
+    /// The class of node `n` if the summary counts it: DevTools leaves nodes without a size
+    /// out (the synthetic root and GC root categories), except native ones.
+    #[inline]
+    fn counted(&self, s: &HeapSnapshot, n: usize) -> Option<usize> {
+        if s.self_size[n] == 0 && s.kind(n) != NodeKind::Native {
+            None
+        } else {
+            Some(self.of(s, n))
+        }
+    }
 }
 
 /// Visits the dominator tree depth-first, calling `visit(node, true)` before a node's children
@@ -219,67 +277,114 @@ pub(crate) fn walk_dominator_tree(d: &Dominators, mut visit: impl FnMut(usize, b
 
 /// The summary of an analysed snapshot.
 pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
-    let (classes, total_size) = class_summary(&a.snapshot, &a.dominators);
+    let d = &a.dominators;
+    let (classes, total_size) = class_summary(&a.snapshot, d.idom.clone(), &d.retained);
     HeapSummary {
         node_count: a.snapshot.node_count() as u64,
         edge_count: a.snapshot.edge_count() as u64,
         total_size,
         classes,
-        largest: largest(a, top),
+        largest: largest(&a.snapshot, &d.retained, &a.paths, a.strings, top),
     }
 }
 
-/// Every class (largest retained size first) and the sum of all self sizes.
-fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
-    let n = s.node_count();
-    let mut index = ClassIndex::new(s);
-    let names = std::mem::take(&mut index.names);
-    super::profile::mark("class index");
-    let mut count = vec![0u64; names.len()];
-    let mut self_size = vec![0u64; names.len()];
-    let mut retained = vec![0u64; names.len()];
-    let mut total = 0u64;
-    // DevTools leaves nodes without a size out of its summary (the synthetic root and GC root
-    // categories), except native ones.
-    // The class of every counted node (u32::MAX: not counted), for the walk below: one read
-    // per node there instead of four columns and the class table.
-    let mut class_of = vec![u32::MAX; n];
-    for (i, slot) in class_of.iter_mut().enumerate() {
-        let size = s.self_size(i);
-        total = total.saturating_add(size);
-        if size == 0 && s.kind(i) != NodeKind::Native {
-            continue;
+/// Every class (largest retained size first) and the sum of all self sizes, from the
+/// dominator tree (`idom`, taken apart for the walk) and the retained sizes.
+fn class_summary(s: &HeapSnapshot, idom: Vec<u32>, d_retained: &[u64]) -> (Vec<ClassSummary>, u64) {
+    class_summary_from(s, ClassCounts::new(s), idom, d_retained)
+}
+
+/// The classes' counts and self sizes: what the summary needs of the graph alone.
+struct ClassCounts {
+    index: ClassIndex,
+    names: Vec<String>,
+    count: Vec<u64>,
+    self_size: Vec<u64>,
+    total: u64,
+}
+
+impl ClassCounts {
+    fn new(s: &HeapSnapshot) -> ClassCounts {
+        let mut index = ClassIndex::new(s);
+        let names = std::mem::take(&mut index.names);
+        let mut count = vec![0u64; names.len()];
+        let mut self_size = vec![0u64; names.len()];
+        let mut total = 0u64;
+        for i in 0..s.node_count() {
+            let size = s.self_size(i);
+            total = total.saturating_add(size);
+            if let Some(c) = index.counted(s, i) {
+                count[c] += 1;
+                self_size[c] = self_size[c].saturating_add(size);
+            }
         }
-        let c = index.of(s, i);
-        *slot = c as u32;
-        count[c] += 1;
-        self_size[c] = self_size[c].saturating_add(size);
+        ClassCounts {
+            index,
+            names,
+            count,
+            self_size,
+            total,
+        }
     }
-    drop(index);
+}
+
+/// [`class_summary`] with the counts made already.
+fn class_summary_from(
+    s: &HeapSnapshot,
+    counts: ClassCounts,
+    idom: Vec<u32>,
+    d_retained: &[u64],
+) -> (Vec<ClassSummary>, u64) {
+    let n = s.node_count();
+    let ClassCounts {
+        index,
+        names,
+        count,
+        self_size,
+        total,
+    } = counts;
+    let mut retained = vec![0u64; names.len()];
+    // (A column of every node's class would make the walk below faster, but the distances are
+    // found beside it and the two together would add to the analysis's peak.)
+    let class = |i: usize| index.counted(s, i);
     // A node adds its retained size to its class unless an ancestor in the dominator tree
     // already did (DevTools' calculateClassesRetainedSize).
     // Depth-first over the dominator tree; each stack entry keeps the class its node made
     // active (u32::MAX: none), to clear on the way out.
     let mut active = vec![false; names.len()];
     let enter = |i: usize, active: &mut [bool], retained: &mut [u64]| -> u32 {
-        let c = class_of[i];
-        if c != u32::MAX && !active[c as usize] {
-            retained[c as usize] = retained[c as usize].saturating_add(d.retained[i]);
-            active[c as usize] = true;
-            c
-        } else {
-            u32::MAX
+        match class(i) {
+            Some(c) if !active[c] => {
+                retained[c] = retained[c].saturating_add(d_retained[i]);
+                active[c] = true;
+                c as u32
+            }
+            _ => u32::MAX,
         }
     };
-    let (first, children) = d.children();
-    let mut stack: Vec<(u32, u32, u32)> = vec![(0, first[0], enter(0, &mut active, &mut retained))];
+    // The tree as first child and next sibling, the siblings written over `idom` (each node's
+    // entry is read just before it is overwritten): 4 bytes a node where a CSR takes 8 more.
+    const NONE: u32 = u32::MAX;
+    let mut first_child = vec![NONE; n];
+    let mut next = idom;
+    for i in (1..n).rev() {
+        let p = next[i] as usize;
+        next[i] = std::mem::replace(&mut first_child[p], i as u32);
+    }
+    if let Some(root) = next.first_mut() {
+        *root = NONE;
+    }
+    // (node, its next child to visit, the class it made active)
+    let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+    if n > 0 {
+        stack.push((0, first_child[0], enter(0, &mut active, &mut retained)));
+    }
     while let Some(top) = stack.last_mut() {
-        let node = top.0 as usize;
-        if top.1 < first[node + 1] {
-            let child = children[top.1 as usize];
-            top.1 += 1;
+        let child = top.1;
+        if child != NONE {
+            top.1 = next[child as usize];
             let activated = enter(child as usize, &mut active, &mut retained);
-            stack.push((child, first[child as usize], activated));
+            stack.push((child, first_child[child as usize], activated));
         } else {
             if top.2 != u32::MAX {
                 active[top.2 as usize] = false;
@@ -287,7 +392,7 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
             stack.pop();
         }
     }
-    drop((first, children, stack, class_of));
+    drop((first_child, next, stack, index));
     super::profile::mark("class retained sizes");
     let mut classes: Vec<ClassSummary> = names
         .into_iter()
@@ -312,10 +417,14 @@ fn class_summary(s: &HeapSnapshot, d: &Dominators) -> (Vec<ClassSummary>, u64) {
 
 /// The `top` objects with the largest retained sizes, largest first (synthetic and `(system)`
 /// nodes left out; equal sizes by node order), with their retainer paths.
-fn largest(a: &Analysis, top: usize) -> Vec<LargeObject> {
+fn largest(
+    s: &HeapSnapshot,
+    retained: &[u64],
+    paths: &PathTree,
+    strings: Strings,
+    top: usize,
+) -> Vec<LargeObject> {
     use std::cmp::Reverse;
-    let s = &a.snapshot;
-    let retained = &a.dominators.retained;
     // A min-heap of the best `top` so far, by (retained size, earlier node first).
     let mut best: std::collections::BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
         std::collections::BinaryHeap::new();
@@ -343,11 +452,14 @@ fn largest(a: &Analysis, top: usize) -> Vec<LargeObject> {
         .into_iter()
         .map(|i| {
             let i = i as usize;
-            let retainers = a.retainers(i).unwrap_or_default();
+            let retainers = paths
+                .path_edges(s, i)
+                .map(|edges| paths::steps(s, &edges, strings))
+                .unwrap_or_default();
             LargeObject {
                 id: s.id(i),
-                name: match a.strings {
-                    Strings::Raw => a.strings.shortened(s.name(i), 200),
+                name: match strings {
+                    Strings::Raw => strings.shortened(s.name(i), 200),
                     // a string held under a secret's name (`password`) is hidden whole, as on
                     // its path
                     Strings::Redacted
@@ -358,11 +470,11 @@ fn largest(a: &Analysis, top: usize) -> Vec<LargeObject> {
                     {
                         crate::redact::REDACTED.to_string()
                     }
-                    Strings::Redacted => a.strings.shortened(s.name(i), 60),
+                    Strings::Redacted => strings.shortened(s.name(i), 60),
                 },
                 class_name: s.class_name(i).into_owned(),
                 self_size: s.self_size(i),
-                retained_size: a.dominators.retained[i],
+                retained_size: retained[i],
                 path: paths::path_text(&retainers),
                 retainers,
             }
@@ -449,12 +561,14 @@ fn transient_holder(s: &HeapSnapshot, holder: usize) -> bool {
 }
 
 /// The ids of the snapshot at `path`, sorted, and its JavaScript objects' ids and kinds.
-fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds), CoreError> {
+/// The sorted node ids of a snapshot, their kinds and its process marks.
+fn sorted_ids(path: &Path) -> Result<(Vec<u32>, IdKinds, Vec<String>), CoreError> {
     let s = read_file(path, ParseOptions { ids_only: true })?;
     let kinds = IdKinds::of(&s);
+    let marks = provenance::snapshot_marks(&s);
     let mut ids = s.node_id;
     ids.sort_unstable();
-    Ok((ids, kinds))
+    Ok((ids, kinds, marks))
 }
 
 /// memlab's three-snapshot method. Objects (by snapshot node id) that are not in `baseline`,
@@ -491,15 +605,14 @@ pub fn diff_with(
     strings: Strings,
     own: Option<OwnCode>,
 ) -> Result<HeapDiff, CoreError> {
-    let (base_ids, base_kinds) = sorted_ids(baseline)?;
+    // Each file is read once: the process marks come with the parse (see `provenance`).
+    let (base_ids, base_kinds, base_marks) = sorted_ids(baseline)?;
     let name = |p: &Path| p.display().to_string();
-    let base_marks = provenance::process_marks(baseline)?;
-    let target_marks = provenance::process_marks(target)?;
-    let marked = provenance::same_process(&base_marks, &target_marks);
     let mut warnings;
     let (target_ids, mut analysis) = match last {
         Some(last) => {
-            let (target_ids, target_kinds) = sorted_ids(target)?;
+            let (target_ids, target_kinds, target_marks) = sorted_ids(target)?;
+            let marked = provenance::same_process(&base_marks, &target_marks);
             warnings = provenance::warnings(
                 &name(baseline),
                 &base_kinds,
@@ -508,8 +621,8 @@ pub fn diff_with(
                 marked,
             );
             drop(base_kinds);
-            let last_marks = provenance::process_marks(last)?;
             let analysis = Analysis::from_file(last)?;
+            let last_marks = provenance::snapshot_marks(&analysis.snapshot);
             let last_kinds = IdKinds::of(&analysis.snapshot);
             warnings.extend(provenance::warnings(
                 &name(target),
@@ -523,6 +636,8 @@ pub fn diff_with(
         None => {
             let analysis = Analysis::from_file(target)?;
             let target_kinds = IdKinds::of(&analysis.snapshot);
+            let target_marks = provenance::snapshot_marks(&analysis.snapshot);
+            let marked = provenance::same_process(&base_marks, &target_marks);
             warnings = provenance::warnings(
                 &name(baseline),
                 &base_kinds,

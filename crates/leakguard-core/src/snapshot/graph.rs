@@ -206,6 +206,9 @@ pub struct HeapSnapshot {
     /// of 2^29 nodes and more); empty otherwise.
     pub(crate) edge_type: Vec<u8>,
     pub(crate) strings: StringTable,
+    /// leakguard's process marks, for a snapshot read with `ids_only` (which keeps no
+    /// strings); see `provenance::snapshot_marks`.
+    pub(crate) process_marks: Vec<String>,
 }
 
 impl HeapSnapshot {

@@ -22,7 +22,7 @@ use crate::CoreError;
 pub struct ParseOptions {
     /// Keep only node ids and types (enough for the baseline and target of a diff, and to
     /// tell whether two snapshots come from one process): edges are scanned and counted but
-    /// not stored, strings skipped.
+    /// not stored, strings read only for leakguard's process marks (see `provenance`).
     pub ids_only: bool,
 }
 
@@ -414,7 +414,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
                 }
                 let mut strings = Document::new(options, Some(len));
                 if options.ids_only {
-                    r.skip_value(None).ok()?;
+                    strings.read_marks(&mut r).ok()?;
                 } else {
                     strings.read_strings(&mut r).ok()?;
                 }
@@ -439,7 +439,7 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
                 if r.peek().ok()?.is_some() {
                     return None;
                 }
-                Some((edges, nodes_end, edges_at, strings.strings))
+                Some((edges, nodes_end, edges_at, strings.strings, strings.marks))
             })
             .ok()?;
         let mut r = reader_at(nodes_at, len);
@@ -466,18 +466,19 @@ pub(crate) fn parse_parallel_at<F: ReadAt + ?Sized>(
         super::profile::mark("parse edges, 1st part");
         let rest = second.join().ok().flatten();
         super::profile::mark("wait for the 2nd thread");
-        let (second_part, skimmed_nodes_end, edges_at, strings) = rest?;
+        let (second_part, skimmed_nodes_end, edges_at, strings, marks) = rest?;
         let mut edges = first?;
         edges.append(second_part);
-        (skimmed_nodes_end == nodes_end).then_some((nodes?, edges, edges_at, strings))
+        (skimmed_nodes_end == nodes_end).then_some((nodes?, edges, edges_at, strings, marks))
     });
-    let (nodes, edges, edges_at, strings) = outcome?;
+    let (nodes, edges, edges_at, strings, marks) = outcome?;
     doc.meta = Some(meta);
     doc.nodes = Some(nodes);
     doc.nodes_at = nodes_at;
     doc.edges = Some(edges);
     doc.edges_at = edges_at;
     doc.strings = strings;
+    doc.marks = marks;
     let s = doc.finish(len).ok();
     super::profile::mark("parse checks, CSR");
     s
@@ -564,6 +565,7 @@ pub fn parse<R: Read>(
                 doc.read_strings(&mut r)?;
                 super::profile::mark("parse strings");
             }
+            "strings" => doc.read_marks(&mut r)?,
             _ => r.skip_value(None)?,
         }
         match r.peek_token("',' or '}'")? {
@@ -1079,6 +1081,8 @@ struct Document {
     raw_edges: Option<Vec<u64>>,
     strings: Option<StringTable>,
     strings_at: u64,
+    /// leakguard's process marks, found in the strings when they are not kept (`ids_only`).
+    marks: Vec<String>,
 }
 
 impl Document {
@@ -1095,6 +1099,7 @@ impl Document {
             raw_edges: None,
             strings: None,
             strings_at: 0,
+            marks: Vec::new(),
         }
     }
 
@@ -1175,6 +1180,32 @@ impl Document {
             None => self.raw_edges = Some(read_raw_array(r)?),
         }
         Ok(())
+    }
+
+    /// `strings` read for leakguard's process marks only (see `provenance`), the rest dropped
+    /// string by string: `diff` needs no second read of the file for them.
+    fn read_marks<R: Read>(&mut self, r: &mut Reader<R>) -> Res<()> {
+        r.skip_ws()?;
+        let mut text: Vec<u8> = Vec::new();
+        r.expect(b'[')?;
+        if r.peek_token("a string or ']'")? == b']' {
+            return r.expect(b']');
+        }
+        loop {
+            text.clear();
+            r.read_string_into(&mut text)?;
+            super::provenance::find_marks(&text, &mut self.marks);
+            match r.peek_token("',' or ']'")? {
+                b',' => r.expect(b',')?,
+                b']' => return r.expect(b']'),
+                other => {
+                    return Err(r.error(format!(
+                        "expected ',' or ']' in strings, found {}",
+                        describe(other)
+                    )))
+                }
+            }
+        }
     }
 
     fn read_strings<R: Read>(&mut self, r: &mut Reader<R>) -> Res<()> {
@@ -1284,6 +1315,7 @@ impl Document {
                 node_type_names: meta.node_types,
                 node_type: nodes.ntype,
                 node_id: nodes.id,
+                process_marks: self.marks,
                 ..HeapSnapshot::default()
             });
         }
@@ -1383,6 +1415,7 @@ impl Document {
             edge_type_bits: meta.edges.type_bits,
             edge_type: edges.types,
             strings,
+            process_marks: Vec::new(),
         })
     }
 }

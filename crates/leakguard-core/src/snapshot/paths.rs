@@ -133,32 +133,33 @@ impl PathTree {
         let mut dist = vec![UNREACHABLE; n];
         let mut parent = vec![u32::MAX; n];
         let mut pref = vec![u8::MAX; n];
-        let mut queue: Vec<u32> = Vec::with_capacity(1024);
+        // Only the frontier is kept (a ring): a queue of every node reached would be one more
+        // u32 per node at this phase's peak.
+        let mut queue: std::collections::VecDeque<u32> =
+            std::collections::VecDeque::with_capacity(1024);
         // transient roots met, with the edge into each: searched from once the rest is done
         let mut deferred: Vec<(u32, u32)> = Vec::new();
         dist[0] = 0;
-        queue.push(0);
-        let mut head = 0;
+        queue.push_back(0);
+        // the distance of the node queued last
+        let mut last = 0;
         loop {
-            if head == queue.len() {
+            let Some(from) = queue.pop_front() else {
                 // everything the lasting roots reach is done: go on from the transient ones
-                let Some(last) = queue.last().map(|&q| dist[q as usize]) else {
-                    break;
-                };
-                let before = queue.len();
                 for (to, e) in deferred.drain(..) {
                     if dist[to as usize] == UNREACHABLE {
                         dist[to as usize] = last + 1;
                         parent[to as usize] = e;
-                        queue.push(to);
+                        queue.push_back(to);
                     }
                 }
-                if queue.len() == before {
+                if queue.is_empty() {
                     break;
                 }
-            }
-            let from = queue[head] as usize;
-            head += 1;
+                last += 1;
+                continue;
+            };
+            let from = from as usize;
             let d = dist[from] + 1;
             for e in s.edges(from) {
                 let to = s.edge_target(e);
@@ -176,7 +177,8 @@ impl PathTree {
                 let p = preference(s, from, e);
                 if seen == UNREACHABLE {
                     dist[to] = d;
-                    queue.push(to as u32);
+                    last = d;
+                    queue.push_back(to as u32);
                 } else if p >= pref[to] {
                     continue;
                 }

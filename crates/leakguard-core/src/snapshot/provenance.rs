@@ -27,12 +27,7 @@
 //! string table: two snapshots with marks are of one process exactly when a mark is in both.
 //! Only snapshots without one (written by DevTools, `v8.writeHeapSnapshot`...) are judged by ids.
 
-use std::io::Read;
-use std::path::Path;
-
 use super::graph::{HeapSnapshot, NodeKind};
-use super::parse::open_snapshot;
-use crate::CoreError;
 
 /// How leakguard's process mark starts (lib/snapshot/write.js).
 const MARK: &[u8] = b"leakguard-process:";
@@ -42,41 +37,43 @@ const MARK_ID_LEN: usize = 36;
 /// of a process that read another's holds that one too, as a string).
 const MAX_MARKS: usize = 16;
 
-/// The process marks in the snapshot file at `path` (one scan of its bytes).
-pub fn process_marks(path: &Path) -> Result<Vec<String>, CoreError> {
-    let mut file = open_snapshot(path)?;
-    let finder = memchr::memmem::Finder::new(MARK);
-    let keep = MARK.len() + MARK_ID_LEN;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut filled = 0;
-    let mut marks: Vec<String> = Vec::new();
-    loop {
-        let n = file
-            .read(&mut buf[filled..])
-            .map_err(|e| CoreError::io(path, "read", &e))?;
-        let end = filled + n;
-        let mut at = 0;
-        while let Some(i) = finder.find(&buf[at..end]) {
-            let start = at + i + MARK.len();
-            if start + MARK_ID_LEN > end && n > 0 {
-                break; // the id continues in the next read
-            }
-            let id = &buf[start..(start + MARK_ID_LEN).min(end)];
-            if id.len() == MARK_ID_LEN && id.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-') {
-                let id = String::from_utf8_lossy(id).into_owned();
-                if !marks.contains(&id) && marks.len() < MAX_MARKS {
-                    marks.push(id);
-                }
-            }
-            at = start;
+/// The process marks of a parsed snapshot, in the order of its strings: from its string table,
+/// or, for one read with `ids_only` (no strings kept), those the parser found as it went. The
+/// file is not read again.
+pub fn snapshot_marks(s: &HeapSnapshot) -> Vec<String> {
+    let mut marks = s.process_marks.clone();
+    let data = s.strings.data.as_bytes();
+    let ends = &s.strings.ends;
+    let mut at = 0;
+    for i in memchr::memmem::find_iter(data, MARK) {
+        if i < at {
+            continue;
         }
-        if n == 0 {
-            return Ok(marks);
+        // the string the mark is in: a mark never runs on into the next string
+        let k = ends.partition_point(|&e| e as usize <= i);
+        let end = ends.get(k).map_or(data.len(), |&e| e as usize);
+        find_marks(&data[i..end], &mut marks);
+        at = end;
+    }
+    marks
+}
+
+/// Adds the marks in one string's text to `marks` (new ones, at most `MAX_MARKS`).
+pub(crate) fn find_marks(text: &[u8], marks: &mut Vec<String>) {
+    if text.len() < MARK.len() + MARK_ID_LEN {
+        return;
+    }
+    for i in memchr::memmem::find_iter(text, MARK) {
+        let start = i + MARK.len();
+        let Some(id) = text.get(start..start + MARK_ID_LEN) else {
+            return;
+        };
+        if id.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-') {
+            let id = String::from_utf8_lossy(id).into_owned();
+            if !marks.contains(&id) && marks.len() < MAX_MARKS {
+                marks.push(id);
+            }
         }
-        // keep the tail that may hold the start of a mark
-        let tail = end.saturating_sub(keep).max(at.min(end));
-        buf.copy_within(tail..end, 0);
-        filled = end - tail;
     }
 }
 
@@ -345,28 +342,48 @@ mod tests {
     }
 
     #[test]
-    fn process_marks_are_found_across_reads() {
-        let dir = std::env::temp_dir().join(format!("leakguard-marks-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn process_marks_are_read_with_the_strings() {
+        use super::super::parse::{parse, parse_parallel_at, ParseOptions};
+        use super::super::test_support::{SnapshotBuilder, E};
         let id = "0123abcd-0000-4000-8000-00000000beef";
         let other = "ffffffff-1111-4111-8111-111111111111";
-        // the first mark straddles the 1 MiB read boundary
-        let mut text = "x".repeat((1 << 20) - 20);
-        text.push_str(&format!(
-            "\"leakguard-process:{id}\",\"leakguard-process:{id}\","
-        ));
-        text.push_str(&format!(
-            "\"leakguard-process:{other}\",\"leakguard-process:short\""
-        ));
-        let f = dir.join("marks.heapsnapshot");
-        std::fs::write(&f, &text).unwrap();
-        assert_eq!(
-            process_marks(&f).unwrap(),
-            vec![id.to_string(), other.to_string()]
+        let mut b = SnapshotBuilder::new();
+        let texts = [
+            "x".repeat(100),
+            format!("leakguard-process:{id}"),
+            format!("held by leakguard-process:{id}"),
+            format!("\"a\nquoted leakguard-process:{other}\""),
+            "leakguard-process:short".to_string(),
+            format!("leakguard-process:{}", "0".repeat(35)),
+        ];
+        for (i, t) in texts.iter().enumerate() {
+            let n = b.node("string", t, 16);
+            b.edge(0, E::Element(i as u32), n);
+        }
+        let json = b.json();
+        // the last string ends one byte short of an id: no mark runs on into the next string
+        let mut unmarked = SnapshotBuilder::new();
+        let a = unmarked.node(
+            "string",
+            "leakguard-process:0123abcd-0000-4000-8000-00000000bee",
+            8,
         );
-        std::fs::write(&f, "no mark here").unwrap();
-        assert!(process_marks(&f).unwrap().is_empty());
-        std::fs::remove_dir_all(&dir).unwrap();
+        let z = unmarked.node("string", "f", 8);
+        unmarked.edge(0, E::Element(0), a);
+        unmarked.edge(0, E::Element(1), z);
+        let unmarked = unmarked.json();
+        let want = vec![id.to_string(), other.to_string()];
+        for options in [ParseOptions::default(), ParseOptions { ids_only: true }] {
+            let s = parse(json.as_bytes(), None, options).unwrap();
+            assert_eq!(snapshot_marks(&s), want, "{options:?}");
+            for split in [None, Some(0.5)] {
+                let s = parse_parallel_at(json.as_bytes(), json.len() as u64, options, split)
+                    .expect("the two-thread parse takes this layout");
+                assert_eq!(snapshot_marks(&s), want, "{options:?} {split:?}");
+            }
+            let s = parse(unmarked.as_bytes(), None, options).unwrap();
+            assert!(snapshot_marks(&s).is_empty(), "{options:?}");
+        }
     }
 
     #[test]
