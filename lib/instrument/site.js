@@ -10,7 +10,7 @@
 // app's formatting throws or is not V8's format) structured CallSites are read directly, which
 // also skips formatting (about half the cost).
 
-const { builtin } = require('../builtin')
+const { builtin, processWide } = require('../builtin')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..', '..')
@@ -43,11 +43,14 @@ let realm = null
 
 function privateRealm() {
   if (realm === null) {
-    const vm = builtin('node:vm')
-    const context = vm.createContext({})
-    const RealmError = vm.runInContext('Error', context)
-    RealmError.prepareStackTrace = structured
-    realm = { Error: RealmError, holder: vm.runInContext('() => ({})', context) }
+    // one per process, not per copy of this module (a vm context per jest test file otherwise)
+    realm = processWide('privateRealm', () => {
+      const vm = builtin('node:vm')
+      const context = vm.createContext({})
+      const RealmError = vm.runInContext('Error', context)
+      RealmError.prepareStackTrace = structured
+      return { Error: RealmError, holder: vm.runInContext('() => ({})', context) }
+    })
   }
   return realm
 }

@@ -20,11 +20,10 @@
 // A failure (no inspector in this build, disk full, ...) never fails the check: the finding
 // keeps its data and gets `explainError` with the reason.
 
-const { builtin } = require('../builtin')
+const { builtin, mainGlobal: mainContextGlobal } = require('../builtin')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const vm = builtin('node:vm')
 const { randomBytes } = require('node:crypto')
 const binding = require('../native')
 const { writeAtomically, fillWithV8 } = require('./write')
@@ -54,7 +53,7 @@ function post(session, method, params) {
 function heapObjectId(session, object) {
   // Runtime.evaluate runs in the main context; under jest this module runs in a vm context whose
   // globalThis is another object
-  if (mainGlobal === null) mainGlobal = vm.runInThisContext('globalThis')
+  if (mainGlobal === null) mainGlobal = mainContextGlobal()
   const key = `__leakguardExplain_${randomBytes(6).toString('hex')}`
   Object.defineProperty(mainGlobal, key, { value: object, configurable: true, enumerable: false, writable: false })
   try {
