@@ -147,6 +147,11 @@ export interface CheckOptions {
    * snapshot (seconds on a large heap): for tests and on-demand diagnosis. @default false
    */
   explain?: boolean
+  /**
+   * How long `explain` may take: past it the snapshot's analysis is stopped, the file removed and
+   * each finding gets `explainError` (the snapshot itself is V8's and cannot be stopped). @default 30000
+   */
+  explainTimeoutMs?: number
 }
 
 

@@ -173,3 +173,61 @@ test('explain is bounded: a heap larger than LEAKGUARD_EXPLAIN_MAX_HEAP is not s
     fs.rmSync(tmp, { recursive: true, force: true })
   }
 })
+
+test('explain is bounded in time: past explainTimeoutMs the analysis stops, the finding says why, no file is left', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-explain-time-'))
+  // 1 ms: over before the child's heap snapshot is written (tens of ms at least), so the analysis
+  // is stopped before it reads the file
+  const script = `
+    const leakguard = require(${JSON.stringify(require.resolve('../index'))})
+    leakguard.start({ warn: false, graceMs: 0 })
+    globalThis.kept = { closed: true }
+    leakguard.watch(globalThis.kept, 'kept')
+    leakguard.check({ explain: true, explainTimeoutMs: 1 }).then((leaks) => {
+      process.stdout.write(JSON.stringify(leaks.find((x) => x.kind === 'retained')))
+      return leakguard.check({ explain: true, explainTimeoutMs: 0 })
+    }).catch((err) => process.stdout.write('\\n' + err.name + ': ' + err.message))`
+  try {
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8', timeout: 60000 })
+    const [json, error] = r.stdout.split('\n')
+    const leak = JSON.parse(json)
+    expect(leak).toMatchObject({ kind: 'retained', description: 'kept', count: 1 })
+    expect(leak.explainError).toMatch(/^explain stopped at its time limit \(1 ms, explainTimeoutMs\) after \d+ ms/)
+    expect(leak.retainers).toBeUndefined()
+    expect(error).toMatch(/^RangeError: The value of "options.explainTimeoutMs" is out of range/)
+    expect(fs.readdirSync(tmp)).toEqual([])
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+})
+
+test("explain's snapshot is removed when the process exits or is sent SIGTERM during the analysis", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-explain-end-'))
+  // the process ends while the analysis runs on its thread: the exit is asked for from inside the
+  // (real) analysis call, so it always comes while the snapshot file exists
+  const script = (end) => `
+    const native = require(${JSON.stringify(require.resolve('../lib/native'))})
+    const leakguard = require(${JSON.stringify(require.resolve('../index'))})
+    const analyse = native.retainerPaths
+    native.retainerPaths = (...args) => {
+      const fs = require('node:fs')
+      process.stdout.write('analysing ' + fs.readdirSync(process.env.TMPDIR).join(','))
+      const p = analyse(...args)
+      ${end === 'exit' ? 'setImmediate(() => process.exit(0))' : "process.kill(process.pid, 'SIGTERM')"}
+      return p
+    }
+    leakguard.start({ warn: false, graceMs: 0 })
+    globalThis.kept = { closed: true }
+    leakguard.watch(globalThis.kept, 'kept')
+    leakguard.check({ explain: true }).then(() => process.stdout.write(' finished'))`
+  try {
+    for (const end of ['exit', 'SIGTERM']) {
+      const r = spawnSync(process.execPath, ['-e', script(end)], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8', timeout: 60000 })
+      expect(r.stdout).toMatch(/^analysing leakguard-explain-\d+-\w+\.heapsnapshot$/)
+      expect(end === 'exit' ? r.status : r.signal).toBe(end === 'exit' ? 0 : 'SIGTERM')
+      expect(fs.readdirSync(tmp)).toEqual([])
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+})

@@ -4,7 +4,8 @@
 // jest plain and with `setupFilesAfterEnv: ['leakguard/jest']`, interleaved rounds, the wall time
 // of each whole jest process. Prints both medians and their ratio (the goal is <= 1.3x), and
 // checks that leakguard failed none of the tests (the suite leaks nothing).
-// `npm run bench -- jest` (JEST_BENCH_ROUNDS, JEST_BENCH_MAJOR=30 for jest 30).
+// `npm run bench -- jest` (JEST_BENCH_ROUNDS, JEST_BENCH_MAJOR=30 for jest 30; JEST_BENCH_BASE=<another
+// built leakguard checkout> adds it as a third side of every round: before/after in one run).
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -16,6 +17,7 @@ const FILES = 24
 const ROUNDS = Number(process.env.JEST_BENCH_ROUNDS || 3)
 const major = process.env.JEST_BENCH_MAJOR === '30' ? 'jest30' : 'jest'
 const jestBin = require.resolve(`${major}/bin/jest`, { paths: [root] })
+const base = process.env.JEST_BENCH_BASE ? path.resolve(process.env.JEST_BENCH_BASE) : null
 
 function testFile(i) {
   return `'use strict'
@@ -116,9 +118,14 @@ function makeSuite() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leakguard-jest-bench-'))
   for (let i = 0; i < FILES; i++) fs.writeFileSync(path.join(dir, `f${String(i).padStart(2, '0')}.test.js`), testFile(i))
   // an installed leakguard lives in node_modules, which jest never transforms: so is this checkout here
-  const base = { rootDir: dir, testEnvironment: 'node', testMatch: ['<rootDir>/*.test.js'], transformIgnorePatterns: ['/node_modules/', `^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/`] }
-  fs.writeFileSync(path.join(dir, 'plain.config.json'), JSON.stringify(base))
-  fs.writeFileSync(path.join(dir, 'leakguard.config.json'), JSON.stringify({ ...base, setupFilesAfterEnv: [path.join(root, 'jest.js')] }))
+  const escape = (p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const plain = { rootDir: dir, testEnvironment: 'node', testMatch: ['<rootDir>/*.test.js'], transformIgnorePatterns: ['/node_modules/', `^${escape(root)}/`] }
+  const guarded = (checkout) => ({ ...plain, setupFilesAfterEnv: [path.join(checkout, 'jest.js')], transformIgnorePatterns: [...plain.transformIgnorePatterns, `^${escape(checkout)}/`] })
+  // jest 30 looks for a package.json (or a jest config) from the working directory up, even with --config
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'leakguard-jest-bench', private: true }))
+  fs.writeFileSync(path.join(dir, 'plain.config.json'), JSON.stringify(plain))
+  fs.writeFileSync(path.join(dir, 'leakguard.config.json'), JSON.stringify(guarded(root)))
+  if (base !== null) fs.writeFileSync(path.join(dir, 'base.config.json'), JSON.stringify(guarded(base)))
   return dir
 }
 
@@ -144,19 +151,24 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const dir = makeSuite()
 try {
   run(dir, 'plain') // warm jest's transform cache, so both sides start from it
+  if (base !== null) run(dir, 'base')
   const plain = []
   const guarded = []
+  const based = []
   let last = null
   for (let i = 0; i < ROUNDS; i++) {
     plain.push(run(dir, 'plain').ms)
     last = run(dir, 'leakguard')
     guarded.push(last.ms)
+    if (base !== null) based.push(run(dir, 'base').ms)
   }
   const p = median(plain)
   const g = median(guarded)
-  console.log(`${major} ${require(path.join(path.dirname(path.dirname(jestBin)), 'package.json')).version}, ${FILES} files, ${last.tests} tests, ${ROUNDS} interleaved rounds, --maxWorkers=2`)
-  console.log(`  plain jest          median ${p.toFixed(0)} ms  (${plain.map((x) => x.toFixed(0)).join(', ')})`)
-  console.log(`  with leakguard/jest median ${g.toFixed(0)} ms  (${guarded.map((x) => x.toFixed(0)).join(', ')})`)
+  const list = (xs) => xs.map((x) => x.toFixed(0)).join(', ')
+  console.log(`${major} ${require(path.join(path.dirname(path.dirname(jestBin)), 'package.json')).version}, ${FILES} files, ${last.tests} tests, ${ROUNDS} interleaved rounds, --maxWorkers=2, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`)
+  console.log(`  plain jest          median ${p.toFixed(0)} ms  (${list(plain)})`)
+  console.log(`  with leakguard/jest median ${g.toFixed(0)} ms  (${list(guarded)})`)
+  if (base !== null) console.log(`  with ${base}'s     median ${median(based).toFixed(0)} ms  (${list(based)}): ${(median(based) / p).toFixed(2)}x plain; this checkout / it: ${(g / median(based)).toFixed(2)}x`)
   console.log(`  ratio ${(g / p).toFixed(2)}x the plain suite's wall time (goal <= 1.30x); leakguard failures: ${last.failed}`)
   for (const f of last.failures) console.log(`    ${f}`)
   if (last.failed > 0) process.exitCode = 1

@@ -10,6 +10,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
+const { processWide } = require('./builtin')
 
 const root = path.join(__dirname, '..')
 
@@ -66,7 +67,9 @@ function loadError(cause) {
 
 let binding
 try {
-  binding = require('../binding')
+  // once per process and checkout: jest loads this file again for every test file, and binding.js
+  // then reads /usr/bin/ldd again to tell glibc from musl (the addon itself Node loads once)
+  binding = processWide(`binding ${path.join(root, 'binding.js')}`, () => require('../binding'))
 } catch (err) {
   throw loadError(err)
 }

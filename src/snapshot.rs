@@ -777,6 +777,7 @@ pub struct RetainerPathsTask {
     path: PathBuf,
     ids: Vec<u32>,
     strings: Strings,
+    progress: Arc<core::Progress>,
     failure: Option<Failure>,
 }
 
@@ -785,11 +786,17 @@ impl Task for RetainerPathsTask {
     type JsValue = Vec<JsRetainerPath>;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let r = guarded(|| core::retainer_paths_with(&self.path, &self.ids, self.strings));
+        let r = guarded(|| {
+            core::retainer_paths_watched(&self.path, &self.ids, self.strings, &self.progress)
+        });
         computed(&mut self.failure, r)
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        // aborted after the work was done, before it was handed over: aborted all the same
+        if self.progress.is_aborted() {
+            return Err(Failure::from(CoreError::Aborted).reject(&env));
+        }
         Ok(output.into_iter().map(JsRetainerPath::from).collect())
     }
 
@@ -801,9 +808,11 @@ impl Task for RetainerPathsTask {
 /// The shortest retainer path from a GC root of each snapshot node id in `ids` (ids from
 /// `HeapProfiler.getHeapObjectId` or an earlier analysis), in the order given. Runs off the
 /// main thread. `options.showStrings`: show text from the heap unredacted. @default false
+/// `job` (from `analysisJob`): `abortAnalysis(job)` stops it (code `ABORT_ERR`) at its next read
+/// of the file, phase or id (explain's time limit).
 #[napi(
     catch_unwind,
-    ts_args_type = "path: string, ids: number[], options?: { showStrings?: boolean } | null",
+    ts_args_type = "path: string, ids: number[], options?: { showStrings?: boolean } | null, job?: ExternalObject<'AnalysisJob'> | null",
     ts_return_type = "Promise<RetainerPath[]>"
 )]
 pub fn retainer_paths(
@@ -811,6 +820,7 @@ pub fn retainer_paths(
     path: Unknown,
     ids: Unknown,
     options: Option<Unknown>,
+    job: Option<&External<AnalysisJob>>,
 ) -> Result<AsyncTask<RetainerPathsTask>> {
     let path = path_arg(&env, &path, "path")?;
     let ids = ids_arg(&env, &ids)?;
@@ -819,6 +829,7 @@ pub fn retainer_paths(
         path,
         ids,
         strings,
+        progress: job.map_or_else(Default::default, |j| j.0.clone()),
         failure: None,
     }))
 }

@@ -3,7 +3,7 @@
 // global collections (Arrays, Maps, Sets that are globalThis properties) whose size keeps
 // growing (judged by the trend engine, so only after `window` samples).
 
-const { builtin } = require('../builtin')
+const { mainGlobal } = require('../builtin')
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { epochs } = require('../session/epochs')
@@ -13,13 +13,18 @@ const MAX_GLOBALS = 5000
 
 const state = {
   known: null, // Map of property name -> the epoch it appeared in (0: before the baseline)
+  functions: new Set(), // functionNames() at start()
   ids: new Map(), // name -> trend key
   nextId: 1,
   trend: null,
 }
 
 function names() {
-  return Reflect.ownKeys(globalThis).filter((k) => typeof k === 'string').slice(0, MAX_GLOBALS)
+  // the string keys (symbols are never read), in Reflect.ownKeys' order; on a vm context's global
+  // (jest's environment, whose keys come through Node's interceptor) ~4x cheaper than
+  // Reflect.ownKeys (22 µs against 92 µs for jest's 147 names)
+  const all = Object.getOwnPropertyNames(globalThis)
+  return all.length > MAX_GLOBALS ? all.slice(0, MAX_GLOBALS) : all
 }
 
 function describeValue(value) {
@@ -53,7 +58,7 @@ const isEnumerable = (name) => Object.prototype.propertyIsEnumerable.call(global
 /** Whether this module runs in the main context (not a vm context such as jest's environment). */
 const MAIN_REALM = (() => {
   try {
-    return builtin('node:vm').runInThisContext('globalThis') === globalThis
+    return mainGlobal() === globalThis
   } catch {
     return true
   }
@@ -73,8 +78,26 @@ function readGlobal(name) {
   return d
 }
 
+/**
+ * In a vm context (jest's environment), the globals that held a function at start(): Node's and
+ * the runner's (setTimeout, Buffer, URL, ...), most of the ~150 names, never read again unless
+ * deleted and added anew (the main realm passes over them by enumerability instead, see
+ * readGlobals). A global that held a function and later holds a growing collection is not seen.
+ */
+function functionNames(list) {
+  const fns = new Set()
+  if (MAIN_REALM) return fns
+  for (const name of list) {
+    const d = readGlobal(name)
+    if (d !== undefined && typeof d.value === 'function') fns.add(name)
+  }
+  return fns
+}
+
 function takeBaseline() {
-  state.known = new Map(names().map((n) => [n, 0]))
+  const list = names()
+  state.functions = functionNames(list)
+  state.known = new Map(list.map((n) => [n, 0]))
   state.ids = new Map()
   state.trend = null
 }
@@ -98,11 +121,13 @@ function readGlobals() {
     // that even Object.getOwnPropertyDescriptor materializes (FormData: undici and 70 modules
     // loaded into the app). An app's globals are enumerable (assigned): of what was there before,
     // only those are read (for the collections that keep growing). A vm context's global (jest's
-    // environment) has no lazy properties, and says its assigned ones are not enumerable (Node 20)
-    if (!added && MAIN_REALM && !isEnumerable(name)) continue
+    // environment) has no lazy properties, and says its assigned ones are not enumerable (Node 20):
+    // there, what held a function at start() is passed over (functionNames)
+    if (!added && (MAIN_REALM ? !isEnumerable(name) : state.functions.has(name))) continue
     const d = readGlobal(name)
     if (d === undefined) continue
-    if (!added && !isCollection(d.value)) continue // the cheap test first: most globals are neither
+    // the cheap tests first: most globals are neither new nor collections (most are functions)
+    if (!added && (d.value === null || typeof d.value !== 'object' || !isCollection(d.value))) continue
     const info = describeValue(d.value)
     rows.push({ name, added, ...info })
   }
@@ -114,6 +139,8 @@ function globalLeaks({ now = Date.now() } = {}) {
   const rows = readGlobals()
   const series = rows.filter((r) => r.collection)
   for (const r of series) if (!state.ids.has(r.name)) state.ids.set(r.name, state.nextId++)
+  const added = rows.some((r) => r.added)
+  if (series.length === 0 && state.ids.size === 0 && !added) return [] // no collection has ever been seen, nothing new
   if (state.trend === null) state.trend = new binding.TrendEngine()
   const keys = Uint32Array.from(series, (r) => state.ids.get(r.name))
   const values = Float64Array.from(series, (r) => r.size)
@@ -138,6 +165,7 @@ const detector = {
   },
   stop() {
     state.known = null
+    state.functions = new Set()
     state.ids = new Map()
     state.trend = null
   },

@@ -4,7 +4,7 @@
 // user's `onLeak` instead. Findings are built whole in Rust (crates/leakguard-core/src/leak.rs)
 // and reach JS as plain objects with the key that makes them one finding across checks.
 
-const { builtin } = require('../builtin')
+const { mainGlobal } = require('../builtin')
 const { internalWarning } = require('../errors')
 
 const kKey = Symbol('leakguard.findingKey')
@@ -13,7 +13,7 @@ const kEmitters = Symbol('leakguard.emitters')
 
 // process.emitWarning() accepts only Errors of the main realm. Under jest this module runs in a
 // vm context whose `Error` is another realm's, so take Error from the main context.
-const HostError = builtin('node:vm').runInThisContext('Error')
+const HostError = mainGlobal().Error
 const MAX_KEYS = 10000
 
 // A message names things the app controls (event names, collection names, descriptions): a

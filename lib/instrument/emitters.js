@@ -41,7 +41,7 @@ const { builtin } = require('../builtin')
 const EventEmitter = require('node:events')
 const timers = builtin('node:timers')
 const { isProxy } = require('node:util').types
-const { captureAdd, defineSite, INTERNAL } = require('./site')
+const { captureAdd, defineSite, lateOf, INTERNAL } = require('./site')
 const { epochs } = require('../session/epochs')
 const { isClosedEmitter } = require('./closed')
 const { constructorName } = require('../validate')
@@ -376,8 +376,9 @@ const ORIGINS = ['app', 'package', 'node']
  * only listeners tagged in the epochs counted now. `addedBy`: the origins that count (all by
  * default); `closed: false` passes over emitters that are closed (a destroyed socket, a server
  * not listening, a closed WebSocket: their listeners go with them). Returns groups
- * `{ emitterId, emitter, event, site, count, removed, total, once }`, one per add-site (`removed`
- * is null under sampling).
+ * `{ emitterId, emitter, event, site, count, removed, total, once, late }`, one per add-site
+ * (`removed` is null under sampling; `site` is unmapped when `late`, the LateSite that maps it,
+ * is not null).
  */
 function collectGroups({ sinceBaseline, addedBy = ORIGINS, closed = true }) {
   const state = shared().state
@@ -414,10 +415,12 @@ function groupsOf(state, emitter, { sinceBaseline, addedBy }, groups) {
       if (sinceBaseline && !epochs.counts(record.epoch)) continue
       if (!addedBy.includes(record.by)) continue // not added by whom the caller asked about
       tagged++
-      if (record.site === INTERNAL) continue // Node added it for itself (no user frame at all)
-      const site = record.site
+      // grouped by the unmapped site: mapping (a source map) is paid by the findings that are read
+      const late = lateOf(record)
+      const site = late === undefined ? record.site : late.raw
+      if (site === INTERNAL) continue // Node added it for itself (no user frame at all)
       const group = bySite.get(site)
-      if (group === undefined) bySite.set(site, { count: 1, once: record.once })
+      if (group === undefined) bySite.set(site, { count: 1, once: record.once, late: late === undefined ? null : late })
       else group.count++
     }
     if (bySite.size === 0) continue
@@ -427,7 +430,7 @@ function groupsOf(state, emitter, { sinceBaseline, addedBy }, groups) {
     const label = labelOf(emitter)
     const event = typeof type === 'symbol' ? type.toString() : String(type)
     for (const [site, g] of bySite) {
-      found.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once })
+      found.push({ emitterId: entry.id, emitter: label, event, site, count: g.count, removed, total: live.length, once: g.once, late: g.late })
     }
   }
   for (const g of found) groups.push(g) // all of an emitter's groups, or none

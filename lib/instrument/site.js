@@ -10,7 +10,7 @@
 // app's formatting throws or is not V8's format) structured CallSites are read directly, which
 // also skips formatting (about half the cost).
 
-const { builtin } = require('../builtin')
+const { builtin, processWide } = require('../builtin')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..', '..')
@@ -49,11 +49,14 @@ let realm = null
 
 function privateRealm() {
   if (realm === null) {
-    const vm = builtin('node:vm')
-    const context = vm.createContext({})
-    const RealmError = vm.runInContext('Error', context)
-    RealmError.prepareStackTrace = structured
-    realm = { Error: RealmError, holder: vm.runInContext('() => ({})', context) }
+    // one per process, not per copy of this module (a vm context per jest test file otherwise)
+    realm = processWide('privateRealm', () => {
+      const vm = builtin('node:vm')
+      const context = vm.createContext({})
+      const RealmError = vm.runInContext('Error', context)
+      RealmError.prepareStackTrace = structured
+      return { Error: RealmError, holder: vm.runInContext('() => ({})', context) }
+    })
   }
   return realm
 }
@@ -156,6 +159,11 @@ class LateSite {
   }
 
   read() {
+    if (this.mapped === undefined) this.mapped = this.map()
+    return this.mapped
+  }
+
+  map() {
     try {
       const c = this.raw.lastIndexOf(':')
       const l = this.raw.lastIndexOf(':', c - 1)
@@ -170,6 +178,14 @@ class LateSite {
   }
 }
 
+const kLate = Symbol('leakguard.lateSite')
+
+/**
+ * The LateSite behind a record's `site` (defineSite), mapped or not, or undefined: its `raw` is
+ * the key to group records by without mapping them (only a finding's site is mapped, when read).
+ */
+const lateOf = (target) => target[kLate]
+
 /**
  * When `target.site` is a LateSite: it is read (and the property made plain) at first access.
  * Records are made with `site` in their literal and passed here only when it is an object.
@@ -177,6 +193,7 @@ class LateSite {
 function defineSite(target) {
   const site = target.site
   if (!(site instanceof LateSite)) return target
+  Object.defineProperty(target, kLate, { value: site })
   Object.defineProperty(target, 'site', {
     configurable: true,
     enumerable: true,
@@ -320,19 +337,36 @@ const RUNNER = /[\\/]node_modules[\\/](?:jest-[^\\/]+|@jest[\\/][^\\/]+|vitest|@
 // through on(), events.once(emitter) and EventEmitter.on(emitter) through the emitter's own methods.
 const PLUMBING = /^node:(?:events|internal\/events\/|internal\/event_target)/
 
+// Who added a listener: 'app' (the application's or the test's own code), 'package' (a library in
+// node_modules), 'node' (Node's own modules: createServer's 'connection', an http.Agent, a pipe),
+// judged by the first frame that is not leakguard's or the events machinery's (scanAdd).
 /**
- * Who added a listener: 'app' (the application's or the test's own code), 'package' (a library in
- * node_modules), 'node' (Node's own modules: createServer's 'connection', an http.Agent, a pipe).
- * Judged by the first frame that is not leakguard's or the events machinery's.
+ * The first pass of captureAdd over raw CallSites (`depth` of them above `skip`), reading only
+ * what it needs: each frame's file until both answers are known, and the line and column of the
+ * site's frame alone (a listener add is the hot path: Node adds a dozen per http request).
+ * `{ site, frame, by, whole }` (site null: no user frame in reach), or null when unreadable.
  */
-function originOf(frames) {
-  for (const f of frames) {
-    if (PLUMBING.test(f.file) || isOwn(f.file)) continue
-    if (isInternal(f.file)) return 'node'
-    if (inPackage(f.file)) return 'package'
-    return 'app'
+function scanAdd(skip, depth) {
+  const r = privateRealm()
+  r.Error.stackTraceLimit = depth
+  const own = r.holder()
+  r.Error.captureStackTrace(own, skip)
+  const callSites = own.stack
+  if (!Array.isArray(callSites)) return null
+  let frame = null
+  let by = null
+  for (const c of callSites) {
+    let file = c.getFileName()
+    if (!file || c.isEval()) continue
+    if (file.startsWith('file://')) file = file.slice(7)
+    const internal = isInternal(file)
+    // who: the first frame that is not leakguard's or the events machinery's (see above)
+    if (by === null && !PLUMBING.test(file) && !isOwn(file)) by = internal ? 'node' : inPackage(file) ? 'package' : 'app'
+    if (frame === null && !internal) frame = { file, line: c.getLineNumber(), column: c.getColumnNumber() }
+    if (frame !== null && by !== null) break
   }
-  return 'node'
+  // `whole`: the stack had fewer frames than asked for, so a deeper one would show nothing more
+  return { site: frame === null ? null : format(frame), frame, by: by === null ? 'node' : by, whole: callSites.length < depth }
 }
 
 /**
@@ -344,22 +378,19 @@ function captureAdd(skip) {
   try {
     // who added it, from raw CallSites (cheap); only the app's own adds pay for a mapped site
     // (Node's adds, a dozen per http request, are the bulk and are rarely reported)
-    let frames = captureFrames(skip, 10, false)
-    if (frames === null) return { site: INTERNAL, by: 'node' }
-    let site = firstFrame(frames, false)
-    if (site === null) {
-      frames = captureFrames(skip, 64, false) || frames
-      site = firstFrame(frames, false)
-    }
+    let scan = scanAdd(skip, 10)
+    if (scan === null) return { site: INTERNAL, by: 'node' }
+    if (scan.site === null && !scan.whole) scan = scanAdd(skip, 64) || scan
+    let site = scan.site
     if (site === null || RUNNER.test(site)) return { site: INTERNAL, by: 'node' }
-    const by = originOf(frames)
+    const by = scan.by
     if (by === 'app') {
       const f = formatter()
       if (f === EAGER) {
         const mapped = captureFrames(skip, 10)
         site = (mapped && firstFrame(mapped, false)) || site
       } else if (f !== null) {
-        site = new LateSite(firstRaw(frames, false), f) // mapped when read
+        site = new LateSite(scan.frame, f) // mapped when read
       }
     }
     return { site, by }
@@ -379,23 +410,20 @@ function captureAddSite(skip) {
  * fetch() calling the global setTimeout). Never throws.
  */
 function calledByNode(skip) {
-  const holder = {}
-  let limit
   try {
-    limit = Error.stackTraceLimit
-    Error.stackTraceLimit = 1
-    Error.captureStackTrace(holder, skip)
-    const stack = holder.stack
-    if (typeof stack !== 'string') return false
-    const line = stack.slice(stack.indexOf('\n') + 1)
-    return /^\s*at (?:.*\()?node:/.test(line)
+    // raw CallSites of the private realm: formatting the app's stack would run its source mapping
+    // (jest's source-map-support parses the test file's map at the first timer of a file)
+    const r = privateRealm()
+    r.Error.stackTraceLimit = 1
+    const own = r.holder()
+    r.Error.captureStackTrace(own, skip)
+    const c = Array.isArray(own.stack) ? own.stack[0] : undefined
+    if (c === undefined || c.isEval()) return false
+    const file = c.getFileName()
+    return typeof file === 'string' && file.startsWith('node:')
   } catch {
     return false
-  } finally {
-    try {
-      Error.stackTraceLimit = limit
-    } catch {}
   }
 }
 
-module.exports = { captureSite, captureLateSite, captureAdd, captureAddSite, defineSite, calledByNode, INTERNAL, RUNNER }
+module.exports = { captureSite, captureLateSite, captureAdd, captureAddSite, defineSite, lateOf, calledByNode, INTERNAL, RUNNER }

@@ -26,6 +26,8 @@ const CHECK_OPTIONS = {
   onLeak: { default: undefined, validate: START_OPTIONS.onLeak.validate },
   warn: { default: undefined, validate: START_OPTIONS.warn.validate },
   explain: { default: false, validate: (x, n) => v.validateBoolean(x, n) },
+  // how long explain may take (the analysis is stopped after it; V8's snapshot cannot be)
+  explainTimeoutMs: { default: 30000, validate: (x, n) => v.validateNumber(x, n, 1, 2 ** 31 - 1, { integer: true }) },
 }
 
 
@@ -130,7 +132,7 @@ async function check(options, focus) {
   if (!session.started) return [] // stop() was called while we waited for the GC
   const leaks = runDetectors(context, true, focus)
   // who holds the `retained` findings: a heap snapshot, so loaded only when asked for
-  if (checkOptions.explain) await require('../snapshot/explain').explainRetained(leaks)
+  if (checkOptions.explain) await require('../snapshot/explain').explainRetained(leaks, { timeoutMs: checkOptions.explainTimeoutMs })
   session.reporter.emit(leaks, {
     onLeak: checkOptions.onLeak || startOptions.onLeak,
     warn: checkOptions.warn === undefined ? startOptions.warn : checkOptions.warn,

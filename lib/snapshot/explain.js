@@ -20,16 +20,16 @@
 // A failure (no inspector in this build, disk full, ...) never fails the check: the finding
 // keeps its data and gets `explainError` with the reason.
 
-const { builtin } = require('../builtin')
+const { builtin, mainGlobal: mainContextGlobal } = require('../builtin')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const vm = builtin('node:vm')
 const { randomBytes } = require('node:crypto')
 const binding = require('../native')
 const { writeAtomically, fillWithV8 } = require('./write')
 const { kTargets } = require('../detectors/retained')
 const { tick } = require('../session/gc')
+const { setTimeout, clearTimeout } = builtin('node:timers') // not a test's fake timers
 
 const OBJECT_GROUP = 'leakguard-explain'
 
@@ -53,7 +53,7 @@ function post(session, method, params) {
 function heapObjectId(session, object) {
   // Runtime.evaluate runs in the main context; under jest this module runs in a vm context whose
   // globalThis is another object
-  if (mainGlobal === null) mainGlobal = vm.runInThisContext('globalThis')
+  if (mainGlobal === null) mainGlobal = mainContextGlobal()
   const key = `__leakguardExplain_${randomBytes(6).toString('hex')}`
   Object.defineProperty(mainGlobal, key, { value: object, configurable: true, enumerable: false, writable: false })
   try {
@@ -126,8 +126,40 @@ function snapshotFile() {
   return path.join(os.tmpdir(), `leakguard-explain-${process.pid}-${randomBytes(6).toString('hex')}.heapsnapshot`)
 }
 
-/** Adds retainer paths to the `retained` findings among `leaks` (in place). */
-async function explainRetained(leaks) {
+/** How long an explain may take, snapshot and analysis (check's `explainTimeoutMs`). */
+const EXPLAIN_TIMEOUT_MS = 30000
+
+/**
+ * Removes `file` if the process ends while it exists: at a normal exit ('exit'), and at a SIGTERM
+ * or SIGINT nobody listens for (which would kill the process: the native guard removes the file,
+ * then the signal does what it did before). Returns the function that ends the guard.
+ */
+function removedOnExit(file) {
+  const remove = () => fs.rmSync(file, { force: true })
+  process.once('exit', remove)
+  let guarded = false
+  try {
+    const fatal = ['SIGTERM', 'SIGINT'].filter((sig) => process.listenerCount(sig) === 0)
+    // one guard at a time in the process: a snapshot written meanwhile takes it over (this file
+    // is still removed when explain ends)
+    if (fatal.length > 0 && typeof binding.guardTempFile === 'function') guarded = binding.guardTempFile(file, '', fatal)
+  } catch {}
+  return () => {
+    process.removeListener('exit', remove)
+    if (guarded) {
+      try {
+        binding.releaseTempFile()
+      } catch {}
+    }
+  }
+}
+
+/**
+ * Adds retainer paths to the `retained` findings among `leaks` (in place). `timeoutMs`: after it,
+ * the analysis is stopped (the snapshot itself is V8's and cannot be) and each finding gets
+ * `explainError`; the snapshot file is removed on every path.
+ */
+async function explainRetained(leaks, { timeoutMs = EXPLAIN_TIMEOUT_MS } = {}) {
   const todo = leaks.filter((l) => l.kind === 'retained' && Array.isArray(l[kTargets]) && l[kTargets].length > 0)
   if (todo.length === 0) return
   const fail = (err) => {
@@ -144,14 +176,20 @@ async function explainRetained(leaks) {
     const mib = (n) => `${Math.round(n / 1024 ** 2)} MiB`
     return fail(new Error(`the heap (${mib(used)} used) is larger than explain snapshots (${mib(MAX_EXPLAIN_HEAP)}, LEAKGUARD_EXPLAIN_MAX_HEAP): take one with writeSnapshot() and run \`npx leakguard diff\``))
   }
+  const started = Date.now()
+  const job = binding.analysisJob()
+  const timer = setTimeout(() => binding.abortAnalysis(job), timeoutMs)
+  timer.unref()
   await tick()
   const file = snapshotFile()
   const session = new inspector.Session()
   session.connect()
   let written = false
+  let unguard = null
   try {
     writeAtomically(file, fillWithV8)
     written = true
+    unguard = removedOnExit(file)
     const ids = todo.map((leak) =>
       leak[kTargets]
         .map((ref) => {
@@ -162,7 +200,9 @@ async function explainRetained(leaks) {
     )
     session.disconnect()
     const unique = [...new Set(ids.flat())]
-    const paths = unique.length === 0 ? [] : await binding.retainerPaths(file, unique)
+    // the time limit may be over already (a large snapshot): then the analysis does not start
+    if (Date.now() - started >= timeoutMs) binding.abortAnalysis(job)
+    const paths = unique.length === 0 ? [] : await binding.retainerPaths(file, unique, null, job)
     const byId = new Map(paths.map((p) => [p.id, p]))
     todo.forEach((leak, i) => {
       const found = ids[i].map((id) => byId.get(id)).filter((p) => p && p.found && Array.isArray(p.retainers))
@@ -170,12 +210,16 @@ async function explainRetained(leaks) {
       else leak.explainError = 'none of its objects is reachable from a GC root in the heap snapshot (they died meanwhile)'
     })
   } catch (err) {
-    fail(err)
+    if (err && err.code === 'ABORT_ERR') {
+      fail(new Error(`explain stopped at its time limit (${timeoutMs} ms, explainTimeoutMs) after ${Date.now() - started} ms: take a snapshot with writeSnapshot() and run \`npx leakguard diff\` off the process`))
+    } else fail(err)
   } finally {
+    clearTimeout(timer)
     try {
       session.disconnect()
     } catch {}
     if (written) fs.rmSync(file, { force: true })
+    if (unguard !== null) unguard()
   }
 }
 

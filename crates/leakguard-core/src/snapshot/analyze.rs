@@ -952,9 +952,36 @@ pub fn retainer_paths_with(
     ids: &[u32],
     strings: Strings,
 ) -> Result<Vec<RetainerPath>, CoreError> {
+    retainer_paths_watched(path, ids, strings, &Progress::new())
+}
+
+/// [`retainer_paths_with`], stopped (`CoreError::Aborted`) at the next read of the file (every
+/// 256 KB), the next phase or the next id once `progress.abort()` was called (explain's time
+/// limit: `check({ explain: true })` must never hold a test or a server for minutes).
+pub fn retainer_paths_watched(
+    path: &Path,
+    ids: &[u32],
+    strings: Strings,
+    progress: &Progress,
+) -> Result<Vec<RetainerPath>, CoreError> {
+    let r = retainer_paths_phases(path, ids, strings, progress);
+    progress.finish();
+    r
+}
+
+fn retainer_paths_phases(
+    path: &Path,
+    ids: &[u32],
+    strings: Strings,
+    progress: &Progress,
+) -> Result<Vec<RetainerPath>, CoreError> {
     let file = open_snapshot(path)?;
-    let s = read_open_file(&file, path, ParseOptions::default())?;
-    let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+    let s = read_open_file_watched(&file, path, ParseOptions::default(), progress)?;
+    progress.enter(Phase::Dominators)?; // the distances and the path tree
+    let distances = DistanceFilter::new(&s);
+    progress.check()?;
+    let tree = PathTree::new(&s, &distances);
+    progress.enter(Phase::Summary)?; // the paths
     let locations = LazyLocations::new(file, s.node_count());
     let mut wanted: HashMap<u32, Option<usize>> = ids.iter().map(|&id| (id, None)).collect();
     for i in 0..s.node_count() {
@@ -962,15 +989,15 @@ pub fn retainer_paths_with(
             slot.get_or_insert(i);
         }
     }
-    Ok(ids
-        .iter()
+    ids.iter()
         .map(|&id| {
+            progress.check()?;
             let edges = wanted
                 .get(&id)
                 .copied()
                 .flatten()
                 .and_then(|n| tree.path_edges(&s, n));
-            match edges {
+            Ok(match edges {
                 Some(edges) => {
                     let retainers = paths::steps(&s, &edges, strings);
                     let held = holder::find(&s, &edges, None, &locations)
@@ -995,9 +1022,9 @@ pub fn retainer_paths_with(
                     retainers: Vec::new(),
                     holder: None,
                 },
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

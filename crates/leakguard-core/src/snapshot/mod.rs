@@ -25,9 +25,9 @@ pub mod paths;
 pub mod provenance;
 
 pub use analyze::{
-    analyze, analyze_watched, analyze_with, diff, diff_with, retainer_paths, retainer_paths_with,
-    summarize, Analysis, ClassCount, ClassSummary, HeapDiff, HeapSummary, LargeObject, LeakGroup,
-    RetainerPath,
+    analyze, analyze_watched, analyze_with, diff, diff_with, retainer_paths,
+    retainer_paths_watched, retainer_paths_with, summarize, Analysis, ClassCount, ClassSummary,
+    HeapDiff, HeapSummary, LargeObject, LeakGroup, RetainerPath,
 };
 pub use holder::Holder;
 pub use own::OwnCode;

@@ -234,6 +234,38 @@ mod tests {
     }
 
     #[test]
+    fn retainer_paths_stop_when_aborted() {
+        let dir =
+            std::env::temp_dir().join(format!("leakguard-abort-paths-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.heapsnapshot");
+        std::fs::write(&file, snapshot_text()).unwrap();
+        let strings = crate::redact::Strings::default();
+        let s = parse(snapshot_text().as_bytes(), None, ParseOptions::default()).unwrap();
+        let ids: Vec<u32> = (0..s.node_count())
+            .step_by(50)
+            .map(|i| s.id(i) as u32)
+            .collect();
+        let progress = Progress::new();
+        let paths = super::super::retainer_paths_watched(&file, &ids, strings, &progress).unwrap();
+        assert_eq!(paths.len(), ids.len());
+        assert!(
+            paths.iter().all(|p| p.found),
+            "every node of the chain is reachable"
+        );
+        assert_eq!(progress.phase(), Phase::Done);
+        assert_eq!(progress.file_size(), progress.bytes_read());
+        // aborted before it starts (explain's time limit already over): nothing is read
+        let progress = Progress::new();
+        progress.abort();
+        let e = super::super::retainer_paths_watched(&file, &ids, strings, &progress).unwrap_err();
+        assert_eq!(e, CoreError::Aborted);
+        assert_eq!(progress.bytes_read(), 0);
+        assert_eq!(progress.phase(), Phase::Done);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn dominators_stop_when_aborted() {
         let text = snapshot_text();
         let s = parse(text.as_bytes(), None, ParseOptions::default()).unwrap();
