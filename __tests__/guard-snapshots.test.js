@@ -124,7 +124,7 @@ describe('snapshots on a finding', () => {
 })
 
 describe('who holds a confirmed heap finding', () => {
-  // Session objects (~8 KB each) kept in a module-level Map at ~2.5 MB/s; forced GCs give a
+  // Session objects (~24 KB each) kept in a module-level Map at ~6 MB/s; forced GCs give a
   // reading every sample. Windows of 3 x 200 ms: warned, confirmed (first snapshot) and compared
   // with a second snapshot within a few seconds.
   const env = { MODE: 'heap-class', LEAKGUARD_INTERVAL: '200', LEAKGUARD_WINDOW: '3', LEAKGUARD_HEAP_THRESHOLD: String(1024 * 1024), LEAKGUARD_SNAPSHOT_COOLDOWN: '0', UNTIL_EXPLAINED: '1', UNTIL_WARNINGS: '' }

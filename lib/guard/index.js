@@ -8,6 +8,7 @@
 // warned once, and again only when it grows markedly faster. Instrumentation is sampled; nothing
 // here forces a GC, blocks, or keeps memory unbounded.
 
+const { builtin } = require('../builtin')
 const binding = require('../native')
 const session = require('../session')
 const emitters = require('../instrument/emitters')
@@ -16,6 +17,7 @@ const { detectors } = require('../detectors')
 const { Reporter, fromNative, setKey, kKey } = require('../findings/report')
 const { internalWarning } = require('../errors')
 const { SnapshotPolicy } = require('./snapshots')
+const v8 = builtin('node:v8')
 const { Metrics } = require('./metrics')
 const { normalize, optionsFromEnv, GUARD_OPTIONS, ENV } = require('./options')
 
@@ -363,7 +365,9 @@ class Guard {
       this.snapshot(leak, now)
       // the wait starts once the snapshot is written: writing blocks the event loop for seconds
       // (17 s for a 180 MiB heap under debug@4.1.1's leak), which must not eat the wait
-      if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, value, c.rate, Date.now())
+      // and from the heap the snapshot holds (V8 collects before writing it), not from the last
+      // reading before it: what the leak added since that reading is in the first snapshot
+      if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, Math.max(value, v8.getHeapStatistics().used_heap_size), c.rate, Date.now())
       confirmed.push(leak)
     }
     if (confirmed.length > 0) this.emit(confirmed, now)
