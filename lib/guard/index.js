@@ -100,6 +100,9 @@ class Trend {
 
 let active = null
 
+/** The heap detector (always in the registry; its readings are null / 0 while heap is off). */
+const heapDetector = detectors.find((d) => d.kind === 'heap')
+
 const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`
 
 class Guard {
@@ -272,21 +275,18 @@ class Guard {
     const o = this.options
     let wait = EXPLAIN_WINDOWS * o.window * o.interval
     if (ratePerMinute > 0) wait = Math.max(wait, Math.min(MAX_WAIT_MS, (2 * 60000 * o.heapThreshold) / ratePerMinute))
-    const heap = detectors.find((d) => d.kind === 'heap')
-    return { until: now + wait, readings: heap === undefined ? 0 : heap.readings() }
+    return { until: now + wait, readings: heapDetector.readings() }
   }
 
   /** Whether a heap wait (heapWait) may end now: its time is over and EXPLAIN_READINGS fresh readings came, or MAX_EXTRA_WINDOWS more passed. */
   heapWaitOver(now, { until, readings }) {
     if (now < until) return false
     if (now >= until + MAX_EXTRA_WINDOWS * this.options.window * this.options.interval) return true
-    const heap = detectors.find((d) => d.kind === 'heap')
-    return heap === undefined || heap.readings() - readings >= EXPLAIN_READINGS
+    return heapDetector.readings() - readings >= EXPLAIN_READINGS
   }
 
   heapReading() {
-    const heap = detectors.find((d) => d.kind === 'heap')
-    return heap ? heap.last() : null
+    return heapDetector.last()
   }
 
   /** While a listener finding waits for its add-site, every sampled add pays for a stack. */
