@@ -207,6 +207,26 @@ describe('leakguard.guard()', () => {
     expect(warnings.filter((w) => w.code === 'LEAKGUARD_GUARD')).toEqual([])
   })
 
+  test('an emitter guard tracks keeps its hidden class (Node\'s functions stay monomorphic over Sockets)', () => {
+    // guard tracks few emitters, but the busiest: a keep-alive server's Sockets. An own property
+    // on a tracked one gave it a map of its own, and Node's stream and http code deoptimized
+    const root = JSON.stringify(path.join(__dirname, '..'))
+    const script = `
+      const net = require('node:net')
+      const leakguard = require(${root})
+      const { idOf } = require(${root} + '/lib/instrument/emitters')
+      const g = leakguard.guard({ warn: false, heap: false, sampleRate: 0.5 })
+      const tracked = new net.Socket().setMaxListeners(0)
+      const other = new net.Socket().setMaxListeners(0)
+      for (let i = 0; i < 200; i++) tracked.on('data', () => {})
+      other.on('data', () => {})
+      console.log(JSON.stringify({ tracked: idOf(tracked) !== undefined, sameMap: %HaveSameMap(tracked, other) }))
+      g.stop()`
+    const r = spawnSync(process.execPath, ['--allow-natives-syntax', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30000 })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout)).toEqual({ tracked: true, sameMap: true })
+  })
+
   test('bad options are TypeError / RangeError naming the option', () => {
     expect(() => leakguard.guard({ interval: 'fast' })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: expect.stringContaining('options.interval') }))
     expect(() => leakguard.guard({ sampleRate: 0 })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('options.sampleRate') }))

@@ -20,7 +20,12 @@
 // keys of a live WeakMap), a FinalizationRegistry.register() ~80x. For the same reason the
 // listeners' records are kept in a WeakMap of each emitter's own (it dies with the emitter), not
 // in one WeakMap of every listener (~1.8x). Proxies and non-extensible emitters use a
-// WeakMap instead (defining a property would run the app's Proxy trap, or throw).
+// WeakMap instead (defining a property would run the app's Proxy trap, or throw). So does every
+// emitter under sampling (guard mode), where few are tracked but those are a server's hottest
+// objects: the property gave each tracked keep-alive Socket a hidden class of its own, and
+// Node's stream and http functions, optimized for one Socket map, deoptimized ("wrong map")
+// and ran polymorphic from then on: ~6% more instructions per request in bench/guard.bench.js's
+// server (callgrind, --single-threaded, 60k requests).
 //
 // `new WeakRef(emitter)` keeps the emitter alive until the current job ends (ECMAScript's
 // KeepDuringJob set): a synchronous loop creating 100k short-lived emitters whose listeners hold
@@ -135,7 +140,9 @@ function entryFor(state, emitter, kind) {
   if (entry === undefined) {
     const types = kind === KIND_ET ? new Set() : null
     entry = { id: state.nextId++ >>> 0, kind, ref: null, lateAdds: 0, types, adds: new Map(), records: new WeakMap(), sweepAt: SWEEP_FLOOR, pruned: false, hot: null, recent: null }
-    if (isProxy(emitter) || !Object.isExtensible(emitter)) state.entries.set(emitter, entry)
+    // under sampling (guard mode) in the WeakMap: an own property would give the tracked object
+    // a hidden class of its own (see kEntry)
+    if (state.sampleRate < 1 || isProxy(emitter) || !Object.isExtensible(emitter)) state.entries.set(emitter, entry)
     else Object.defineProperty(emitter, state.kEntry, { value: entry, writable: false, enumerable: false, configurable: true })
   }
   if (entry.ref === null) register(state, emitter, entry)
