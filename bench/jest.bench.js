@@ -150,7 +150,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const dir = makeSuite()
 try {
-  run(dir, 'plain') // warm jest's transform cache, so both sides start from it
+  // warm jest's transform cache for every side: its key is the whole project config, so each of
+  // the configs transforms the suite once (unwarmed, the first leakguard round ran babel over all
+  // 24 files: in a --runInBand cpu profile, babel's frames were in that run only)
+  run(dir, 'plain')
+  run(dir, 'leakguard')
   if (base !== null) run(dir, 'base')
   const plain = []
   const guarded = []

@@ -31,9 +31,15 @@ const CHECK_OPTIONS = {
 }
 
 
+const tables = new Map() // key -> the table (the registry is fixed: made once, not at every check)
+
 function optionTable(base, key) {
-  const table = { ...base }
-  for (const d of detectors) Object.assign(table, d[key] || {})
+  let table = tables.get(key)
+  if (table === undefined) {
+    table = { ...base }
+    for (const d of detectors) Object.assign(table, d[key] || {})
+    tables.set(key, table)
+  }
   return table
 }
 
