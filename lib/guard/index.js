@@ -18,6 +18,7 @@ const { Reporter, fromNative, setKey, kKey } = require('../findings/report')
 const { internalWarning } = require('../errors')
 const { SnapshotPolicy } = require('./snapshots')
 const v8 = builtin('node:v8')
+const timers = builtin('node:timers') // not an app's fakes
 const { Metrics } = require('./metrics')
 const { normalize, optionsFromEnv, GUARD_OPTIONS, ENV } = require('./options')
 
@@ -103,6 +104,29 @@ let active = null
 /** The heap detector (always in the registry; its readings are null / 0 while heap is off). */
 const heapDetector = detectors.find((d) => d.kind === 'heap')
 
+/**
+ * Takes a snapshot by `policy` in an event-loop turn of its own, then calls `done(result)`
+ * (`{ path }` or `{ skipped, warn }`); returns the Immediate. Written from guard's sample, the
+ * snapshot's stack roots held guard's state (the Guard, its metrics, the finding being
+ * confirmed), which a diff of it then listed as leak groups of a few hundred bytes beside the
+ * real one: leakguard's own objects are told apart by what reaches them, and a stack reaches
+ * anything. Here only this closure and the policy are on the stack.
+ */
+function snapshotInTurnOfItsOwn(policy, now, options, done) {
+  const immediate = timers.setImmediate(() => {
+    let r
+    try {
+      r = policy.take(now, options)
+    } catch (err) {
+      // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
+      r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
+    }
+    done(r)
+  })
+  immediate.unref() // a process on its way out is not held for a snapshot
+  return immediate
+}
+
 const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`
 
 class Guard {
@@ -121,6 +145,7 @@ class Guard {
     this.explaining = new Map() // `${type}|${key}` -> { leak, from, due }: a confirmed heap finding waiting for its second snapshot
     this.holders = null // the HolderAnalysis that diffs a heap finding's two snapshots (snapshotDir only)
     this.analysing = false // one diff at a time
+    this.writing = new Set() // Immediates of snapshots to take (snapshotInTurnOfItsOwn)
     this.boosted = false
     this.snapshots = null
     this.ownsSession = false
@@ -343,7 +368,6 @@ class Guard {
    */
   confirm(now, byType) {
     const o = this.options
-    const confirmed = []
     for (const [id, c] of this.confirming) {
       if (now < c.due) continue
       const heap = c.type === 'heap' || c.type === 'heapFast'
@@ -362,39 +386,40 @@ class Guard {
       const shown = (n) => (heap ? `${(n / 1048576).toFixed(1)} MiB` : String(n))
       const { snapshotPending, ...rest } = c.leak // eslint-disable-line no-unused-vars
       const leak = setKey({ ...rest, confirmed: true, message: `${c.leak.message}; still growing a window later: ${shown(c.to)} -> ${shown(value)}` }, c.leak[kKey])
-      this.snapshot(leak, now)
-      // the wait starts once the snapshot is written: writing blocks the event loop for seconds
-      // (17 s for a 180 MiB heap under debug@4.1.1's leak), which must not eat the wait
-      // and from the heap the snapshot holds (V8 collects before writing it), not from the last
-      // reading before it: what the leak added since that reading is in the first snapshot
-      if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, Math.max(value, v8.getHeapStatistics().used_heap_size), c.rate, Date.now())
-      confirmed.push(leak)
-    }
-    if (confirmed.length > 0) this.emit(confirmed, now)
-  }
-
-  snapshot(leak, now) {
-    const r = this.takeSnapshot(now)
-    if (r.path) {
-      leak.snapshot = r.path
-      leak.message += `; heap snapshot: ${r.path}`
-    } else {
-      leak.snapshotSkipped = r.skipped
+      this.takeSnapshot(now, undefined, (r) => {
+        if (r.path) {
+          leak.snapshot = r.path
+          leak.message += `; heap snapshot: ${r.path}`
+        } else {
+          leak.snapshotSkipped = r.skipped
+        }
+        // the wait starts once the snapshot is written: writing blocks the event loop for seconds
+        // (17 s for a 180 MiB heap under debug@4.1.1's leak), which must not eat the wait
+        // and from the heap the snapshot holds (V8 collected before writing it), not from the
+        // last reading before it: what the leak added since that reading is in the first snapshot
+        if (heap && leak.snapshot !== undefined) this.awaitHolders(leak, id, Math.max(value, v8.getHeapStatistics().used_heap_size), c.rate, Date.now())
+        this.emit([leak], Date.now())
+      })
     }
   }
 
-  /** One snapshot by the policy: `{ path }` or `{ skipped }` (warned when worth it); never throws. */
-  takeSnapshot(now, options) {
-    let r
-    try {
-      r = this.snapshots.take(now, options)
-    } catch (err) {
-      // an unusable snapshotDir (ENOTDIR, EACCES, EROFS, ...) costs the snapshot, never the finding
-      r = { skipped: `the snapshot could not be written: ${err && err.message ? err.message : err}`, warn: true }
-    }
-    if (r.path) this.metrics.snapshot()
-    else if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
-    return r
+  /**
+   * One snapshot by the policy, in a turn of its own (snapshotInTurnOfItsOwn): `done({ path })`
+   * or `done({ skipped })` (warned when worth it), never after stop(); never throws.
+   */
+  takeSnapshot(now, options, done) {
+    const immediate = snapshotInTurnOfItsOwn(this.snapshots, now, options, (r) => {
+      this.writing.delete(immediate)
+      if (this.stopped) return
+      try {
+        if (r.path) this.metrics.snapshot()
+        else if (r.warn) guardWarning(`leakguard guard: heap snapshot skipped: ${r.skipped}`)
+        done(r)
+      } catch (err) {
+        this.failed('snapshot', err)
+      }
+    })
+    this.writing.add(immediate)
   }
 
   /**
@@ -429,25 +454,30 @@ class Guard {
         this.explained(e.leak, now, { skipped: 'another finding\'s snapshots are being compared' })
         continue
       }
-      const r = this.takeSnapshot(now, { paired: true })
-      if (!r.path) {
-        this.explained(e.leak, now, { skipped: `the second snapshot was skipped: ${r.skipped}` })
-        continue
-      }
-      const pair = [e.leak.snapshot, r.path]
-      this.analysing = true
-      this.holders.run(pair[0], pair[1]).then(
-        (answer) => {
-          this.analysing = false
-          if (!this.stopped) this.explained(e.leak, Date.now(), { ...answer, pair })
-        },
-        // run() never rejects; should it, the finding still gets its follow-up
-        (err) => {
-          this.analysing = false
-          if (!this.stopped) this.explained(e.leak, Date.now(), { skipped: `the analysis failed: ${err && err.message ? err.message : err}`, pair })
-        },
-      )
+      this.analysing = true // from now: one pair at a time
+      this.takeSnapshot(now, { paired: true }, (r) => this.compare(e, r))
     }
+  }
+
+  /** The diff of a heap finding's first snapshot and its second (`r`, takeSnapshot's result), in the child. */
+  compare(e, r) {
+    if (!r.path) {
+      this.analysing = false
+      this.explained(e.leak, Date.now(), { skipped: `the second snapshot was skipped: ${r.skipped}` })
+      return
+    }
+    const pair = [e.leak.snapshot, r.path]
+    this.holders.run(pair[0], pair[1]).then(
+      (answer) => {
+        this.analysing = false
+        if (!this.stopped) this.explained(e.leak, Date.now(), { ...answer, pair })
+      },
+      // run() never rejects; should it, the finding still gets its follow-up
+      (err) => {
+        this.analysing = false
+        if (!this.stopped) this.explained(e.leak, Date.now(), { skipped: `the analysis failed: ${err && err.message ? err.message : err}`, pair })
+      },
+    )
   }
 
   /**
@@ -503,6 +533,8 @@ class Guard {
     if (this.stopped) return
     this.stopped = true
     if (this.timer) clearInterval(this.timer)
+    for (const immediate of this.writing) timers.clearImmediate(immediate)
+    this.writing.clear()
     this.explaining.clear()
     if (this.holders !== null) this.holders.cancel() // no child left behind
     for (const d of detectors) if (d.stopSampling) d.stopSampling()
