@@ -73,9 +73,10 @@ impl Dominators {
         let page = page_owned(s);
         super::profile::mark("page owned");
         progress.check()?;
+        // (The source's page bit first: most sources are page-owned, and then the target's
+        // bit, a read anywhere in the set, is not needed.)
         let allowed = |from: usize, e: usize| -> bool {
-            let to = s.edge_target(e);
-            essential(from, e) && !(from != ROOT && page.get(to) && !page.get(from))
+            essential(from, e) && (from == ROOT || page.get(from) || !page.get(s.edge_target(e)))
         };
         let mid = s
             .first_edge
