@@ -66,7 +66,7 @@ impl Analysis {
 
     /// Distance of node `n` from the root (`paths::UNREACHABLE` when none).
     pub fn distance(&self, n: usize) -> u32 {
-        self.paths.dist[n]
+        self.paths.dist(n)
     }
 
     /// The shortest retainer path of node `n` from the root, root side first.
