@@ -56,6 +56,19 @@ impl Dominators {
     /// [`Dominators::compute`], stopped with `CoreError::Aborted` between its passes once
     /// `progress.abort()` was called (a pass takes about a second on a 1 GB snapshot).
     pub fn compute_watched(s: &HeapSnapshot, progress: &Progress) -> Result<Dominators, CoreError> {
+        Dominators::compute_keeping(s, progress).map(|(d, _)| d)
+    }
+
+    /// [`Dominators::compute_watched`], also handing back three arrays of its passes, each
+    /// at least a node count long and free at the end (garbage in them), for the analysis's
+    /// next phases to reuse (see [`refill`]) rather than map fresh pages: above glibc's mmap
+    /// threshold (arrays of more than 8M nodes) a freed array is unmapped and a new one
+    /// faults in zeroed pages. Keeping them to the end adds nothing to the peak, which is
+    /// Lengauer-Tarjan's.
+    pub(crate) fn compute_keeping(
+        s: &HeapSnapshot,
+        progress: &Progress,
+    ) -> Result<(Dominators, Vec<Vec<u32>>), CoreError> {
         let n = s.node_count();
         let essential = |from: usize, e: usize| -> bool {
             let kind = s.edge_kind(e);
@@ -271,7 +284,6 @@ impl Dominators {
                 idom_pre[w] = idom_pre[idom_pre[w] as usize];
             }
         }
-        drop(semi);
 
         // 4. Back to node ordinals; retained sizes bottom-up (everything a node dominates
         // comes after it in preorder).
@@ -281,7 +293,6 @@ impl Dominators {
         for (w, &node) in vertex.iter().enumerate() {
             idom[node as usize] = vertex[idom_pre[w] as usize];
         }
-        drop(idom_pre);
         let mut retained: Vec<u64> = (0..n).map(|i| s.self_size(i)).collect();
         for w in (1..n).rev() {
             let node = vertex[w] as usize;
@@ -290,7 +301,7 @@ impl Dominators {
                 retained[idom[node] as usize].saturating_add(retained[node]);
         }
         super::profile::mark("idom, retained sizes");
-        Ok(Dominators { idom, retained })
+        Ok((Dominators { idom, retained }, vec![vertex, semi, idom_pre]))
     }
 
     /// The dominator tree's children of every node, as CSR (`first`, `children`).
@@ -364,6 +375,19 @@ fn eval(
         ancestor[y] = ancestor[a];
     }
     label[v as usize]
+}
+
+/// `spare` (an array handed back by [`Dominators::compute_keeping`]), or a new array when
+/// there is none or it is too short, as `n` copies of `value`.
+pub(crate) fn refill(spare: Option<Vec<u32>>, n: usize, value: u32) -> Vec<u32> {
+    match spare {
+        Some(mut v) if v.capacity() >= n => {
+            v.clear();
+            v.resize(n, value);
+            v
+        }
+        _ => vec![value; n],
+    }
 }
 
 /// The inverse of a permutation of `0..n`, written into `q` (at least `n` long: an array

@@ -16,6 +16,7 @@
 //! holds in a variable is reached through that variable, whatever V8 was doing when the snapshot
 //! was written.
 
+use super::dominators::refill;
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind};
 use crate::redact::{self, Strings};
 
@@ -146,9 +147,18 @@ pub(crate) struct PathTree {
 
 impl PathTree {
     pub(crate) fn new(s: &HeapSnapshot, filter: &DistanceFilter) -> PathTree {
+        PathTree::reusing(s, filter, [None, None])
+    }
+
+    /// [`PathTree::new`] with its two node arrays in `spare` ones (`dominators::refill`).
+    pub(crate) fn reusing(
+        s: &HeapSnapshot,
+        filter: &DistanceFilter,
+        [spare_dist, spare_parent]: [Option<Vec<u32>>; 2],
+    ) -> PathTree {
         let n = s.node_count();
-        let mut dist = vec![UNREACHABLE; n];
-        let mut parent = vec![u32::MAX; n];
+        let mut dist = refill(spare_dist, n, UNREACHABLE);
+        let mut parent = refill(spare_parent, n, u32::MAX);
         let mut pref = vec![u8::MAX; n];
         // Only the frontier is kept (a ring): a queue of every node reached would be one more
         // u32 per node at this phase's peak.
