@@ -2,8 +2,8 @@
 //! runs `analyze` on a file and prints the wall time, the process's peak RSS and a digest of the
 //! result (counts, top classes, largest objects) to compare runs. With `LEAKGUARD_PROFILE=1`
 //! every phase prints its time and peak RSS too. With `--dominators` after the file it also prints a
-//! digest of every node's immediate dominator and retained size (a second parse and dominator
-//! tree, after the timed run).
+//! digest of every node's immediate dominator and retained size, and one of every node's distance
+//! from the root (a second parse, dominator tree and distances, after the timed run).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::Path;
@@ -77,6 +77,13 @@ fn main() {
             digest = (digest ^ r).wrapping_mul(0x100000001b3);
         }
         println!("dominators digest {digest:016x}");
+        // every node's distance from the root
+        let a = leakguard_core::snapshot::Analysis::new(s);
+        let mut digest: u64 = 0xcbf29ce484222325;
+        for n in 0..a.snapshot.node_count() {
+            digest = (digest ^ u64::from(a.distance(n))).wrapping_mul(0x100000001b3);
+        }
+        println!("distances digest {digest:016x}");
     }
     for c in summary.classes.iter().take(10) {
         println!(

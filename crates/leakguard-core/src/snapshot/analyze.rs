@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::cluster::PathSignatures;
-use super::dominators::Dominators;
+use super::dominators::{refill, Dominators};
 use super::graph::{HeapSnapshot, NodeKind};
 use super::holder::{self, Holder};
 use super::locations::{self as loc, LazyLocations};
@@ -66,7 +66,7 @@ impl Analysis {
 
     /// Distance of node `n` from the root (`paths::UNREACHABLE` when none).
     pub fn distance(&self, n: usize) -> u32 {
-        self.paths.dist[n]
+        self.paths.dist(n)
     }
 
     /// The shortest retainer path of node `n` from the root, root side first.
@@ -170,7 +170,7 @@ fn analyze_phases(
             super::profile::start_thread();
             graph_only()
         });
-        let dominators = Dominators::compute_watched(&snapshot, progress);
+        let dominators = Dominators::compute_keeping(&snapshot, progress);
         let (counts, filter) = match second.map(|t| t.join()) {
             Ok(Ok(done)) => done,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -185,9 +185,14 @@ fn analyze_phases(
     // classes. (Not beside the dominators: their peak is the analysis's, and the distances
     // would add 9 bytes a node to it. Beside the classes, which take the dominator tree apart
     // for their walk, the two add 13 bytes a node to the 12 of the dominators' result.)
-    let Dominators { idom, retained } = dominators;
+    let (Dominators { idom, retained }, mut spare) = dominators;
+    // The dominators' spare arrays: two for the distances, one for the classes' walk.
+    let spare_bfs = std::sync::Mutex::new(Some([spare.pop(), spare.pop()]));
+    let spare_tree = spare.pop();
+    drop(spare);
     let distances = || {
-        let paths = PathTree::new(&snapshot, &filter);
+        let spare = spare_bfs.lock().ok().and_then(|mut s| s.take());
+        let paths = PathTree::reusing(&snapshot, &filter, spare.unwrap_or([None, None]));
         super::profile::mark("distances (BFS)");
         paths
     };
@@ -196,7 +201,8 @@ fn analyze_phases(
             super::profile::start_thread();
             distances()
         });
-        let (classes, total_size) = class_summary_from(&snapshot, counts, idom, &retained);
+        let (classes, total_size) =
+            class_summary_from(&snapshot, counts, idom, &retained, spare_tree);
         let paths = match bfs.map(|t| t.join()) {
             Ok(Ok(paths)) => paths,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -291,7 +297,7 @@ pub fn summarize(a: &Analysis, top: usize) -> HeapSummary {
 /// Every class (largest retained size first) and the sum of all self sizes, from the
 /// dominator tree (`idom`, taken apart for the walk) and the retained sizes.
 fn class_summary(s: &HeapSnapshot, idom: Vec<u32>, d_retained: &[u64]) -> (Vec<ClassSummary>, u64) {
-    class_summary_from(s, ClassCounts::new(s), idom, d_retained)
+    class_summary_from(s, ClassCounts::new(s), idom, d_retained, None)
 }
 
 /// The classes' counts and self sizes: what the summary needs of the graph alone.
@@ -334,6 +340,7 @@ fn class_summary_from(
     counts: ClassCounts,
     idom: Vec<u32>,
     d_retained: &[u64],
+    spare: Option<Vec<u32>>,
 ) -> (Vec<ClassSummary>, u64) {
     let n = s.node_count();
     let ClassCounts {
@@ -365,7 +372,7 @@ fn class_summary_from(
     // The tree as first child and next sibling, the siblings written over `idom` (each node's
     // entry is read just before it is overwritten): 4 bytes a node where a CSR takes 8 more.
     const NONE: u32 = u32::MAX;
-    let mut first_child = vec![NONE; n];
+    let mut first_child = refill(spare, n, NONE);
     let mut next = idom;
     for i in (1..n).rev() {
         let p = next[i] as usize;

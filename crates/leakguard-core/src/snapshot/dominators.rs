@@ -56,6 +56,19 @@ impl Dominators {
     /// [`Dominators::compute`], stopped with `CoreError::Aborted` between its passes once
     /// `progress.abort()` was called (a pass takes about a second on a 1 GB snapshot).
     pub fn compute_watched(s: &HeapSnapshot, progress: &Progress) -> Result<Dominators, CoreError> {
+        Dominators::compute_keeping(s, progress).map(|(d, _)| d)
+    }
+
+    /// [`Dominators::compute_watched`], also handing back three arrays of its passes, each
+    /// at least a node count long and free at the end (garbage in them), for the analysis's
+    /// next phases to reuse (see [`refill`]) rather than map fresh pages: above glibc's mmap
+    /// threshold (arrays of more than 8M nodes) a freed array is unmapped and a new one
+    /// faults in zeroed pages. Keeping them to the end adds nothing to the peak, which is
+    /// Lengauer-Tarjan's.
+    pub(crate) fn compute_keeping(
+        s: &HeapSnapshot,
+        progress: &Progress,
+    ) -> Result<(Dominators, Vec<Vec<u32>>), CoreError> {
         let n = s.node_count();
         let essential = |from: usize, e: usize| -> bool {
             let kind = s.edge_kind(e);
@@ -73,9 +86,10 @@ impl Dominators {
         let page = page_owned(s);
         super::profile::mark("page owned");
         progress.check()?;
+        // (The source's page bit first: most sources are page-owned, and then the target's
+        // bit, a read anywhere in the set, is not needed.)
         let allowed = |from: usize, e: usize| -> bool {
-            let to = s.edge_target(e);
-            essential(from, e) && !(from != ROOT && page.get(to) && !page.get(from))
+            essential(from, e) && (from == ROOT || page.get(from) || !page.get(s.edge_target(e)))
         };
         let mid = s
             .first_edge
@@ -197,14 +211,15 @@ impl Dominators {
             fill_half(0..mid, &mut first);
         }
         drop(fill);
-        // The upper half's cursor stopped where the next target starts.
-        drop(first);
+        // The upper half's cursor stopped where the next target starts. The lower half's
+        // array becomes `vertex` (memory reused between passes: its pages are mapped already).
+        let lower = first;
         let mut first = upper;
         first.copy_within(0..n, 1);
         first[0] = 0;
         let rev: Vec<u32> = rev.into_iter().map(AtomicU32::into_inner).collect();
         drop(page);
-        let vertex = invert(dfn);
+        let vertex = invert_into(&dfn, lower);
         super::profile::mark("retainer index");
         progress.check()?;
 
@@ -212,7 +227,9 @@ impl Dominators {
         // compression (iterative), then each bucket gives its members a relative dominator.
         // The forest of LINK starts as the DFS tree: `ancestor` is `parent`, and a vertex counts
         // as linked once the loop has passed it (numbers >= `t`), which saves an array.
-        let mut semi = vec![UNDEF; n];
+        // `dfn`'s memory, free now, holds `semi`.
+        let mut semi = dfn;
+        semi.fill(UNDEF);
         let mut ancestor = parent;
         let mut path: Vec<u32> = Vec::new();
         for w in (1..n).rev() {
@@ -253,7 +270,6 @@ impl Dominators {
         }
         super::profile::mark("Lengauer-Tarjan");
         progress.check()?;
-        drop(label);
         drop(ancestor);
         drop(path);
         drop(rev);
@@ -268,15 +284,15 @@ impl Dominators {
                 idom_pre[w] = idom_pre[idom_pre[w] as usize];
             }
         }
-        drop(semi);
 
         // 4. Back to node ordinals; retained sizes bottom-up (everything a node dominates
         // comes after it in preorder).
-        let mut idom = vec![ROOT as u32; n];
+        // `label`'s memory, free since Lengauer-Tarjan, holds `idom`.
+        let mut idom = label;
+        idom.fill(ROOT as u32);
         for (w, &node) in vertex.iter().enumerate() {
             idom[node as usize] = vertex[idom_pre[w] as usize];
         }
-        drop(idom_pre);
         let mut retained: Vec<u64> = (0..n).map(|i| s.self_size(i)).collect();
         for w in (1..n).rev() {
             let node = vertex[w] as usize;
@@ -285,7 +301,7 @@ impl Dominators {
                 retained[idom[node] as usize].saturating_add(retained[node]);
         }
         super::profile::mark("idom, retained sizes");
-        Ok(Dominators { idom, retained })
+        Ok((Dominators { idom, retained }, vec![vertex, semi, idom_pre]))
     }
 
     /// The dominator tree's children of every node, as CSR (`first`, `children`).
@@ -361,11 +377,28 @@ fn eval(
     label[v as usize]
 }
 
-/// The inverse of a permutation of `0..n`. (In place, by following cycles, it took 130 ms
-/// more on 2.9M nodes: a cache miss per step. The copy costs no more peak memory: `semi` is
-/// not allocated yet.)
-fn invert(p: Vec<u32>) -> Vec<u32> {
-    let mut q = vec![0u32; p.len()];
+/// `spare` (an array handed back by [`Dominators::compute_keeping`]), or a new array when
+/// there is none or it is too short, as `n` copies of `value`.
+pub(crate) fn refill(spare: Option<Vec<u32>>, n: usize, value: u32) -> Vec<u32> {
+    match spare {
+        Some(mut v) if v.capacity() >= n => {
+            v.clear();
+            v.resize(n, value);
+            v
+        }
+        _ => vec![value; n],
+    }
+}
+
+/// The inverse of a permutation of `0..n`, written into `q` (at least `n` long: an array
+/// of the pass before, whose pages are mapped already; every slot is overwritten). (In place,
+/// by following cycles, it took 130 ms more on 2.9M nodes: a cache miss per step. The copy
+/// costs no more peak memory: `q`'s array was freed at this point before.)
+fn invert_into(p: &[u32], mut q: Vec<u32>) -> Vec<u32> {
+    q.truncate(p.len());
+    if q.len() < p.len() {
+        q.resize(p.len(), 0);
+    }
     for (i, &v) in p.iter().enumerate() {
         q[v as usize] = i as u32;
     }
@@ -640,7 +673,9 @@ mod tests {
                 x ^= x << 17;
                 p.swap(i, (x % (i as u64 + 1)) as usize);
             }
-            let q = invert(p.clone());
+            // From a longer array of garbage, as the dominators hand it over.
+            let q = invert_into(&p, vec![7; n + 1]);
+            assert_eq!(q.len(), n);
             for (i, &v) in p.iter().enumerate() {
                 assert_eq!(q[v as usize], i as u32);
             }

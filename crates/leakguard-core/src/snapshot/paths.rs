@@ -16,6 +16,7 @@
 //! holds in a variable is reached through that variable, whatever V8 was doing when the snapshot
 //! was written.
 
+use super::dominators::refill;
 use super::graph::{EdgeKind, HeapSnapshot, NodeKind};
 use crate::redact::{self, Strings};
 
@@ -61,6 +62,17 @@ impl DistanceFilter {
         f
     }
 
+    /// Whether [`DistanceFilter::follows`] can refuse an edge from `from` that is not weak:
+    /// false for all but a native context and `(map descriptors)` arrays.
+    #[inline]
+    pub(crate) fn filters(&self, s: &HeapSnapshot, from: usize) -> bool {
+        match s.kind(from) {
+            NodeKind::Hidden => self.native_context == Some(s.node_name[from]),
+            NodeKind::Array => self.map_descriptors == Some(s.node_name[from]),
+            _ => false,
+        }
+    }
+
     /// Whether a path may go from `from` through edge `e`.
     #[inline]
     pub(crate) fn follows(&self, s: &HeapSnapshot, from: usize, e: usize) -> bool {
@@ -102,19 +114,25 @@ fn is_transient_root(s: &HeapSnapshot, n: usize) -> bool {
         )
 }
 
-/// How much a path step is preferred: lower is better.
-fn preference(s: &HeapSnapshot, from: usize, e: usize) -> u8 {
-    let edge = match s.edge_kind(e) {
+/// How much a path step is preferred: lower is better (`edge_preference(kind of the edge) * 2
+/// + node_preference(kind of its source)`).
+#[inline]
+fn edge_preference(kind: EdgeKind) -> u8 {
+    match kind {
         EdgeKind::Property | EdgeKind::Context | EdgeKind::Element => 0,
         EdgeKind::Shortcut => 1,
         EdgeKind::Internal => 2,
         _ => 3,
-    };
-    let node = match s.kind(from) {
+    }
+}
+
+/// The source node's part of a step's preference (see [`edge_preference`]).
+#[inline]
+fn node_preference(kind: NodeKind) -> u8 {
+    match kind {
         NodeKind::Hidden | NodeKind::Array | NodeKind::Code | NodeKind::ObjectShape => 1,
         _ => 0,
-    };
-    edge * 2 + node
+    }
 }
 
 /// Breadth-first distances from the root (node 0) and, per node, the edge it is reached by on
@@ -129,9 +147,18 @@ pub(crate) struct PathTree {
 
 impl PathTree {
     pub(crate) fn new(s: &HeapSnapshot, filter: &DistanceFilter) -> PathTree {
+        PathTree::reusing(s, filter, [None, None])
+    }
+
+    /// [`PathTree::new`] with its two node arrays in `spare` ones (`dominators::refill`).
+    pub(crate) fn reusing(
+        s: &HeapSnapshot,
+        filter: &DistanceFilter,
+        [spare_dist, spare_parent]: [Option<Vec<u32>>; 2],
+    ) -> PathTree {
         let n = s.node_count();
-        let mut dist = vec![UNREACHABLE; n];
-        let mut parent = vec![u32::MAX; n];
+        let mut dist = refill(spare_dist, n, UNREACHABLE);
+        let mut parent = refill(spare_parent, n, u32::MAX);
         let mut pref = vec![u8::MAX; n];
         // Only the frontier is kept (a ring): a queue of every node reached would be one more
         // u32 per node at this phase's peak.
@@ -161,20 +188,25 @@ impl PathTree {
             };
             let from = from as usize;
             let d = dist[from] + 1;
+            // What depends on `from` alone, once per node: whether the filter can refuse an
+            // edge other than a weak one, and the node's part of the preference.
+            let filtered = filter.filters(s, from);
+            let from_pref = node_preference(s.kind(from));
             for e in s.edges(from) {
                 let to = s.edge_target(e);
                 let seen = dist[to];
                 if seen != UNREACHABLE && seen != d {
                     continue;
                 }
-                if !filter.follows(s, from, e) {
+                let kind = s.edge_kind(e);
+                if kind == EdgeKind::Weak || (filtered && !filter.follows(s, from, e)) {
                     continue;
                 }
                 if seen == UNREACHABLE && is_transient_root(s, to) {
                     deferred.push((to as u32, e as u32));
                     continue;
                 }
-                let p = preference(s, from, e);
+                let p = edge_preference(kind) * 2 + from_pref;
                 if seen == UNREACHABLE {
                     dist[to] = d;
                     last = d;
@@ -198,17 +230,24 @@ impl PathTree {
         }
     }
 
+    /// Distance of node `n` from the root (`UNREACHABLE` when none).
+    #[inline]
+    pub(crate) fn dist(&self, n: usize) -> u32 {
+        self.dist[n]
+    }
+
     /// The edges of a shortest path from the root to `target` (root side first), or `None`
     /// when `target` is unreachable. Empty for the root itself.
     pub(crate) fn path_edges(&self, s: &HeapSnapshot, target: usize) -> Option<Vec<usize>> {
-        if self.dist[target] == UNREACHABLE {
+        let dist = self.dist(target);
+        if dist == UNREACHABLE {
             return None;
         }
-        let mut edges = Vec::with_capacity(self.dist[target] as usize);
+        let mut edges = Vec::with_capacity(dist as usize);
         let mut cur = target;
         while cur != 0 {
             let e = self.parent[cur];
-            if e == u32::MAX || edges.len() > self.dist[target] as usize {
+            if e == u32::MAX || edges.len() > dist as usize {
                 return None;
             }
             edges.push(e as usize);
@@ -496,11 +535,64 @@ mod tests {
     }
 
     #[test]
+    fn distances_skip_the_sloppy_function_map_and_descriptor_links() {
+        let mut b = SnapshotBuilder::new();
+        let native = b.node("hidden", "system / NativeContext", 8);
+        let sloppy = b.node("object", "SloppyMap", 8);
+        let via_sloppy = b.node("object", "FarA", 8);
+        let descriptors = b.node("array", "(map descriptors)", 8);
+        let d = [
+            b.node("object", "D0", 8),
+            b.node("object", "D1", 8),
+            b.node("object", "D4", 8),
+            b.node("object", "D5", 8),
+            b.node("object", "DNamed", 8),
+        ];
+        let other = b.node("hidden", "system / Foo", 8);
+        let via_other = b.node("object", "Near", 8);
+        let mid = b.node("object", "Mid", 8);
+        let far = b.node("object", "Far", 8);
+        b.edge(0, E::Element(1), native);
+        b.edge(native, E::Internal("sloppy_function_map"), sloppy);
+        b.edge(sloppy, E::Internal("x"), via_sloppy);
+        b.edge(native, E::Internal("other"), other);
+        b.edge(other, E::Internal("y"), via_other);
+        b.edge(0, E::Element(2), descriptors);
+        // indices 0 and 1 are followed, and every other but 3k + 1 (4, 7, ...): descriptor links
+        b.edge(descriptors, E::Hidden(0), d[0]);
+        b.edge(descriptors, E::Hidden(1), d[1]);
+        b.edge(descriptors, E::Hidden(4), d[2]);
+        b.edge(descriptors, E::Internal("5"), d[3]);
+        b.edge(descriptors, E::Internal("name"), d[4]);
+        // the long way round to what the filter cuts off
+        b.edge(0, E::Element(3), mid);
+        b.edge(mid, E::Property("far"), far);
+        for t in [sloppy, d[2]] {
+            b.edge(far, E::Property("p"), t);
+        }
+        b.edge(0, E::Weak("w"), via_sloppy);
+        let s = b.parse();
+        let tree = PathTree::new(&s, &DistanceFilter::new(&s));
+        assert_eq!(tree.dist(sloppy), 3, "not from the native context");
+        assert_eq!(tree.dist(via_sloppy), 4);
+        assert_eq!(tree.dist(via_other), 3);
+        assert_eq!(tree.dist(other), 2);
+        assert_eq!(tree.dist(d[2]), 3, "index 4 is a descriptor link");
+        for n in [d[0], d[1], d[3], d[4]] {
+            assert_eq!(tree.dist(n), 2);
+        }
+        let step = |n: usize| s.edge_owner(tree.parent_edge(n).unwrap());
+        assert_eq!(step(d[2]), far);
+        assert_eq!(step(sloppy), far);
+        assert_eq!(step(d[3]), descriptors);
+    }
+
+    #[test]
     fn shortest_path_reads_in_program_names() {
         let (b, thing, _) = leaky();
         let s = b.parse();
         let tree = PathTree::new(&s, &DistanceFilter::new(&s));
-        assert_eq!(tree.dist[thing], 7);
+        assert_eq!(tree.dist(thing), 7);
         let edges = tree.path_edges(&s, thing).unwrap();
         let steps = steps(&s, &edges, Strings::Raw);
         assert_eq!(steps.len(), 7);
@@ -526,7 +618,7 @@ mod tests {
         b.edge(a, E::Weak("w"), w);
         let s = b.parse();
         let tree = PathTree::new(&s, &DistanceFilter::new(&s));
-        assert_eq!(tree.dist[w], UNREACHABLE);
+        assert_eq!(tree.dist(w), UNREACHABLE);
         assert!(tree.path_edges(&s, w).is_none());
         assert_eq!(tree.path_edges(&s, 0), Some(vec![]));
     }

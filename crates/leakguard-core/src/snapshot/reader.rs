@@ -524,6 +524,9 @@ impl<R: Read> Reader<R> {
     pub(crate) fn skip_value(&mut self, mut record: Option<&mut Vec<u8>>) -> Res<()> {
         let mut depth: usize = 0;
         loop {
+            if depth > 0 && record.is_none() {
+                self.skip_digits_and_commas()?;
+            }
             let b = self.peek_token("a value")?;
             match b {
                 b'{' | b'[' => {
@@ -595,6 +598,23 @@ impl<R: Read> Reader<R> {
                         return Ok(());
                     }
                 }
+            }
+        }
+    }
+
+    /// Inside a value being skipped: skips digits, commas and whitespace in a tight loop (the
+    /// bulk of a number array such as `locations`, megabytes), stopping before anything else.
+    /// The loop of `skip_value` accepts exactly these bytes inside a value, a byte at a time.
+    fn skip_digits_and_commas(&mut self) -> Res<()> {
+        loop {
+            let rest = &self.buf[self.pos..self.len];
+            let run = rest
+                .iter()
+                .position(|&b| !matches!(b, b'0'..=b'9' | b',' | b' ' | b'\n' | b'\r' | b'\t'))
+                .unwrap_or(rest.len());
+            self.pos += run;
+            if self.pos < self.len || !self.fill()? {
+                return Ok(());
             }
         }
     }
@@ -1053,6 +1073,34 @@ mod tests {
         let bytes = b"\"a\xffb\"";
         let mut r = Reader::new(&bytes[..]);
         assert_eq!(r.read_string().unwrap(), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn skips_long_number_arrays_across_buffers() {
+        // a `locations`-sized array, longer than the buffer, with what the tight loop stops
+        // at: other scalars, nested arrays, strings, whitespace of every kind
+        let mut text = String::from("{\"k\":[");
+        let mut i = 0u64;
+        while text.len() < 3 * BUF_SIZE {
+            text.push_str(&format!("{i},{}\n,", i * 7));
+            if i % 1000 == 0 {
+                text.push_str("-1.5e3, true,\t[1,2,[]],\r\n\"a,]1\", {\"x\":[9]},");
+            }
+            i += 1;
+        }
+        text.push_str("0]}");
+        let tail = ",\"after\"";
+        let whole = format!("{text}{tail}");
+        let mut r = reader(&whole);
+        r.skip_value(None).unwrap();
+        assert_eq!(r.offset(), text.len() as u64);
+        // cut anywhere inside, it is an error, not a value
+        for cut in [text.len() - 1, BUF_SIZE + 3, BUF_SIZE, 10] {
+            assert!(
+                reader(&text[..cut]).skip_value(None).is_err(),
+                "cut at {cut}"
+            );
+        }
     }
 
     #[test]
