@@ -25,7 +25,7 @@
 // objects: the property gave each tracked keep-alive Socket a hidden class of its own, and
 // Node's stream and http functions, optimized for one Socket map, deoptimized ("wrong map")
 // and ran polymorphic from then on (bench/guard.bench.js's server, 100k requests under
-// --trace-deopt: 16-56 "wrong map" deopts, 9 without leakguard and 9 now).
+// --trace-deopt: 16-56 "wrong map" deopts, 9-12 without leakguard and 9 now).
 //
 // `new WeakRef(emitter)` keeps the emitter alive until the current job ends (ECMAScript's
 // KeepDuringJob set): a synchronous loop creating 100k short-lived emitters whose listeners hold
