@@ -215,6 +215,12 @@ export function writeSnapshot(path?: string): string
 export interface AssertNoLeaksOptions {
   /** Which kinds count. @default ['listeners', 'collection', 'retained', 'global', 'timers', 'handles'] */
   kinds?: Array<'listeners' | 'collection' | 'retained' | 'global' | 'timers' | 'handles'>
+  /**
+   * Whose listeners count: `'app'` (code outside node_modules), `'package'` (node_modules), `'node'`
+   * (Node's own modules). Listeners on emitters that are done (a finished request, a destroyed
+   * socket, a closed server) never count, as in the test integrations. @default ['app']
+   */
+  addedBy?: Array<'app' | 'package' | 'node'>
   /** How many times findings are re-checked (short growing delay) before it throws. @default 3 */
   retries?: number
 }

@@ -104,6 +104,52 @@ describe('assertNoLeaks(fn)', () => {
     expect(net.Server.prototype.listen).toBe(listen) // restored exactly when assertNoLeaks stopped
   })
 
+  test('a finished request counts as the integrations count it: Node\'s listeners and those on done emitters are not leaks, a socket the function keeps is', async () => {
+    const http = require('node:http')
+    const server = http.createServer((req, res) => res.end('ok'))
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    const { port } = server.address()
+    let kept = null
+    const request = (keep) =>
+      new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, agent: false }, (res) => {
+          res.resume()
+          res.on('end', resolve)
+        })
+        req.on('error', reject) // stays on the finished request: Node never removes it
+        req.end()
+        if (keep) kept = req
+      })
+    try {
+      await leakguard.assertNoLeaks(() => request(false))
+      // the request kept by a variable the function wrote: its socket is held, its listeners
+      // (Node's on the Agent and Socket, ours on the request and response) are not leaks
+      const err = await leakguard.assertNoLeaks(() => request(true)).catch((e) => e)
+      expect(err).toMatchObject({ name: 'AssertionError' })
+      expect(err.leaks.map((l) => l.kind)).toEqual(['retained'])
+      expect(err.message).toContain("1 object 'closed Socket' still reachable after a GC")
+      expect(kept.destroyed).toBe(true)
+      await expect(leakguard.assertNoLeaks(() => {}, { addedBy: ['kernel'] })).rejects.toThrow(TypeError)
+      await expect(leakguard.assertNoLeaks(() => {}, { addedBy: 'app' })).rejects.toThrow(TypeError)
+    } finally {
+      kept = null
+      await new Promise((r) => server.close(r))
+    }
+  })
+
+  test('addedBy widens whose listeners count', async () => {
+    const { Readable } = require('node:stream')
+    const src = Readable.from(['a'])
+    // pipe() adds Node's own listeners to the source (its 'data', 'end'...), on an emitter left open
+    const sink = new (require('node:stream').Writable)({ write: (c, e, cb) => setTimeout(cb, 1e6).unref() })
+    await leakguard.assertNoLeaks(() => void src.pipe(sink), { kinds: ['listeners'] })
+    const err = await leakguard.assertNoLeaks(() => void src.pipe(sink), { kinds: ['listeners'], addedBy: ['app', 'node'] }).catch((e) => e)
+    expect(err).toMatchObject({ name: 'AssertionError' })
+    expect(err.leaks.length).toBeGreaterThan(0)
+    src.destroy()
+    sink.destroy()
+  })
+
   test('kinds selects what counts; bad arguments are TypeErrors', async () => {
     await leakguard.assertNoLeaks(() => bus.on('ignored', () => {}), { kinds: ['global'] })
     await expect(leakguard.assertNoLeaks('fn')).rejects.toThrow(/"fn" argument must be of type function/)

@@ -15,11 +15,9 @@
 // end, after a GC and brief retries, and its own afterEach hooks may run after ours.
 
 const session = require('../session')
-const { formatLeaks, KINDS, TEST_START_OPTIONS } = require('./assert')
-const { checkWithRetry } = require('./assert')
+const { formatLeaks, KINDS, TEST_ADDED_BY, TEST_START_OPTIONS, checkWithRetry, testCheckOptions, validateAddedBy } = require('./assert')
 const { TestLifecycle } = require('./lifecycle')
 const v = require('../validate')
-const ORIGINS = ['app', 'package', 'node']
 
 const config = {
   kinds: KINDS.slice(),
@@ -28,7 +26,7 @@ const config = {
   ignoreEmitters: [],
   ignoreSites: [],
   ignoreDescriptions: [],
-  addedBy: ['app'],
+  addedBy: TEST_ADDED_BY,
   unrefTimers: false,
   report: false,
   reportFile: null,
@@ -66,11 +64,7 @@ function configure(options) {
     const ig = v.validateOptions(o.ignore, 'options.ignore', Object.keys(IGNORE_KEYS))
     for (const [key, field] of Object.entries(IGNORE_KEYS)) if (ig[key] !== undefined) config[field] = patterns(ig[key], `options.ignore.${key}`)
   }
-  if (o.addedBy !== undefined) {
-    if (!Array.isArray(o.addedBy)) throw v.typeError('options.addedBy', 'an array', o.addedBy)
-    o.addedBy.forEach((x, i) => v.validateOneOf(x, `options.addedBy[${i}]`, ORIGINS))
-    config.addedBy = o.addedBy.slice()
-  }
+  if (o.addedBy !== undefined) config.addedBy = validateAddedBy(o.addedBy, 'options.addedBy')
   if (o.unrefTimers !== undefined) {
     v.validateBoolean(o.unrefTimers, 'options.unrefTimers')
     config.unrefTimers = o.unrefTimers
@@ -137,7 +131,7 @@ function relevant(leak, kinds = config.kinds) {
 }
 
 /** What every check of a test passes: whose listeners count, whether unref()'d timers do. */
-const checkOptions = () => ({ addedBy: config.addedBy, closedEmitters: false, unrefTimers: config.unrefTimers })
+const checkOptions = () => testCheckOptions(config.addedBy, config.unrefTimers)
 
 /** A lifecycle with the current options (`deferred`: the runner can fail a finished test). */
 function lifecycle(deferred, lastInBlock, scopes = null) {
@@ -216,7 +210,7 @@ function leakMatcher(name, only) {
     }
     if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
       return Promise.resolve(returned)
-        .then(() => checkWithRetry({ keep, retries, retryDelayMs: config.retryDelayMs }))
+        .then(() => checkWithRetry({ keep, retries, retryDelayMs: config.retryDelayMs, checkOptions: checkOptions() }))
         .then(
           (leaks) => {
             done()
@@ -229,7 +223,7 @@ function leakMatcher(name, only) {
         )
     }
     try {
-      return result(session.checkSync({ threshold: 1 }).filter(keep))
+      return result(session.checkSync({ threshold: 1, ...checkOptions() }).filter(keep))
     } finally {
       done()
     }
