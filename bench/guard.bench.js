@@ -2,10 +2,10 @@
 // Guard mode's overhead, each figure beside its baseline measured in the same run:
 // 1. ns per on()+off() pair, plain vs under guard() (defaults: sampleRate 0.002, stacks sampled);
 // 2. an http server whose handler adds and removes a listener per request, loaded with
-//    autocannon, with and without `-r leakguard/guard` (servers in child processes, runs
-//    interleaved, each pair back to back): throughput, p99 latency and the server's CPU per
-//    request, counted from the moment it listens (its startup, guard's module loading included,
-//    is printed apart: a service pays it once, not per request);
+//    autocannon, with and without `-r leakguard/guard` (pairs of servers in child processes,
+//    each pair loaded in turns by short bursts after a warm-up, each burst pair back to back):
+//    throughput, p99 latency and the server's CPU per request, with the pairs' medians and their
+//    confidence intervals (startup and warm-up printed apart: a service pays them once);
 // 3. tracker memory per live listener: heap after GC with N live listeners, guard vs plain;
 // 4. the event-loop time of one guard sample with 100k distinct events on one emitter, vs the
 //    same process's sample with none (each in a child process, every sample timed).
@@ -19,11 +19,13 @@ const leakguard = require('..')
 
 const PAIRS = Number(process.env.BENCH_PAIRS || 2_000_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7)
-// 8 s runs: in 1 s runs guard's first-second costs (lazy compilation of its paths, the first
-// samples) weigh several % of the run; on this shared 2-core machine single runs vary by ±30%,
-// so the ratios printed are also the medians of each pair's ratio
-const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS || 6)
-const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS || 8)
+// the http part: pairs of fresh servers, each pair loaded in turns by short bursts (see
+// benchHttp); on this shared 2-core machine one 8 s run of a fresh server varied by +-30%, and an
+// A/A comparison of two such runs per round (plain against plain) printed 0.76x
+const HTTP_SERVERS = Number(process.env.BENCH_HTTP_SERVERS || 8)
+const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS || 5)
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS || 1)
+const HTTP_WARMUP_SECONDS = Number(process.env.BENCH_HTTP_WARMUP_SECONDS || 2)
 const LIVE = Number(process.env.BENCH_LIVE || 200_000)
 const GUARD = path.join(__dirname, '..', 'guard.js')
 
@@ -97,77 +99,124 @@ function startServer(guarded) {
     const args = guarded ? ['-r', GUARD, '-e', SERVER] : ['-e', SERVER]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LEAKGUARD_INTERVAL: '1000', LEAKGUARD_QUIET: '1' } })
     child.on('error', reject)
-    child.stdout.once('data', (d) => resolve({ child, port: Number(String(d).trim()) }))
+    child.stdout.once('data', (d) => resolve({ child, guarded, port: Number(String(d).trim()) }))
   })
 }
 
-/** utime + stime of a live process in ms (Linux /proc; null elsewhere). */
+/**
+ * CPU time of a live process in ms, all its threads (Linux: /proc/<pid>/task/<tid>/schedstat,
+ * in ns; /proc/<pid>/stat's utime + stime, in 10 ms ticks, where schedstat is missing); null
+ * elsewhere. A 1 s burst uses ~0.7 s of the server's CPU: 10 ms ticks would be 1.4% of it.
+ */
 function serverCpuMs(pid) {
+  const fs = require('node:fs')
   try {
-    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    let ns = 0
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+      } catch {} // a thread that just ended
+    }
+    return ns / 1e6
+  } catch {}
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 // USER_HZ is 100 on Linux
   } catch {
     return null
   }
 }
 
-async function load(guarded, seconds) {
-  const { child, port } = await startServer(guarded)
+/** One burst of load on a running server: req/s, p99, the server's CPU per request in it. */
+async function burst(server, seconds) {
+  const before = serverCpuMs(server.child.pid)
+  const t0 = process.hrtime.bigint()
+  const result = await autocannon({ url: `http://127.0.0.1:${server.port}/`, connections: 32, duration: seconds, pipelining: 1 })
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9
+  const after = serverCpuMs(server.child.pid)
+  return {
+    // requests over the burst's own wall time (autocannon's average is over whole seconds)
+    rps: result.requests.total / wallS,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuUs: before === null || after === null ? null : ((after - before) * 1000) / result.requests.total,
+  }
+}
+
+/**
+ * A distribution-free ~95% confidence interval of the median of `xs` (order statistics of the
+ * binomial(n, 1/2)), or null for fewer than 6 values.
+ */
+function medianInterval(xs) {
+  const n = xs.length
+  if (n < 6) return null
+  const sorted = [...xs].sort((a, b) => a - b)
+  const k = Math.max(0, Math.floor((n - 1.96 * Math.sqrt(n)) / 2))
+  return [sorted[k], sorted[n - 1 - k]]
+}
+
+/** Loads one pair of fresh servers (kinds[0], kinds[1]): a warm-up each, then `rounds` bursts each, ABBA. */
+async function loadPair(kinds, rounds) {
+  const servers = []
   try {
-    const startupMs = serverCpuMs(child.pid) // to listening: node, guard's modules, the app
-    const result = await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 32, duration: seconds, pipelining: 1 })
-    const cpuMs = serverCpuMs(child.pid)
-    return {
-      rps: result.requests.average,
-      p99: result.latency.p99,
-      errors: result.errors + result.non2xx,
-      startupMs,
-      // the server's CPU time per request answered, from the moment it listens: steadier than
-      // req/s on a shared machine, where the load generator and other processes take the cores
-      // in turns
-      cpuUs: cpuMs === null || startupMs === null ? null : ((cpuMs - startupMs) * 1000) / result.requests.total,
+    for (const g of kinds) servers.push(await startServer(g))
+    const startupMs = servers.map((s) => serverCpuMs(s.child.pid)) // to listening: node, guard's modules, the app
+    const warm = []
+    for (const s of servers) warm.push(await burst(s, HTTP_WARMUP_SECONDS))
+    const runs = [[], []]
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 4 === 0 || r % 4 === 3 ? [0, 1] : [1, 0]
+      for (const i of order) runs[i].push(await burst(servers[i], HTTP_SECONDS))
     }
+    return { runs, warm, startupMs }
   } finally {
-    child.kill()
+    for (const s of servers) s.child.kill()
   }
 }
 
 async function benchHttp() {
-  await load(false, 1) // warm up
-  await load(true, 1)
-  const plain = []
-  const guarded = []
-  for (let r = 0; r < HTTP_ROUNDS; r++) {
-    // alternate the order so neither side always runs on a warmer machine
-    if (r % 2 === 0) {
-      plain.push(await load(false, HTTP_SECONDS))
-      guarded.push(await load(true, HTTP_SECONDS))
-    } else {
-      guarded.push(await load(true, HTTP_SECONDS))
-      plain.push(await load(false, HTTP_SECONDS))
-    }
+  // BENCH_HTTP_AA=plain|guard: both servers of that kind, an A/A run: the ratios it prints are
+  // this bench's own bias and resolution on this machine at this moment
+  const aa = process.env.BENCH_HTTP_AA
+  const kinds = aa === 'plain' ? [false, false] : aa === 'guard' ? [true, true] : [false, true]
+  const names = kinds.map((g, i) => (aa ? `${g ? '-r guard' : 'plain'} (${i === 0 ? 'A' : 'B'})` : g ? '-r guard' : 'plain'))
+  // HTTP_SERVERS pairs of fresh servers, one pair at a time; each pair is loaded in turns by
+  // short bursts (ABBA), so a slower or faster moment of the shared machine falls on both sides
+  // of a pair, after HTTP_WARMUP_SECONDS of load each (the first seconds: lazy compilation, the
+  // first samples; printed apart). Two processes of one kind differ by several % for their
+  // whole life (an A/A run of one long-lived pair: 0.95x, 1.15x), so the ratio is judged over
+  // many pairs of processes: the median of each pair's median
+  const pairs = []
+  for (let p = 0; p < HTTP_SERVERS; p++) pairs.push(await loadPair(p % 2 === 0 ? kinds : [kinds[1], kinds[0]], HTTP_ROUNDS).then((x) => (p % 2 === 0 ? x : { runs: [x.runs[1], x.runs[0]], warm: [x.warm[1], x.warm[0]], startupMs: [x.startupMs[1], x.startupMs[0]] })))
+  const all = (i, f) => pairs.flatMap((x) => x.runs[i].map(f))
+  const perPair = (f) => pairs.map((x) => median(x.runs[1].map((b, r) => f(b) / f(x.runs[0][r]))))
+  const ci = (xs) => {
+    const c = medianInterval(xs)
+    return c === null ? '' : ` (95% CI of the median ${c[0].toFixed(3)}-${c[1].toFixed(3)})`
   }
-  const summary = (runs) => ({
-    rps: median(runs.map((x) => x.rps)),
-    p99: median(runs.map((x) => x.p99)),
-    cpuUs: runs.some((x) => x.cpuUs === null) ? null : median(runs.map((x) => x.cpuUs)),
-    startupMs: runs.some((x) => x.startupMs === null) ? null : median(runs.map((x) => x.startupMs)),
-  })
-  // each round's guard run against the plain run next to it, the median of those ratios
-  const paired = (f) => median(guarded.map((g, i) => f(g) / f(plain[i])))
-  const p = summary(plain)
-  const g = summary(guarded)
-  const errors = [...plain, ...guarded].reduce((s, x) => s + x.errors, 0)
-  console.log(`\nhttp server, listener added+removed per request, autocannon 32 connections, median of ${HTTP_ROUNDS} interleaved ${HTTP_SECONDS}s runs`)
+  const a = { rps: median(all(0, (x) => x.rps)), p99: median(all(0, (x) => x.p99)) }
+  const b = { rps: median(all(1, (x) => x.rps)), p99: median(all(1, (x) => x.p99)) }
+  const errors = pairs.reduce((n, x) => n + [...x.runs[0], ...x.runs[1], ...x.warm].reduce((m, y) => m + y.errors, 0), 0)
+  console.log(`\nhttp server, listener added+removed per request, autocannon 32 connections: ${HTTP_SERVERS} pairs of fresh servers, each loaded ${HTTP_WARMUP_SECONDS}s to warm up, then ${HTTP_ROUNDS} interleaved ${HTTP_SECONDS}s bursts per server`)
   console.log('configuration        req/s   vs plain     p99 ms   vs plain')
-  console.log(`plain            ${p.rps.toFixed(0).padStart(9)}     1.000x   ${String(p.p99).padStart(8)}     1.000x`)
-  console.log(`-r guard         ${g.rps.toFixed(0).padStart(9)}     ${ratio(g.rps, p.rps)}   ${String(g.p99).padStart(8)}     ${ratio(g.p99, p.p99)}   (target: >= 0.99x req/s, p99 unchanged)`)
-  console.log(`paired (median of each round's guard/plain): req/s ${paired((x) => x.rps).toFixed(3)}x`)
-  if (p.cpuUs !== null && g.cpuUs !== null) {
-    console.log(`server CPU per request (from listening): plain ${p.cpuUs.toFixed(2)} us, guard ${g.cpuUs.toFixed(2)} us   ${ratio(g.cpuUs, p.cpuUs)}   paired ${paired((x) => x.cpuUs).toFixed(3)}x`)
-    console.log(`server CPU to listening (node, guard's modules, the app; once per process): plain ${p.startupMs.toFixed(0)} ms, guard ${g.startupMs.toFixed(0)} ms`)
+  console.log(`${names[0].padEnd(12)} ${a.rps.toFixed(0).padStart(9)}     1.000x   ${String(a.p99).padStart(8)}     1.000x`)
+  console.log(`${names[1].padEnd(12)} ${b.rps.toFixed(0).padStart(9)}     ${ratio(b.rps, a.rps)}   ${String(b.p99).padStart(8)}     ${ratio(b.p99, a.p99)}   (target: >= 0.99x req/s, p99 unchanged)`)
+  const rpsPairs = perPair((x) => x.rps)
+  console.log(`paired (median over the ${HTTP_SERVERS} server pairs of each pair's median ${aa ? 'B/A' : 'guard/plain'}): req/s ${median(rpsPairs).toFixed(3)}x${ci(rpsPairs)}; per pair ${rpsPairs.map((x) => x.toFixed(3)).join(' ')}`)
+  if (pairs.every((x) => x.runs.every((r) => r.every((y) => y.cpuUs !== null)))) {
+    const cpuPairs = perPair((x) => x.cpuUs)
+    const ca = median(all(0, (x) => x.cpuUs))
+    const cb = median(all(1, (x) => x.cpuUs))
+    console.log(`server CPU per request: ${names[0]} ${ca.toFixed(2)} us, ${names[1]} ${cb.toFixed(2)} us   ${ratio(cb, ca)}   paired ${median(cpuPairs).toFixed(3)}x${ci(cpuPairs)}; per pair ${cpuPairs.map((x) => x.toFixed(3)).join(' ')}`)
+    const w = (i) => median(pairs.map((x) => x.warm[i].cpuUs))
+    console.log(`server CPU per request in the ${HTTP_WARMUP_SECONDS}s warm-up (first requests, median over the pairs): ${names[0]} ${w(0).toFixed(2)} us, ${names[1]} ${w(1).toFixed(2)} us`)
   }
-  console.log(`all runs individually: plain ${plain.map((x) => x.rps.toFixed(0)).join(' ')}; guard ${guarded.map((x) => x.rps.toFixed(0)).join(' ')}; errors ${errors}`)
+  if (pairs.every((x) => x.startupMs.every((y) => y !== null))) {
+    const st = (i) => median(pairs.map((x) => x.startupMs[i]))
+    console.log(`server CPU to listening (node, guard's modules, the app; once per process): ${names[0]} ${st(0).toFixed(0)} ms, ${names[1]} ${st(1).toFixed(0)} ms`)
+  }
+  const spread = (i) => `${Math.min(...all(i, (x) => x.rps)).toFixed(0)}-${Math.max(...all(i, (x) => x.rps)).toFixed(0)}`
+  console.log(`bursts' req/s: ${names[0]} ${spread(0)}, ${names[1]} ${spread(1)}; errors ${errors}`)
 }
 
 // ---- 3. memory per live listener ------------------------------------------------------------
