@@ -280,12 +280,14 @@ unsafe fn values_avx2(buf: &[u8], ends: &[u32], n: usize, start: usize, out: &mu
                 (d, _mm_movemask_ps(_mm_castsi128_ps(ok)) == 0xf)
             };
             let e3 = ends[i + 3] as usize;
-            if ok && e3 < buf.len() {
+            // The differences are modulo 2^32: `e3 > ends[i - 1]` rules out a wrap past
+            // u32::MAX (which would make e3 smaller, the four differences being <= 36).
+            if ok && e3 > ends[i - 1] as usize && e3 < buf.len() {
                 let (e0, e1, e2) = (ends[i] as usize, ends[i + 1] as usize, ends[i + 2] as usize);
-                // SAFETY: AVX2. Each end is 1 to 9 bytes past the one before, so
-                // `16 <= ends[i - 1] < e0 < e1 < e2 < e3 < buf.len()` (the last checked just
-                // above): the four 8-byte loads read inside `buf[8..buf.len()]`. The store
-                // writes `out[i..i + 4]`, inside `out` (`i + 4 <= n <= out.len()`).
+                // SAFETY: AVX2. Each end is 1 to 9 bytes past the one before, without a
+                // wrap, so `16 <= ends[i - 1] < e0 < e1 < e2 < e3 < buf.len()` (the last
+                // checked just above): the four 8-byte loads read inside `buf[8..buf.len()]`.
+                // The store writes `out[i..i + 4]`, inside `out` (`i + 4 <= n <= out.len()`).
                 unsafe {
                     let p = buf.as_ptr();
                     let w01 = _mm_unpacklo_epi64(
