@@ -169,7 +169,6 @@ pub(super) fn values(buf: &[u8], ends: &[u32], n: usize, start: usize, out: &mut
 
 /// [`values`] a number at a time with [`one`]: the path without SSSE3, and the reference
 /// the SSSE3 one is tested against.
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn values_scalar(buf: &[u8], ends: &[u32], n: usize, start: usize, out: &mut [u64]) -> usize {
     let n = n.min(ends.len()).min(out.len());
     let mut s = start;
@@ -256,6 +255,12 @@ unsafe fn values_ssse3(buf: &[u8], ends: &[u32], n: usize, start: usize, out: &m
 #[target_feature(enable = "avx2")]
 unsafe fn values_avx2(buf: &[u8], ends: &[u32], n: usize, start: usize, out: &mut [u64]) -> usize {
     use std::arch::x86_64::*;
+    // The differences below are taken modulo 2^32: with every end read below
+    // `buf.len() <= u32::MAX - 64`, an end plus the four differences (<= 36) cannot wrap past
+    // u32::MAX. (A larger buffer, which the reader never has, goes the scalar way.)
+    if buf.len() > (u32::MAX - 64) as usize {
+        return values_scalar(buf, ends, n, start, out);
+    }
     let n = n.min(ends.len()).min(out.len());
     if n == 0 {
         return 0;
@@ -280,12 +285,10 @@ unsafe fn values_avx2(buf: &[u8], ends: &[u32], n: usize, start: usize, out: &mu
                 (d, _mm_movemask_ps(_mm_castsi128_ps(ok)) == 0xf)
             };
             let e3 = ends[i + 3] as usize;
-            // The differences are modulo 2^32: `e3 > ends[i - 1]` rules out a wrap past
-            // u32::MAX (which would make e3 smaller, the four differences being <= 36).
-            if ok && e3 > ends[i - 1] as usize && e3 < buf.len() {
+            if ok && e3 < buf.len() {
                 let (e0, e1, e2) = (ends[i] as usize, ends[i + 1] as usize, ends[i + 2] as usize);
                 // SAFETY: AVX2. Each end is 1 to 9 bytes past the one before, without a
-                // wrap, so `16 <= ends[i - 1] < e0 < e1 < e2 < e3 < buf.len()` (the last
+                // wrap (`buf.len()` checked at the top), so `16 <= ends[i - 1] < e0 < e1 < e2 < e3 < buf.len()` (the last
                 // checked just above): the four 8-byte loads read inside `buf[8..buf.len()]`.
                 // The store writes `out[i..i + 4]`, inside `out` (`i + 4 <= n <= out.len()`).
                 unsafe {
