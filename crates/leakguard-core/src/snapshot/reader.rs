@@ -321,14 +321,13 @@ impl<R: Read> Reader<R> {
                 return Ok(false);
             }
         }
-        let mut rec = [0u64; N];
         // The fast path is not tried again before this offset (it just stopped before it).
         let mut retry_at = 0u64;
         loop {
             // From 16 bytes into the buffer: numbers are read from loads of the 16 bytes
             // before their ends.
             if N > 0 && self.pos >= 16 && self.offset() >= retry_at && sink.at_record_start() {
-                retry_at = self.fast_records(&mut rec, sink)?;
+                retry_at = self.fast_records::<N, S>(sink)?;
             }
             // The careful path, for one number.
             self.skip_ws()?;
@@ -362,30 +361,33 @@ impl<R: Read> Reader<R> {
     /// shape (see [`numbers`]) while they fit in the buffer. Returns the offset before which it
     /// should not be tried again: past the bytes it stopped at, which the careful path reads.
     #[inline(always)]
-    fn fast_records<const N: usize, S: RecordSink>(
-        &mut self,
-        rec: &mut [u64; N],
-        sink: &mut S,
-    ) -> Res<u64> {
+    fn fast_records<const N: usize, S: RecordSink>(&mut self, sink: &mut S) -> Res<u64> {
         let mut ends = [0u32; numbers::MAX_ENDS];
+        let mut vals = [0u64; numbers::MAX_ENDS];
         loop {
             let scanned = numbers::scan(&self.buf, self.pos, self.len, &mut ends);
-            let records = scanned.n / N;
-            let mut s = self.pos;
-            for r in 0..records {
-                let first = s;
-                for (f, slot) in rec.iter_mut().enumerate() {
-                    let e = ends[r * N + f] as usize;
-                    let len = e - s;
-                    if len > 16 {
-                        // Overflow is the careful path's to report.
-                        return Ok(self.base + e as u64 + 1);
-                    }
-                    *slot = numbers::value_before(&self.buf, e, len);
-                    s = e + 1 + usize::from(self.buf[e] == b'\n');
+            let whole = scanned.n / N * N;
+            // Every number of the window's whole records, up to the first it does not read.
+            let read = numbers::values(&self.buf, &ends, whole, self.pos, &mut vals);
+            let records = read / N;
+            let buf = &self.buf;
+            // Where record `r` starts: past the separator after the previous record's last
+            // number (`ends[..whole]` are in `buf`: `scan` checked the byte after each).
+            let start_of = |r: usize, first: usize| match r {
+                0 => first,
+                _ => {
+                    let e = ends[r * N - 1] as usize;
+                    e + 1 + usize::from(buf[e] == b'\n')
                 }
-                self.pos = s;
-                sink.record(rec, self.base + first as u64)?;
+            };
+            let first = self.pos;
+            for (r, rec) in vals[..records * N].chunks_exact(N).enumerate() {
+                sink.record(rec, self.base + start_of(r, first) as u64)?;
+            }
+            self.pos = start_of(records, first);
+            if read < whole {
+                // More than 16 digits: overflow is the careful path's to report.
+                return Ok(self.base + ends[read] as u64 + 1);
             }
             if scanned.odd || records == 0 {
                 return Ok(self.base + (scanned.stop + numbers::BLOCK) as u64);
