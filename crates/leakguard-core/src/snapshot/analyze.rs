@@ -1273,6 +1273,30 @@ mod tests {
         assert_eq!(d.new_objects, 0);
     }
 
+    /// `analyze` (its phases on two threads, the largest objects chosen beside the distances)
+    /// answers what `summarize` of the same snapshot does, for every `top`.
+    #[test]
+    fn analyze_of_a_file_equals_the_summary_of_its_analysis() {
+        let mut h = Heap::new();
+        for i in 0..6 {
+            h.leak(i);
+        }
+        h.transient(100);
+        let path = std::env::temp_dir().join(format!(
+            "leakguard-analyze-equals-summary-{}.heapsnapshot",
+            std::process::id()
+        ));
+        std::fs::write(&path, h.b.json()).unwrap();
+        for top in [0, 1, 3, 20] {
+            let from_file = analyze(&path, top).unwrap();
+            let summary = summarize(&Analysis::new(h.b.parse()), top);
+            assert_eq!(from_file, summary, "top {top}");
+            assert_eq!(from_file.largest.len(), top.min(from_file.largest.len()));
+        }
+        assert!(!analyze(&path, 3).unwrap().largest[0].path.is_empty());
+        std::fs::remove_file(&path).unwrap();
+    }
+
     #[test]
     fn summary_counts_classes_and_nested_retained_sizes() {
         let mut h = Heap::new();
