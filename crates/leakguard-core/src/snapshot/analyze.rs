@@ -196,24 +196,28 @@ fn analyze_phases(
         super::profile::mark("distances (BFS)");
         paths
     };
-    let (classes, total_size, paths) = std::thread::scope(|scope| {
+    let (classes, total_size, candidates, paths) = std::thread::scope(|scope| {
         let bfs = std::thread::Builder::new().spawn_scoped(scope, || {
             super::profile::start_thread();
             distances()
         });
         let (classes, total_size) =
             class_summary_from(&snapshot, counts, idom, &retained, spare_tree);
+        // The largest objects need only the retained sizes: found while the distances (the
+        // longer of the two, on every snapshot measured) are still being searched.
+        let candidates = largest_candidates(&snapshot, &retained, top);
+        super::profile::mark("largest objects");
         let paths = match bfs.map(|t| t.join()) {
             Ok(Ok(paths)) => paths,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
             // the OS refused a thread: the distances are found here, after the classes
             Err(_) => distances(),
         };
-        (classes, total_size, paths)
+        (classes, total_size, candidates, paths)
     });
     progress.check()?;
-    let largest = largest(&snapshot, &retained, &paths, strings, top);
-    super::profile::mark("largest objects");
+    let largest = describe_largest(&snapshot, &retained, &paths, strings, candidates);
+    super::profile::mark("their paths");
     Ok(HeapSummary {
         node_count: snapshot.node_count() as u64,
         edge_count: snapshot.edge_count() as u64,
@@ -431,6 +435,12 @@ fn largest(
     strings: Strings,
     top: usize,
 ) -> Vec<LargeObject> {
+    let candidates = largest_candidates(s, retained, top);
+    describe_largest(s, retained, paths, strings, candidates)
+}
+
+/// The nodes [`largest`] shows, in its order: they need only the retained sizes.
+fn largest_candidates(s: &HeapSnapshot, retained: &[u64], top: usize) -> Vec<u32> {
     use std::cmp::Reverse;
     // A min-heap of the best `top` so far, by (retained size, earlier node first).
     let mut best: std::collections::BinaryHeap<Reverse<(u64, Reverse<u32>)>> =
@@ -455,6 +465,17 @@ fn largest(
             .cmp(&retained[*x as usize])
             .then(x.cmp(y))
     });
+    candidates
+}
+
+/// [`largest`]'s objects for `candidates`, with their paths.
+fn describe_largest(
+    s: &HeapSnapshot,
+    retained: &[u64],
+    paths: &PathTree,
+    strings: Strings,
+    candidates: Vec<u32>,
+) -> Vec<LargeObject> {
     candidates
         .into_iter()
         .map(|i| {
@@ -1250,6 +1271,30 @@ mod tests {
         let d = diff_analysis(&h.ids(), None, &a);
         assert!(d.groups.is_empty());
         assert_eq!(d.new_objects, 0);
+    }
+
+    /// `analyze` (its phases on two threads, the largest objects chosen beside the distances)
+    /// answers what `summarize` of the same snapshot does, for every `top`.
+    #[test]
+    fn analyze_of_a_file_equals_the_summary_of_its_analysis() {
+        let mut h = Heap::new();
+        for i in 0..6 {
+            h.leak(i);
+        }
+        h.transient(100);
+        let path = std::env::temp_dir().join(format!(
+            "leakguard-analyze-equals-summary-{}.heapsnapshot",
+            std::process::id()
+        ));
+        std::fs::write(&path, h.b.json()).unwrap();
+        for top in [0, 1, 3, 20] {
+            let from_file = analyze(&path, top).unwrap();
+            let summary = summarize(&Analysis::new(h.b.parse()), top);
+            assert_eq!(from_file, summary, "top {top}");
+            assert_eq!(from_file.largest.len(), top.min(from_file.largest.len()));
+        }
+        assert!(!analyze(&path, 3).unwrap().largest[0].path.is_empty());
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
