@@ -86,6 +86,13 @@ function validateOneOf(value, name, allowed) {
   }
 }
 
+/** An array whose every element is one of `allowed`: a copy of it. */
+function validateArrayOf(value, name, allowed) {
+  if (!Array.isArray(value)) throw typeError(name, 'an array', value)
+  value.forEach((x, i) => validateOneOf(x, `${name}[${i}]`, allowed))
+  return value.slice()
+}
+
 /** A fraction in (0, 1]. */
 function validateRate(value, name) {
   validateNumber(value, name, 0, 1)
@@ -123,5 +130,6 @@ module.exports = {
   validateBoolean,
   validateString,
   validateNumber,
+  validateArrayOf,
   validateOneOf,
 }

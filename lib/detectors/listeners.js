@@ -77,10 +77,7 @@ const detector = {
     // who added the listeners that count: the application, packages in node_modules, Node itself
     addedBy: {
       default: emitters.ORIGINS,
-      validate: (x, n) => {
-        if (!Array.isArray(x)) throw v.typeError(n, 'an array', x)
-        x.forEach((o, i) => v.validateOneOf(o, `${n}[${i}]`, emitters.ORIGINS))
-      },
+      validate: (x, n) => void v.validateArrayOf(x, n, emitters.ORIGINS),
     },
     // whether listeners on closed emitters count (a destroyed socket, a server not listening, a
     // closed WebSocket: the test integrations say no, their listeners go with them)

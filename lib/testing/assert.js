@@ -73,10 +73,8 @@ function formatLeaks(title, leaks) {
 async function assertNoLeaks(fn, options) {
   v.validateFunction(fn, 'fn')
   const o = v.validateOptions(options, 'options', ['kinds', 'addedBy', 'retries'])
-  const kinds = o.kinds === undefined ? KINDS : o.kinds
-  if (!Array.isArray(kinds)) throw v.typeError('options.kinds', 'an array', kinds)
-  kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
-  const addedBy = o.addedBy === undefined ? TEST_ADDED_BY : validateAddedBy(o.addedBy, 'options.addedBy')
+  const kinds = o.kinds === undefined ? KINDS : v.validateArrayOf(o.kinds, 'options.kinds', KINDS)
+  const addedBy = o.addedBy === undefined ? TEST_ADDED_BY : v.validateArrayOf(o.addedBy, 'options.addedBy', ORIGINS)
   if (o.retries !== undefined) v.validateNumber(o.retries, 'options.retries', 0, 100, { integer: true })
 
   const owned = !session.isStarted()
@@ -99,11 +97,4 @@ async function assertNoLeaks(fn, options) {
   }
 }
 
-/** Whose listeners count: 'app', 'package', 'node' (a copy of `list`, checked). */
-function validateAddedBy(list, name) {
-  if (!Array.isArray(list)) throw v.typeError(name, 'an array', list)
-  list.forEach((x, i) => v.validateOneOf(x, `${name}[${i}]`, ORIGINS))
-  return list.slice()
-}
-
-module.exports = { assertNoLeaks, checkWithRetry, formatLeaks, validateAddedBy, testCheckOptions, KINDS, TEST_ADDED_BY, TEST_START_OPTIONS }
+module.exports = { assertNoLeaks, checkWithRetry, formatLeaks, testCheckOptions, KINDS, TEST_ADDED_BY, TEST_START_OPTIONS }

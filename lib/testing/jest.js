@@ -15,9 +15,10 @@
 // end, after a GC and brief retries, and its own afterEach hooks may run after ours.
 
 const session = require('../session')
-const { formatLeaks, KINDS, TEST_ADDED_BY, TEST_START_OPTIONS, checkWithRetry, testCheckOptions, validateAddedBy } = require('./assert')
+const { formatLeaks, KINDS, TEST_ADDED_BY, TEST_START_OPTIONS, checkWithRetry, testCheckOptions } = require('./assert')
 const { TestLifecycle } = require('./lifecycle')
 const v = require('../validate')
+const { ORIGINS } = require('../instrument/emitters')
 
 const config = {
   kinds: KINDS.slice(),
@@ -55,16 +56,14 @@ const IGNORE_KEYS = { events: 'ignoreEvents', emitters: 'ignoreEmitters', sites:
 function configure(options) {
   const o = v.validateOptions(options, 'options', ['kinds', 'ignore', 'addedBy', 'unrefTimers', 'report', 'reportFile', 'retries'])
   if (o.kinds !== undefined) {
-    if (!Array.isArray(o.kinds)) throw v.typeError('options.kinds', 'an array', o.kinds)
-    o.kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
-    config.kinds = o.kinds.slice()
+    config.kinds = v.validateArrayOf(o.kinds, 'options.kinds', KINDS)
     config.kindsGiven = true
   }
   if (o.ignore !== undefined) {
     const ig = v.validateOptions(o.ignore, 'options.ignore', Object.keys(IGNORE_KEYS))
     for (const [key, field] of Object.entries(IGNORE_KEYS)) if (ig[key] !== undefined) config[field] = patterns(ig[key], `options.ignore.${key}`)
   }
-  if (o.addedBy !== undefined) config.addedBy = validateAddedBy(o.addedBy, 'options.addedBy')
+  if (o.addedBy !== undefined) config.addedBy = v.validateArrayOf(o.addedBy, 'options.addedBy', ORIGINS)
   if (o.unrefTimers !== undefined) {
     v.validateBoolean(o.unrefTimers, 'options.unrefTimers')
     config.unrefTimers = o.unrefTimers
@@ -172,9 +171,7 @@ function leakMatcher(name, only) {
     const o = v.validateOptions(options, 'options', ['kinds', 'retries'])
     let kinds = only || config.kinds
     if (o.kinds !== undefined) {
-      if (!Array.isArray(o.kinds)) throw v.typeError('options.kinds', 'an array', o.kinds)
-      o.kinds.forEach((k, i) => v.validateOneOf(k, `options.kinds[${i}]`, KINDS))
-      kinds = o.kinds.filter((k) => only === undefined || only.includes(k))
+      kinds = v.validateArrayOf(o.kinds, 'options.kinds', KINDS).filter((k) => only === undefined || only.includes(k))
     }
     if (o.retries !== undefined) v.validateNumber(o.retries, 'options.retries', 0, 100, { integer: true })
     const retries = o.retries === undefined ? config.retries : o.retries
