@@ -334,7 +334,7 @@ impl Dominators {
 
 /// Runs `a` on a new thread and `b` on this one; `false` (neither ran) when the OS refuses a
 /// thread, so the caller can run both itself.
-fn in_two(a: impl FnOnce() + Send, b: impl FnOnce()) -> bool {
+pub(crate) fn in_two(a: impl FnOnce() + Send, b: impl FnOnce()) -> bool {
     std::thread::scope(
         |scope| match std::thread::Builder::new().spawn_scoped(scope, a) {
             Ok(_) => {

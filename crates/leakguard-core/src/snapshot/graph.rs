@@ -111,32 +111,60 @@ impl Packed {
     }
 
     /// The values of `parts`, one after the other (no copy of them made first).
+    #[cfg(test)]
     pub(crate) fn from_parts(parts: &[&[u32]]) -> Packed {
         let max = parts
             .iter()
             .flat_map(|p| p.iter().copied())
             .max()
             .unwrap_or(0);
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let bits = (32 - max.leading_zeros()).max(1);
-        let total = len as u64 * u64::from(bits);
-        let mut words = Vec::with_capacity(total.div_ceil(64) as usize + 1);
-        // Streamed: bits gather in `acc`, a word is written once it is full.
-        let (mut acc, mut filled) = (0u64, 0u32);
-        for &v in parts.iter().flat_map(|p| p.iter()) {
-            let v = u64::from(v);
-            acc |= v << filled;
-            filled += bits;
-            if filled >= 64 {
-                words.push(acc);
-                filled -= 64;
-                // The bits of `v` that did not fit (none when it ended the word exactly).
-                acc = if filled == 0 { 0 } else { v >> (bits - filled) };
+        let (bits, len, mut words) = Packed::room(parts.iter().map(|p| p.len()).sum(), max);
+        let (w, acc) = pack_into(parts, bits, &mut words, 0);
+        words[w] = acc;
+        Packed { words, bits, len }
+    }
+
+    /// [`Packed::from_parts`] of `a` then `b`, whose largest value is `max` (known to the
+    /// caller: not searched for again), the first and the second half of the values packed on
+    /// two threads (the words they share at the middle joined after).
+    pub(crate) fn from_two(a: &[u32], b: &[u32], max: u32) -> Packed {
+        let (bits, len, mut words) = Packed::room(a.len() + b.len(), max);
+        let mid = len / 2;
+        let (ma, mb) = (mid.min(a.len()), mid.saturating_sub(a.len()));
+        let first: [&[u32]; 2] = [&a[..ma], &b[..mb]];
+        let second: [&[u32]; 2] = [&a[ma..], &b[mb..]];
+        let split = mid as u64 * u64::from(bits);
+        let at = (split / 64) as usize;
+        let mut carry = 0u64;
+        {
+            let (head, tail) = words.split_at_mut(at);
+            // The second half starts `split % 64` bits into word `at`; the first half's last
+            // bits, below those, are or'd in after.
+            let second_half = |tail: &mut [u64]| {
+                let (w, acc) = pack_into(&second, bits, tail, (split % 64) as u32);
+                tail[w] = acc;
+            };
+            // (Small arrays: a thread costs more than it saves.)
+            if len < 1 << 16
+                || !super::dominators::in_two(
+                    || second_half(tail),
+                    || carry = pack_into(&first, bits, head, 0).1,
+                )
+            {
+                let (head, tail) = words.split_at_mut(at);
+                second_half(tail);
+                carry = pack_into(&first, bits, head, 0).1;
             }
         }
-        words.push(acc);
-        words.resize(total.div_ceil(64) as usize + 1, 0);
+        words[at] |= carry;
         Packed { words, bits, len }
+    }
+
+    /// The bits per value for values up to `max`, and zeroed words for `len` of them (one spare).
+    fn room(len: usize, max: u32) -> (u32, usize, Vec<u64>) {
+        let bits = (32 - max.leading_zeros()).max(1);
+        let total = len as u64 * u64::from(bits);
+        (bits, len, vec![0; total.div_ceil(64) as usize + 1])
     }
 
     /// Value `i`; 0 past the end.
@@ -153,6 +181,28 @@ impl Packed {
         }
         (v & ((1u64 << self.bits) - 1)) as u32
     }
+}
+
+/// Streams the values of `parts`, `bits` each, into `out` from bit `filled` of its first word
+/// (whose bits below are left as 0): every full word is stored, and the last, partial one
+/// returned with its index.
+fn pack_into(parts: &[&[u32]], bits: u32, out: &mut [u64], mut filled: u32) -> (usize, u64) {
+    let (mut w, mut acc) = (0usize, 0u64);
+    for part in parts {
+        for &v in part.iter() {
+            let v = u64::from(v);
+            acc |= v << filled;
+            filled += bits;
+            if filled >= 64 {
+                out[w] = acc;
+                w += 1;
+                filled -= 64;
+                // The bits of `v` that did not fit (none when it ended the word exactly).
+                acc = if filled == 0 { 0 } else { v >> (bits - filled) };
+            }
+        }
+    }
+    (w, acc)
 }
 
 /// The `strings` table: all strings in one buffer.
@@ -372,8 +422,42 @@ mod tests {
             for cut in [0, 1, 333, values.len()] {
                 let (a, b) = values.split_at(cut);
                 assert_eq!(Packed::from_parts(&[a, b]), p, "bits {bits}, cut {cut}");
+                let max = values.iter().copied().max().unwrap_or(0);
+                assert_eq!(Packed::from_two(a, b, max), p, "bits {bits}, cut {cut}");
             }
         }
         assert_eq!(Packed::new(&[]).get(0), 0);
+        assert_eq!(Packed::from_two(&[], &[], 0), Packed::new(&[]));
+    }
+
+    #[test]
+    fn packed_on_two_threads_equals_packed_on_one() {
+        // Past the size where `from_two` starts a thread; cuts on both sides of the middle.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for (len, bits) in [
+            (200_003usize, 17u32),
+            (131_072, 32),
+            (70_001, 1),
+            (99_999, 5),
+        ] {
+            let values: Vec<u32> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> (64 - bits)) as u32
+                })
+                .collect();
+            let max = values.iter().copied().max().unwrap_or(0);
+            let p = Packed::new(&values);
+            for cut in [0, 1, len / 3, len / 2, len / 2 + 1, len - 1, len] {
+                let (a, b) = values.split_at(cut);
+                assert_eq!(
+                    Packed::from_two(a, b, max),
+                    p,
+                    "len {len}, bits {bits}, cut {cut}"
+                );
+            }
+        }
     }
 }

@@ -1048,7 +1048,9 @@ impl Edges {
     /// Packs the names (the u32 column is dropped).
     fn pack(&mut self) {
         if self.packed.is_none() {
-            self.packed = Some(Packed::from_parts(&[&self.name, &self.name_tail]));
+            // Every name pushed went through `max_name`: their largest is known.
+            let max = self.max_name.iter().copied().max().unwrap_or(0);
+            self.packed = Some(Packed::from_two(&self.name, &self.name_tail, max));
             self.name = Vec::new();
             self.name_tail = Vec::new();
         }
