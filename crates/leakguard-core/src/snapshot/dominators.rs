@@ -86,11 +86,10 @@ impl Dominators {
         let page = page_owned(s);
         super::profile::mark("page owned");
         progress.check()?;
-        // (The source's page bit first: most sources are page-owned, and then the target's
-        // bit, a read anywhere in the set, is not needed.)
-        let allowed = |from: usize, e: usize| -> bool {
-            essential(from, e) && (from == ROOT || page.get(from) || !page.get(s.edge_target(e)))
-        };
+        // An edge is followed when it is essential and, from a node that is not page-owned
+        // (nor the root), only into one that is not page-owned either. (The source's page bit
+        // first, once a visit: most sources are page-owned, and then the target's bit, a read
+        // anywhere in the set, is not needed.)
         let mid = s
             .first_edge
             .partition_point(|&f| (f as usize) < s.edge_count() / 2)
@@ -106,7 +105,10 @@ impl Dominators {
         let mut first = vec![0u32; n + 1];
         let mut upper = vec![0u32; n + 1];
         {
+            // (node, its next edge): a node's part of the tests is read once a visit (when it
+            // is entered, and again after each child), not once an edge.
             let mut stack: Vec<(u32, u32)> = Vec::new();
+            let mut any_under = false;
             let mut dfs = |start: usize,
                            hung: bool,
                            dfn: &mut Vec<u32>,
@@ -114,41 +116,58 @@ impl Dominators {
                            under: &mut BitSet| {
                 if hung {
                     under.set(parent.len());
+                    any_under = true;
                 }
-                dfn[start] = parent.len() as u32;
+                let f = parent.len() as u32;
+                dfn[start] = f;
                 parent.push(0);
                 stack.push((start as u32, s.first_edge[start]));
                 while let Some(top) = stack.last_mut() {
-                    let node = top.0 as usize;
-                    let e = top.1 as usize;
-                    if e < s.first_edge[node + 1] as usize {
-                        top.1 += 1;
-                        if !allowed(node, e) {
+                    let (node, mut e) = (top.0 as usize, top.1 as usize);
+                    let (end, f) = (s.first_edge[node + 1] as usize, dfn[node]);
+                    // An edge from a page-owned node (or the root) may go anywhere.
+                    let free = node == ROOT || page.get(node);
+                    let counts = if node < mid { &mut first } else { &mut upper };
+                    let mut next = None;
+                    while e < end {
+                        let edge = e;
+                        e += 1;
+                        if !essential(node, edge) {
                             continue;
                         }
-                        let child = s.edge_target(e);
-                        let f = dfn[node];
+                        let child = s.edge_target(edge);
+                        if !free && page.get(child) {
+                            continue;
+                        }
                         let t = dfn[child];
                         if t == UNDEF {
+                            next = Some(child);
+                            break;
+                        }
+                        // (No node is hung under the root during the search from it: the
+                        // set, a read at random, is not looked at then.)
+                        if any_under && under.get(t as usize) {
+                            continue;
+                        }
+                        if f > t {
+                            counts[t as usize + 1] += 1;
+                            fill.set(edge);
+                        } else if f < label[t as usize] {
+                            label[t as usize] = f;
+                        }
+                    }
+                    top.1 = e as u32;
+                    match next {
+                        Some(child) => {
                             let t = parent.len() as u32;
                             dfn[child] = t;
                             parent.push(f);
                             label[t as usize] = f;
                             stack.push((child as u32, s.first_edge[child]));
-                            continue;
                         }
-                        if under.get(t as usize) {
-                            continue;
+                        None => {
+                            stack.pop();
                         }
-                        if f > t {
-                            let counts = if node < mid { &mut first } else { &mut upper };
-                            counts[t as usize + 1] += 1;
-                            fill.set(e);
-                        } else if f < label[t as usize] {
-                            label[t as usize] = f;
-                        }
-                    } else {
-                        stack.pop();
                     }
                 }
             };
