@@ -180,6 +180,25 @@ describe('leakguard.guard()', () => {
     expect(retained[0].message).toMatch(/^'request context' objects still alive grew: \d+ -> \d+ /)
   })
 
+  test('a server that keeps its closed sockets is a retained finding, though guard watches only some of the closes of an interval', async () => {
+    // a connection per request, ~400 closes per 500 ms sample interval: more than guard mode
+    // watches (CLOSES_PER_SAMPLE, 128), which bounds what the watch pins through scavenges
+    const fixture = path.join(__dirname, 'fixtures', 'guard', 'closed-sockets.js')
+    const r = await runNode(['--expose-gc', '-r', GUARD, fixture], { MODE: 'keep', LEAKGUARD_INTERVAL: '500', LEAKGUARD_HEAP: '0', RUN_MS: '30000' })
+    expect(r.code).toBe(0)
+    const retained = r.warnings.filter((w) => w.code === 'LEAKGUARD_RETAINED')
+    expect({ retained: retained.length, other: r.warnings.filter((w) => w.code !== 'LEAKGUARD_RETAINED') }).toEqual({ retained: 1, other: [] })
+    expect(retained[0].message).toMatch(/^'closed Socket' objects still alive grew: \d+ -> \d+ /)
+  })
+
+  test('the same server that keeps no closed socket is never warned', async () => {
+    const fixture = path.join(__dirname, 'fixtures', 'guard', 'closed-sockets.js')
+    const r = await runNode(['--expose-gc', '-r', GUARD, fixture], { MODE: 'clean', LEAKGUARD_INTERVAL: '500', LEAKGUARD_HEAP: '0', RUN_MS: '8000' })
+    expect(r.code).toBe(0)
+    expect(Number((/CLOSED (\d+)/.exec(r.stdout) || [])[1])).toBeGreaterThan(500)
+    expect(r.warnings).toEqual([])
+  })
+
   test('a revoked Proxy emitter and a collection member whose getters throw do not hide a listener leak', async () => {
     const found = []
     const warnings = []
