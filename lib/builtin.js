@@ -32,3 +32,33 @@ function processWide(key, make) {
 const mainGlobal = () => processWide('mainGlobal', () => builtin('node:vm').runInThisContext('globalThis'))
 
 module.exports = { builtin, processWide, mainGlobal }
+
+/**
+ * leakguard/jest's copy of leakguard's modules, loaded once per worker (jest.js): `request`
+ * (relative to `from`, a file of this checkout) from Node's own module system, not from the jest
+ * registry that `require` is in this module (jest loads every module again for each test file).
+ * After it, `sharedCopy()` of another entry point (index.js) finds the same copy. `fallback()`
+ * (the registry's copy) without process.getBuiltinModule (Node < 20.16).
+ */
+function workerCopy(from, request, fallback) {
+  if (typeof process.getBuiltinModule !== 'function') return fallback()
+  const load = process.getBuiltinModule('node:module').createRequire(from)
+  processWide('workerCopy', () => true)
+  return load(request)
+}
+
+/**
+ * The worker's copy of `request` (relative to `from`) when leakguard/jest made one and `inJest`
+ * (the caller is a module of a jest registry), so that a test file's `require('leakguard')`
+ * shares the state of the copy that judges its tests; null otherwise (load it as usual).
+ */
+function sharedCopy(inJest, from, request) {
+  if (!inJest || typeof process.getBuiltinModule !== 'function') return null
+  const { EventEmitter } = builtin('node:events')
+  const values = Object.prototype.hasOwnProperty.call(EventEmitter, kProcessWide) ? EventEmitter[kProcessWide] : null
+  if (values === null || values.get('workerCopy') !== true) return null
+  return process.getBuiltinModule('node:module').createRequire(from)(request)
+}
+
+module.exports.workerCopy = workerCopy
+module.exports.sharedCopy = sharedCopy
