@@ -4,11 +4,11 @@
 // `require('leakguard/jest').configure({ ... })` in a later setup file or a test file adjusts it.
 //
 // jest runs this file again in every test file's module registry. leakguard's own modules are
-// loaded once per worker instead, in Node's own module system (process.getBuiltinModule's
-// `module`: jest's `require('module')` is its registry's), so they are compiled once and stay
-// warm, not compiled and run again for every file; this file hands them the file's global
-// object (timers, globals) and jest's module object. `require('leakguard')` in a test file gets
-// the same copy (index.js). Without process.getBuiltinModule (Node < 20.16) they are the
+// loaded once per worker instead, in Node's own module system (lib/builtin.js hostModule(): jest's
+// `require('module')`, and on jest 30.5 `process.getBuiltinModule`, are its registry's), so they
+// are compiled once and stay warm, not compiled and run again for every file; this file hands
+// them the file's global object (timers, globals) and jest's module object. `require('leakguard')`
+// in a test file gets the same copy (index.js). Without Node's (Node < 20.16) they are the
 // registry's, as any module.
 
 const { workerCopy } = require('./lib/builtin')
