@@ -144,6 +144,7 @@ describe.each([
     expect(run.tests['adds and removes a listener across an await'].status).toBe('passed')
     expect(run.tests['starts a real http server, makes a request and closes it'].status).toBe('passed')
     expect(run.tests['a clean test in a second file of the same worker'].status).toBe('passed')
+    expect(run.tests["the file's require('leakguard') is the session that judges it"].status).toBe('passed')
     expect(run.status).toBe(1)
   })
 })

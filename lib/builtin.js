@@ -32,3 +32,52 @@ function processWide(key, make) {
 const mainGlobal = () => processWide('mainGlobal', () => builtin('node:vm').runInThisContext('globalThis'))
 
 module.exports = { builtin, processWide, mainGlobal }
+
+/**
+ * Node's own `module` (whose createRequire loads through Node's module system, outside any test
+ * runner's registry), or null. Reached through the main context's `process`: jest 30.5 makes a
+ * test file's `process.getBuiltinModule` go through its registry too (`node:module` is then its
+ * own, whose createRequire is the registry's require).
+ */
+function hostModule() {
+  try {
+    const p = mainGlobal().process
+    if (p !== null && typeof p === 'object' && typeof p.getBuiltinModule === 'function') {
+      const m = p.getBuiltinModule('node:module')
+      if (m && typeof m.createRequire === 'function') return m
+    }
+  } catch {} // no vm (a test's jest.mock('vm')): no host module system
+  return null
+}
+
+/**
+ * leakguard/jest's copy of leakguard's modules, loaded once per worker (jest.js): `request`
+ * (relative to `from`, a file of this checkout) from Node's own module system, not from the jest
+ * registry that `require` is in this module (jest loads every module again for each test file).
+ * After it, `sharedCopy()` of another entry point (index.js) finds the same copy. `fallback()`
+ * (the registry's copy) when Node's module system cannot be reached (Node < 20.16).
+ */
+function workerCopy(from, request, fallback) {
+  const m = hostModule()
+  if (m === null) return fallback()
+  const exports = m.createRequire(from)(request)
+  processWide('workerCopy', () => true)
+  return exports
+}
+
+/**
+ * The worker's copy of `request` (relative to `from`) when leakguard/jest made one and `inJest`
+ * (the caller is a module of a jest registry), so that a test file's `require('leakguard')`
+ * shares the state of the copy that judges its tests; null otherwise (load it as usual).
+ */
+function sharedCopy(inJest, from, request) {
+  if (!inJest) return null
+  const { EventEmitter } = builtin('node:events')
+  const values = Object.prototype.hasOwnProperty.call(EventEmitter, kProcessWide) ? EventEmitter[kProcessWide] : null
+  if (values === null || values.get('workerCopy') !== true) return null
+  const m = hostModule()
+  return m === null ? null : m.createRequire(from)(request)
+}
+
+module.exports.workerCopy = workerCopy
+module.exports.sharedCopy = sharedCopy

@@ -3,6 +3,7 @@
 // inspected at every check for closed members (sockets, WebSockets, http2 sessions, or what the
 // user's isClosed says) and for sizes that only grow (the trend engine judges the series).
 
+const { isMap, isSet } = require('../builtin').builtin('node:util').types // realm-independent
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { captureSite } = require('../instrument/site')
@@ -21,8 +22,9 @@ const state = {
 }
 
 function typeOf(c) {
-  if (c instanceof Set) return 'Set'
-  if (c instanceof Map) return 'Map'
+  // realm-independent: a jest test file's collections are of its own vm context's Set and Map
+  if (isSet(c)) return 'Set'
+  if (isMap(c)) return 'Map'
   if (Array.isArray(c)) return 'Array'
   return null
 }

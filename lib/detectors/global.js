@@ -3,7 +3,9 @@
 // global collections (Arrays, Maps, Sets that are globalThis properties) whose size keeps
 // growing (judged by the trend engine, so only after `window` samples).
 
-const { mainGlobal } = require('../builtin')
+const { builtin, mainGlobal } = require('../builtin')
+const { isMap, isSet } = builtin('node:util').types
+const { watched } = require('../instrument/realm')
 const binding = require('../native')
 const { fromNative } = require('../findings/report')
 const { epochs } = require('../session/epochs')
@@ -13,6 +15,8 @@ const MAX_GLOBALS = 5000
 
 const state = {
   known: null, // Map of property name -> the epoch it appeared in (0: before the baseline)
+  global: globalThis, // the global object looked at (lib/instrument/realm.js), taken at the baseline
+  mainRealm: true, // whether it is the main context's (not a vm context such as jest's environment)
   functions: new Set(), // functionNames() at start()
   ids: new Map(), // name -> trend key
   nextId: 1,
@@ -23,7 +27,7 @@ function names() {
   // the string keys (symbols are never read), in Reflect.ownKeys' order; on a vm context's global
   // (jest's environment, whose keys come through Node's interceptor) ~4x cheaper than
   // Reflect.ownKeys (22 µs against 92 µs for jest's 147 names)
-  const all = Object.getOwnPropertyNames(globalThis)
+  const all = Object.getOwnPropertyNames(state.global)
   return all.length > MAX_GLOBALS ? all.slice(0, MAX_GLOBALS) : all
 }
 
@@ -38,8 +42,9 @@ function describeValue(value) {
 function describeUnsafe(value) {
   if (value === null) return { type: 'null', size: 0, collection: false }
   if (Array.isArray(value)) return { type: 'Array', size: value.length, collection: true }
-  if (value instanceof Map) return { type: 'Map', size: value.size, collection: true }
-  if (value instanceof Set) return { type: 'Set', size: value.size, collection: true }
+  // realm-independent: a test file's globals are of its own vm context's Map and Set
+  if (isMap(value)) return { type: 'Map', size: value.size, collection: true }
+  if (isSet(value)) return { type: 'Set', size: value.size, collection: true }
   if (typeof value === 'string') return { type: 'string', size: value.length, collection: false }
   if (typeof value === 'object') {
     let size = 0
@@ -54,26 +59,26 @@ function describeUnsafe(value) {
   return { type: typeof value, size: 0, collection: false }
 }
 
-const isEnumerable = (name) => Object.prototype.propertyIsEnumerable.call(globalThis, name)
-/** Whether this module runs in the main context (not a vm context such as jest's environment). */
-const MAIN_REALM = (() => {
+const isEnumerable = (name) => Object.prototype.propertyIsEnumerable.call(state.global, name)
+/** Whether `g` is the main context's global (not a vm context's such as jest's environment). */
+function isMainRealm(g) {
   try {
-    return mainGlobal() === globalThis
+    return mainGlobal() === g
   } catch {
     return true
   }
-})()
+}
 
 function isCollection(value) {
   try {
-    return Array.isArray(value) || value instanceof Map || value instanceof Set
+    return Array.isArray(value) || isMap(value) || isSet(value)
   } catch {
     return false // a revoked Proxy throws even in Array.isArray
   }
 }
 
 function readGlobal(name) {
-  const d = Object.getOwnPropertyDescriptor(globalThis, name)
+  const d = Object.getOwnPropertyDescriptor(state.global, name)
   if (!d || !('value' in d)) return undefined // accessors are Node's lazy globals: never call them
   return d
 }
@@ -86,7 +91,7 @@ function readGlobal(name) {
  */
 function functionNames(list) {
   const fns = new Set()
-  if (MAIN_REALM) return fns
+  if (state.mainRealm) return fns
   for (const name of list) {
     const d = readGlobal(name)
     if (d !== undefined && typeof d.value === 'function') fns.add(name)
@@ -95,6 +100,8 @@ function functionNames(list) {
 }
 
 function takeBaseline() {
+  state.global = watched()
+  state.mainRealm = isMainRealm(state.global)
   const list = names()
   state.functions = functionNames(list)
   state.known = new Map(list.map((n) => [n, 0]))
@@ -123,7 +130,7 @@ function readGlobals() {
     // only those are read (for the collections that keep growing). A vm context's global (jest's
     // environment) has no lazy properties, and says its assigned ones are not enumerable (Node 20):
     // there, what held a function at start() is passed over (functionNames)
-    if (!added && (MAIN_REALM ? !isEnumerable(name) : state.functions.has(name))) continue
+    if (!added && (state.mainRealm ? !isEnumerable(name) : state.functions.has(name))) continue
     const d = readGlobal(name)
     if (d === undefined) continue
     // the cheap tests first: most globals are neither new nor collections (most are functions)
@@ -165,6 +172,7 @@ const detector = {
   },
   stop() {
     state.known = null
+    state.global = globalThis
     state.functions = new Set()
     state.ids = new Map()
     state.trend = null

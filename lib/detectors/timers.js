@@ -2,7 +2,8 @@
 // The `timers` detector: timeouts still pending and intervals still running that were created
 // since the baseline. Off unless `start({ timers: true })` (pending timers are normal in an app;
 // a test that leaves them leaks); leakguard/jest and assertNoLeaks turn it on.
-// globalThis.setTimeout / setInterval are wrapped while on and restored exactly by stop(). Timers
+// The watched global's setTimeout / setInterval (lib/instrument/realm.js: a jest test file's
+// context's) are wrapped while on and restored exactly by stop(). Timers
 // are held by WeakRef; a fired or cleared Node Timeout reads `_destroyed`.
 
 const binding = require('../native')
@@ -10,18 +11,19 @@ const { fromNative } = require('../findings/report')
 const { captureAdd, calledByNode, defineSite, INTERNAL } = require('../instrument/site')
 const v = require('../validate')
 const { epochs } = require('../session/epochs')
+const { watched } = require('../instrument/realm')
 
 const MAX_TIMERS = 10000
 
-const state = { on: false, originals: null, live: new Set(), registry: null }
+const state = { on: false, global: null, originals: null, live: new Set(), registry: null }
 
 function running(timer) {
   if (timer === null || typeof timer !== 'object') return false
   return timer._destroyed !== true && timer._idleTimeout !== -1
 }
 
-function wrap(name, interval) {
-  const original = globalThis[name]
+function wrap(g, name, interval) {
+  const original = g[name]
   const wrapper = {
     [name](callback, delay, ...args) {
       const timer = original.call(this, callback, delay, ...args)
@@ -47,14 +49,18 @@ function wrap(name, interval) {
 function install() {
   if (state.originals !== null) return
   state.registry = new FinalizationRegistry((record) => state.live.delete(record))
-  state.originals = [wrap('setTimeout', false), wrap('setInterval', true)]
-  for (const [name, , wrapper] of state.originals) globalThis[name] = wrapper
+  const g = watched()
+  state.global = g
+  state.originals = [wrap(g, 'setTimeout', false), wrap(g, 'setInterval', true)]
+  for (const [name, , wrapper] of state.originals) g[name] = wrapper
 }
 
 function uninstall() {
   if (state.originals === null) return
-  for (const [name, original, wrapper] of state.originals) if (globalThis[name] === wrapper) globalThis[name] = original
+  const g = state.global
+  for (const [name, original, wrapper] of state.originals) if (g[name] === wrapper) g[name] = original
   state.originals = null
+  state.global = null
   state.live = new Set()
   state.on = false
 }

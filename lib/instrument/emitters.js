@@ -47,13 +47,18 @@ const EventEmitter = require('node:events')
 const timers = builtin('node:timers')
 const { isProxy } = require('node:util').types
 const { captureAdd, defineSite, lateOf, INTERNAL } = require('./site')
+const { watched } = require('./realm')
 const { epochs } = require('../session/epochs')
 const { isClosedEmitter } = require('./closed')
 const { constructorName } = require('../validate')
 
 const kShared = Symbol.for('leakguard.emitters.v1')
 const EE = EventEmitter.prototype
-const ET = globalThis.EventTarget && EventTarget.prototype
+// the watched global's (lib/instrument/realm.js: a jest test file's; jsdom's window has its own)
+const targetPrototype = () => {
+  const g = watched()
+  return typeof g.EventTarget === 'function' ? g.EventTarget.prototype : null
+}
 
 const EE_ADD = ['on', 'addListener', 'prependListener']
 const EE_ONCE = ['once', 'prependOnceListener']
@@ -365,6 +370,7 @@ function install(options) {
   }
   for (const name of EE_ADD) patch(state, EE, name, reuse(wrapEEAdd))
   for (const name of EE_ONCE) patch(state, EE, name, wrapEEOnce)
+  const ET = targetPrototype()
   if (ET) patch(state, ET, 'addEventListener', wrapETAdd)
   holder.state = state
   return state

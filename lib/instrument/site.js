@@ -11,6 +11,7 @@
 // also skips formatting (about half the cost).
 
 const { builtin, processWide } = require('../builtin')
+const { watched, outerRealm } = require('./realm')
 const path = require('node:path')
 
 const root = path.join(__dirname, '..', '..')
@@ -62,27 +63,8 @@ function privateRealm() {
 }
 
 // jest 30 maps stack frames with an Error.prepareStackTrace of its own realm (the worker's), not
-// of the test file's vm context where leakguard runs: a holder made by that realm is formatted by
-// it. Its realm is the one the context's timer functions come from (jest-environment-node hands
-// the worker's own setTimeout to the context).
-let hostRealm
-
-function outerRealm() {
-  if (hostRealm === undefined) {
-    hostRealm = null
-    try {
-      for (const name of ['clearTimeout', 'setImmediate', 'queueMicrotask', 'setTimeout']) {
-        const F = typeof globalThis[name] === 'function' ? globalThis[name].constructor : undefined
-        if (typeof F !== 'function' || F === Function) continue
-        const g = F('return globalThis')()
-        if (g !== globalThis && g && typeof g.Object === 'function' && typeof g.Error === 'function') hostRealm = g
-        break
-      }
-    } catch {} // code generation disallowed: no host realm
-  }
-  return hostRealm
-}
-outerRealm() // now, before the timers detector wraps setTimeout with a function of this realm
+// of the test file's vm context: a holder made by that realm is formatted by it (outerRealm() in
+// lib/instrument/realm.js). jest 29's source-map-support is the context's own Error's.
 
 /**
  * The Error.prepareStackTrace that maps stacks now, to be called later on a frame kept as data
@@ -93,18 +75,22 @@ const EAGER = { fn: null, self: null }
 // Node 20+ installs its own default (`ErrorPrepareStackTrace`, which maps nothing unless
 // --enable-source-maps): not a formatter to call later
 const isNodeDefault = (fn) => fn.name === 'ErrorPrepareStackTrace'
-let lastFormatter = null // one object per formatter function: every LateSite of it shares it
+// one object per formatter function, which every LateSite of it shares; held weakly: under
+// leakguard/jest a formatter is a finished test file's (its context's source-map-support)
+const formatters = new WeakMap() // self (an Error constructor) -> { fn, self }
 function formatterOf(fn, self) {
-  if (lastFormatter === null || lastFormatter.fn !== fn || lastFormatter.self !== self) lastFormatter = { fn, self }
-  return lastFormatter
+  let f = formatters.get(self)
+  if (f === undefined || f.fn !== fn) formatters.set(self, (f = { fn, self }))
+  return f
 }
 function formatter() {
   try {
     if (process.sourceMapsEnabled === true) return EAGER
-    const own = Error.prepareStackTrace
-    if (typeof own === 'function') return isNodeDefault(own) ? null : formatterOf(own, Error)
+    const g = watched()
+    const own = g.Error.prepareStackTrace
+    if (typeof own === 'function') return isNodeDefault(own) ? null : formatterOf(own, g.Error)
     if (own !== undefined) return EAGER // not a function: what V8 does with it is V8's business
-    const outer = outerRealm()
+    const outer = outerRealm(g)
     const fn = outer !== null ? outer.Error.prepareStackTrace : undefined
     if (typeof fn === 'function' && !isNodeDefault(fn)) return formatterOf(fn, outer.Error)
   } catch {
@@ -215,8 +201,9 @@ function defineSite(target) {
  */
 function formattingHolder() {
   try {
-    if (Error.prepareStackTrace !== undefined || process.sourceMapsEnabled === true) return {}
-    const outer = outerRealm()
+    const g = watched()
+    if (g.Error.prepareStackTrace !== undefined || process.sourceMapsEnabled === true) return new g.Object()
+    const outer = outerRealm(g)
     if (outer !== null && typeof outer.Error.prepareStackTrace === 'function') return new outer.Object()
   } catch {} // a getter that throws: read CallSites instead
   return null

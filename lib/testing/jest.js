@@ -19,8 +19,10 @@ const { formatLeaks, KINDS, TEST_ADDED_BY, TEST_START_OPTIONS, checkWithRetry, t
 const { TestLifecycle } = require('./lifecycle')
 const v = require('../validate')
 const { ORIGINS } = require('../instrument/emitters')
+const { setWatched } = require('../instrument/realm')
+const { isRegExp } = require('../builtin').builtin('node:util').types // realm-independent
 
-const config = {
+const defaults = () => ({
   kinds: KINDS.slice(),
   kindsGiven: false, // configure({ kinds }) was called: vitest and node:test then judge `retained` too
   ignoreEvents: [],
@@ -33,12 +35,15 @@ const config = {
   reportFile: null,
   retries: 3,
   retryDelayMs: 25,
-}
+})
+// this file's options: reset by register() for each test file (under jest this module is loaded
+// once per worker, see jest.js, and serves every file the worker runs)
+const config = defaults()
 
 const patterns = (list, name) => {
   if (!Array.isArray(list)) throw v.typeError(name, 'an array of strings or RegExps', list)
   list.forEach((p, i) => {
-    if (typeof p !== 'string' && !(p instanceof RegExp)) throw v.typeError(`${name}[${i}]`, 'a string or RegExp', p)
+    if (typeof p !== 'string' && !isRegExp(p)) throw v.typeError(`${name}[${i}]`, 'a string or RegExp', p)
   })
   return list.slice()
 }
@@ -262,10 +267,10 @@ function runOursLast(state, fns) {
 
 /**
  * An Error whose stack is the leak's own site, so jest's code frame shows the line that leaked
- * (not leakguard's hook). Made in the main realm when possible, like jest's own errors.
+ * (not leakguard's hook). `Err`: the test file's Error (its realm's, as the file's own errors are).
  */
-function failure(message, leaks) {
-  const err = new Error(message)
+function failure(message, leaks, Err = Error) {
+  const err = new Err(message)
   const site = leaks.map((l) => l.site).find((x) => typeof x === 'string' && x.length > 0)
   err.stack = site === undefined ? `Error: ${message}` : `Error: ${message}\n    at ${site}`
   err.leaks = leaks
@@ -336,17 +341,12 @@ function testName(test) {
   return names.join(' ')
 }
 
-// jest's module object of this file (jest-runtime passes `jest` to every module it loads); null
-// outside jest (vitest, node:test load this module too)
-// eslint-disable-next-line no-undef -- a parameter of jest's module wrapper, not a global
-const jestObject = typeof jest === 'object' && jest !== null ? jest : null
-
 /**
  * What jest itself releases when a test file ends, released before the file's findings are
  * judged: the calls mocks recorded (an Error in `mock.calls` holds the sockets of its frames), the
  * spies (`jest.spyOn` keeps the spied object), the timers of a fake clock (their arguments).
  */
-function releaseRunnerState(g) {
+function releaseRunnerState(g, jestObject) {
   if (jestObject === null) return
   const quietly = (f) => {
     try {
@@ -364,8 +364,16 @@ function releaseRunnerState(g) {
   })
 }
 
-/** Registers the hooks and the matchers with jest's globals; called by `leakguard/jest`. */
-function register(g = globalThis) {
+/**
+ * Registers the hooks and the matchers with the runner's globals `g` (jest's, or vitest's hooks
+ * and expect); called by `leakguard/jest` for each test file. `global`: the test file's global
+ * object, whose globals and timers are watched (jest: its vm context's); `jest`: jest's module
+ * object of the file (its mocks and fake timers are released before the file's verdict), or null.
+ */
+function register(g = globalThis, { global = globalThis, jest = null } = {}) {
+  const jestObject = jest !== null && typeof jest === 'object' ? jest : null
+  Object.assign(config, defaults()) // a file's options are its own
+  setWatched(global)
   configureFromGlobals(g)
   if (g.expect && typeof g.expect.extend === 'function') g.expect.extend(matchers)
   const state = circusState(g)
@@ -385,7 +393,7 @@ function register(g = globalThis) {
       process.stderr.write(`${message}\n`)
       return null
     }
-    return failure(message, leaks)
+    return failure(message, leaks, global.Error) // the test file's Error, as its own errors are
   }
   const writeHtml = () => {
     if (config.report !== 'html') return
@@ -409,7 +417,7 @@ function register(g = globalThis) {
   const afterAllHook = async () => {
     try {
       const late = []
-      releaseRunnerState(g)
+      releaseRunnerState(global, jestObject)
       for (const { test, leaks } of await tests.settle()) {
         const err = fail(test ? testName(test) : '(unnamed test)', leaks)
         if (err === null) continue
@@ -421,6 +429,7 @@ function register(g = globalThis) {
       if (late.length > 0) throw late[0]
     } finally {
       session.stop()
+      setWatched(null) // the file's global is let go with the file
     }
   }
   g.beforeAll(() => {
