@@ -31,7 +31,6 @@ function processWide(key, make) {
 /** The main context's global object (under jest, leakguard runs in a test file's vm context). */
 const mainGlobal = () => processWide('mainGlobal', () => builtin('node:vm').runInThisContext('globalThis'))
 
-module.exports = { builtin, processWide, mainGlobal }
 
 /**
  * Node's own `module` (whose createRequire loads through Node's module system, outside any test
@@ -79,5 +78,4 @@ function sharedCopy(inJest, from, request) {
   return m === null ? null : m.createRequire(from)(request)
 }
 
-module.exports.workerCopy = workerCopy
-module.exports.sharedCopy = sharedCopy
+module.exports = { builtin, processWide, mainGlobal, workerCopy, sharedCopy }
