@@ -49,3 +49,62 @@ describe('TestLifecycle, immediate path', () => {
     bus.removeAllListeners()
   })
 })
+
+describe('TestLifecycle, deferred path (jest)', () => {
+  const http = require('node:http')
+  const { minorGC } = require('../lib/session/gc')
+  let server
+  beforeEach(async () => {
+    leakguard.start({ stacks: 'always' })
+    server = http.createServer((req, res) => res.end('ok'))
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  })
+  afterEach(async () => {
+    leakguard.stop()
+    await new Promise((resolve) => server.close(resolve))
+  })
+  // a request on its own connection: its client and server sockets close before it resolves
+  const request = () =>
+    new Promise((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: server.address().port, agent: false }, (res) => res.resume())
+        .on('close', resolve)
+        .on('error', reject)
+    })
+  // two tests that are not the last of their block, each leaving a request's closed sockets: by
+  // the accumulation rule a GC could confirm them (`mayFind`), so the file's end must look
+  const twoTests = async (lifecycle) => {
+    for (const name of ['first', 'second']) {
+      lifecycle.begin()
+      await request()
+      expect(await lifecycle.end({ name })).toEqual([])
+    }
+    expect(lifecycle.pending).toHaveLength(2) // their sockets were alive at their ends
+  }
+
+  test('closed sockets that died young cost the file a minor GC, not a full one', async () => {
+    const lifecycle = new TestLifecycle({ keep: keepAll, deferred: true, lastInBlock: () => false, retryDelayMs: 1 })
+    await minorGC() // what jest and the server's start left, out of the young generation
+    await twoTests(lifecycle)
+    const gcs = forcedGCs.started
+    expect(await lifecycle.settle()).toEqual([])
+    expect(forcedGCs.started).toBe(gcs)
+  })
+
+  test('control: closed sockets an array keeps are judged after a full GC and found for both tests', async () => {
+    const lifecycle = new TestLifecycle({ keep: keepAll, deferred: true, lastInBlock: () => false, retryDelayMs: 1 })
+    const sockets = []
+    const onConnection = (s) => sockets.push(s)
+    server.on('connection', onConnection)
+    await twoTests(lifecycle)
+    const gcs = forcedGCs.started
+    const found = await lifecycle.settle()
+    expect(forcedGCs.started).toBeGreaterThan(gcs)
+    expect(found.map((f) => [f.test.name, f.leaks.map((l) => [l.kind, l.description, l.count])])).toEqual([
+      ['first', [['retained', 'closed Socket', 1]]],
+      ['second', [['retained', 'closed Socket', 1]]],
+    ])
+    expect(sockets).toHaveLength(2)
+    server.off('connection', onConnection)
+  })
+})

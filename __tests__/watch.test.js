@@ -56,3 +56,40 @@ test('stop() drops what was watched', async () => {
   expect(await retained({ graceMs: 0 })).toEqual([])
   expect(o).toBeDefined()
 })
+
+// The weak references are the addon's (lib/detectors/retained.js): a minor GC clears them, where
+// Node 20-24's scavenger keeps a WeakRef's target and a FinalizationRegistry's, so an object
+// watched that way is promoted and needs a full GC to be seen gone.
+test('a watched object that dies young reads as collected after a minor GC; a held one does not', async () => {
+  const { minorGC, forcedGCs } = require('../lib/session/gc')
+  leakguard.start({ warn: false })
+  await minorGC() // the young generation empty: what is made next is young at the next one
+  const held = { held: true }
+  ;(() => {
+    for (let i = 0; i < 3; i++) leakguard.watch({ i, buffer: Buffer.alloc(16) }, 'closed session')
+    leakguard.watch(held, 'closed session')
+  })()
+  const before = forcedGCs.started
+  await minorGC()
+  expect(require('../lib/session').awaitingGC()).toEqual([expect.objectContaining({ kind: 'retained', description: 'closed session', count: 1 })])
+  expect(forcedGCs.started).toBe(before) // a minor GC is no forced collection: nothing is judged by it
+  const leaks = await retained({ graceMs: 0 })
+  expect(leaks.map((l) => [l.description, l.count])).toEqual([['closed session', 1]])
+  expect(leaks[0][Symbol.for('leakguard.targets')].map((r) => r.deref())).toEqual([held])
+})
+
+test('NativeWeakRef: deref() gives the target while it lives, undefined after; only objects and functions', async () => {
+  const { NativeWeakRef } = require('../lib/native')
+  const { minorGC } = require('../lib/session/gc')
+  const target = () => {}
+  const ref = new NativeWeakRef(target)
+  expect(ref.deref()).toBe(target)
+  let young
+  ;(() => {
+    young = new NativeWeakRef({ young: true })
+  })()
+  await minorGC()
+  expect(young.deref()).toBeUndefined()
+  expect(ref.deref()).toBe(target)
+  for (const bad of [1, 'x', undefined, null]) expect(() => new NativeWeakRef(bad)).toThrow(/NativeWeakRef: the target must be an object or a function/)
+})

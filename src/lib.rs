@@ -8,9 +8,11 @@ mod memory;
 mod signals;
 mod snapshot;
 mod trend;
+mod weak;
 
 pub use evaluate::*;
 pub use memory::*;
 pub use signals::*;
 pub use snapshot::*;
 pub use trend::*;
+pub use weak::*;

@@ -10,6 +10,8 @@
 const dc = require('node:diagnostics_channel')
 const net = require('node:net')
 const binding = require('../native')
+const { NativeWeakRef } = binding
+const { sweepGrown } = require('../instrument/weak')
 const { epochs } = require('../session/epochs')
 const { fromNative, setEmitters } = require('../findings/report')
 const emitters = require('../instrument/emitters')
@@ -18,22 +20,26 @@ const v = require('../validate')
 
 /** At most this many handles are remembered at once (later ones are not tracked). */
 const MAX_HANDLES = 10000
+/** Records kept before the first sweep of the collected handles' (lib/instrument/weak.js). */
+const SWEEP_FROM = 1024
 /** Frames looked at for the creation site (servers are often started through a library). */
 const SITE_DEPTH = 24
 
-const state = { original: null, wrapper: null, live: new Set(), seen: new WeakSet(), registry: null, subscribed: false }
+const state = { original: null, wrapper: null, live: new Set(), sweepAt: SWEEP_FROM, seen: new WeakSet(), subscribed: false }
 
 function track(handle, server, skip) {
+  sweepGrown(state.live, state, 'sweepAt', SWEEP_FROM, (record) => record.ref.deref() === undefined)
   if (state.live.size >= MAX_HANDLES || state.seen.has(handle)) return
   state.seen.add(handle)
   const site = captureLateSite(skip, SITE_DEPTH, true) // mapped when read: most sockets close unseen
   // a client socket no frame of the app's opened: Node's own (fetch()'s undici connects from its
   // pool, later), like the listeners Node adds for itself
   if (!server && site === null) return
-  const record = { ref: new WeakRef(handle), server, site, epoch: epochs.epoch }
+  // the addon's weak reference, which a scavenge clears (lib/detectors/retained.js): a closed
+  // socket that died young is collected young; what died is dropped at the next baseline or check
+  const record = { ref: new NativeWeakRef(handle), server, site, epoch: epochs.epoch }
   if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
   state.live.add(record)
-  state.registry.register(handle, record)
 }
 
 function onClientSocket(message) {
@@ -45,7 +51,6 @@ function onClientSocket(message) {
 
 function install() {
   if (state.original !== null) return
-  state.registry = new FinalizationRegistry((record) => state.live.delete(record))
   const original = net.Server.prototype.listen
   const wrapper = function listen(...args) {
     const result = original.apply(this, args)
@@ -71,6 +76,7 @@ function uninstall() {
   if (state.subscribed) dc.unsubscribe('net.client.socket', onClientSocket)
   state.subscribed = false
   state.live = new Set()
+  state.sweepAt = SWEEP_FROM
   state.seen = new WeakSet()
 }
 

@@ -1,23 +1,30 @@
 'use strict'
-// watch() and the `retained` detector: objects expected to become garbage are held by a
-// WeakRef; after a forced GC and a grace period, those still alive are findings, grouped by
+// watch() and the `retained` detector: objects expected to become garbage are held by a weak
+// reference; after a forced GC and a grace period, those still alive are findings, grouped by
 // description. Closed sockets are watched automatically from their 'close': server and client
 // sockets through diagnostics_channel (`net.server.socket` / `net.client.socket`), and the ws
 // WebSocket attached to a socket (found by ws's own `Symbol(websocket)`, so ws is never required).
 //
-// `new WeakRef(object)` keeps its target alive until the current job ends (ECMAScript's
-// KeepDuringJob set): a synchronous loop that watches 100k short-lived objects of 8 KB each ran
-// out of a 512 MB heap (measured in issue 13; the same loop without leakguard peaks at ~1 MB).
-// So at most MAX_NEW_REFS watched objects get a WeakRef per turn of the event loop; the others
-// are known to the FinalizationRegistry alone, which pins nothing: such an entry is alive until
-// its finalizer ran (check() collects twice, yielding between, so the finalizers of what died
-// have run), and it is counted in findings but cannot be one of the objects a snapshot explains.
+// The weak references are the addon's (NativeWeakRef: a Node-API reference of count zero), not
+// JavaScript's WeakRef and FinalizationRegistry, for what they pin:
+// - before V8 14 (Node 20-24) the scavenger holds WeakRef and FinalizationRegistry targets
+//   strongly, so a watched object survived its young generation, was promoted, and could be seen
+//   dead only after a full GC: every jest test file whose tests made a request (a closed client
+//   and server socket each) paid a forced full GC at its end, ~30 ms on the bench's worker heap,
+//   and guard mode promoted every watched socket with what it references. A weak global handle is
+//   cleared by the scavenger: what dies young is gone at the next minor GC, as without leakguard;
+// - `new WeakRef(object)` keeps its target alive until the current job ends (ECMAScript's
+//   KeepDuringJob set): a synchronous loop that watches 100k short-lived objects of 8 KB each ran
+//   out of a 512 MB heap (issue 13). A Node-API reference keeps nothing, and neither does
+//   deref() (its value is a handle of the call's scope).
+// Nothing calls back when a target dies: dead entries are found, counted and dropped when the
+// entries are read (every check, guard sample and test end) and when the set doubles.
 
-const { builtin } = require('../builtin')
 const dc = require('node:diagnostics_channel')
 const { EventEmitter } = require('node:events')
-const timers = builtin('node:timers')
 const binding = require('../native')
+const { NativeWeakRef } = binding
+const { sweepGrown } = require('../instrument/weak')
 const { fromNative } = require('../findings/report')
 const { notStarted } = require('../errors')
 const v = require('../validate')
@@ -28,16 +35,15 @@ const kTargets = Symbol.for('leakguard.targets')
 /** At most this many objects are watched at once; later ones are not watched. */
 const MAX_WATCHED = 200000
 const MAX_TARGETS = 8
-/** Watched objects given a WeakRef (pinned until their job ends) per turn of the event loop. */
-const MAX_NEW_REFS = 256
+/** add() first drops the dead entries at this many (then at twice the live ones). */
+const SWEEP_FROM = 4096
 // Guard mode watches at most CLOSES_PER_SAMPLE closed sockets (and their WebSockets) per sample
-// interval; a session (check()) watches every one. On Node 20-24 V8's scavenger holds the targets
-// of WeakRefs and of a FinalizationRegistry strongly, so every watched socket, with what it
-// references, is promoted and waits for a major GC: an http server with a connection per request
-// (autocannon with `connection: close`, 5,000 connections) promoted 7.0 MB under guard against
-// 3.0 MB plain, had twice the page faults and ~1.35x the CPU per request (1.05-1.1x without the
-// watch). A leak of closed sockets is many of them, so it still shows in the interval's sample
-// (its count grows), though the count is then that of the sockets watched, not of all those leaked.
+// interval; a session (check()) watches every one. (With WeakRefs, which the scavenger held
+// strongly on Node 20-24, an http server with a connection per request, autocannon with
+// `connection: close`, 5,000 connections, promoted 7.0 MB under guard against 3.0 MB plain and had
+// ~1.35x the CPU per request; the cap bounds the entries an interval adds, whatever holds them.)
+// A leak of closed sockets is many of them, so it still shows in the interval's sample (its count
+// grows), though the count is then that of the sockets watched, not of all those leaked.
 const CLOSES_PER_SAMPLE = 128
 // Captured before any instrumentation patches the prototype: our own 'close' listeners are
 // not the user's, so they bypass the listeners detector. (prependOnceListener would not: it
@@ -48,36 +54,28 @@ const state = {
   generation: 0,
   active: false,
   graceMs: 0,
-  watched: new Set(), // entries { ref (a WeakRef, or null over the budget), description, time, epoch, gc, forced }
+  watched: new Set(), // entries { ref (a NativeWeakRef), description, time, epoch, gc, forced }
+  sweepAt: SWEEP_FROM, // the size of `watched` at which add() drops the dead entries
   collected: new Map(), // description -> count that became garbage
-  registry: null,
   subscribed: false,
-  newRefs: 0, // WeakRefs created in this turn of the event loop (see MAX_NEW_REFS)
   closes: Infinity, // closed sockets that may still be watched until the next sample (see CLOSES_PER_SAMPLE)
 }
 
-function onFinalized(entry) {
-  if (!state.watched.delete(entry)) return
+/** Whether `entry`'s object is still alive; a dead one is counted as collected and dropped. */
+function alive(entry) {
+  if (entry.ref.deref() !== undefined) return true
+  state.watched.delete(entry)
   state.collected.set(entry.description, (state.collected.get(entry.description) || 0) + 1)
   if (state.collected.size > 1000) state.collected.delete(state.collected.keys().next().value)
+  return false
 }
 
 /** Watches `object`; `epoch`: the one it belongs to (a socket's: when it was opened, not when it closed). */
 function add(object, description, epoch = epochs.epoch) {
+  sweepGrown(state.watched, state, 'sweepAt', SWEEP_FROM, (entry) => !alive(entry)) // (alive() drops a dead one itself)
   if (state.watched.size >= MAX_WATCHED) return
-  if (state.registry === null) state.registry = new FinalizationRegistry(onFinalized)
-  let ref = null
-  if (state.newRefs < MAX_NEW_REFS) {
-    if (state.newRefs++ === 0) {
-      // the budget comes back in the next turn, once the job that pinned these has ended (a
-      // real setImmediate, which fake timers do not replace; unref'd: it never holds the process)
-      timers.setImmediate(() => (state.newRefs = 0)).unref()
-    }
-    ref = new WeakRef(object)
-  }
-  const entry = { ref, description, time: Date.now(), epoch, gc: majorGCs.count, forced: forcedGCs.started }
+  const entry = { ref: new NativeWeakRef(object), description, time: Date.now(), epoch, gc: majorGCs.count, forced: forcedGCs.started }
   state.watched.add(entry)
-  state.registry.register(object, entry)
 }
 
 /**
@@ -145,7 +143,7 @@ function unsubscribe() {
 function reset(all = true) {
   if (all) {
     state.watched = new Set()
-    state.registry = null // entries of the old registry find nothing to delete
+    state.sweepAt = SWEEP_FROM
   } else {
     for (const entry of state.watched) if (!epochs.keeps(entry.epoch)) state.watched.delete(entry)
   }
@@ -154,24 +152,19 @@ function reset(all = true) {
 
 /**
  * Watched objects still alive past `graceMs`, by description: `[{ group, targets }]` where
- * `group` is what Rust knows (core's RetainedGroup) and `targets` up to MAX_TARGETS WeakRefs.
+ * `group` is what Rust knows (core's RetainedGroup) and `targets` up to MAX_TARGETS weak references (NativeWeakRef: `deref()`).
  */
 function aliveGroups({ graceMs, now = Date.now(), survivedGC = false }) {
   const groups = new Map()
   for (const entry of state.watched) {
-    // without a WeakRef (over the turn's budget) the entry is alive until its finalizer runs
-    if (entry.ref !== null && entry.ref.deref() === undefined) {
-      onFinalized(entry)
-      continue
-    }
+    if (!alive(entry)) continue
     if (!epochs.counts(entry.epoch)) continue // watched in a block checked on its own
     const age = now - entry.time
     if (age < graceMs) continue
     // only what survived a GC that began after it should have died: check() forces one (a later
     // forced GC than the watch); guard mode waits for the app's own major GCs (the second one
-    // observed since: the first may have begun before; one more for an entry without a WeakRef:
-    // its finalizer, run after the GC that collected it, may come after the observation of that GC)
-    if (survivedGC ? majorGCs.count < entry.gc + (entry.ref === null ? 3 : 2) : forcedGCs.started <= entry.forced) continue
+    // observed since: the first may have begun before)
+    if (survivedGC ? majorGCs.count < entry.gc + 2 : forcedGCs.started <= entry.forced) continue
     let g = groups.get(entry.description)
     if (!g) {
       g = { group: { description: entry.description, count: 0, collected: 0, oldestMs: 0 }, targets: [] }
@@ -179,7 +172,7 @@ function aliveGroups({ graceMs, now = Date.now(), survivedGC = false }) {
     }
     g.group.count++
     if (age > g.group.oldestMs) g.group.oldestMs = age
-    if (g.targets.length < MAX_TARGETS && entry.ref !== null) g.targets.push(entry.ref)
+    if (g.targets.length < MAX_TARGETS) g.targets.push(entry.ref)
   }
   for (const g of groups.values()) g.group.collected = state.collected.get(g.group.description) || 0
   return [...groups.values()]
@@ -234,7 +227,7 @@ const detector = {
   awaitingGC() {
     const counts = new Map()
     for (const entry of state.watched) {
-      if (epochs.counts(entry.epoch) && (entry.ref === null || entry.ref.deref() !== undefined)) counts.set(entry.description, (counts.get(entry.description) || 0) + 1)
+      if (epochs.counts(entry.epoch) && alive(entry)) counts.set(entry.description, (counts.get(entry.description) || 0) + 1)
     }
     return counts
   },

@@ -4,9 +4,12 @@
 // a test that leaves them leaks); leakguard/jest and assertNoLeaks turn it on.
 // The watched global's setTimeout / setInterval (lib/instrument/realm.js: a jest test file's
 // context's) are wrapped while on and restored exactly by stop(). Timers
-// are held by WeakRef; a fired or cleared Node Timeout reads `_destroyed`.
+// are held by the addon's weak reference (lib/detectors/retained.js: a scavenge clears it; what
+// died is dropped at the next baseline or check); a fired or cleared Node Timeout reads `_destroyed`.
 
 const binding = require('../native')
+const { sweepGrown } = require('../instrument/weak')
+const { NativeWeakRef } = binding
 const { fromNative } = require('../findings/report')
 const { captureAdd, calledByNode, defineSite, INTERNAL } = require('../instrument/site')
 const v = require('../validate')
@@ -14,8 +17,10 @@ const { epochs } = require('../session/epochs')
 const { watched } = require('../instrument/realm')
 
 const MAX_TIMERS = 10000
+/** Records kept before the first sweep of the collected timers' (lib/instrument/weak.js). */
+const SWEEP_FROM = 1024
 
-const state = { on: false, global: null, originals: null, live: new Set(), registry: null }
+const state = { on: false, global: null, originals: null, live: new Set(), sweepAt: SWEEP_FROM }
 
 function running(timer) {
   if (timer === null || typeof timer !== 'object') return false
@@ -27,6 +32,7 @@ function wrap(g, name, interval) {
   const wrapper = {
     [name](callback, delay, ...args) {
       const timer = original.call(this, callback, delay, ...args)
+      if (state.on) sweepGrown(state.live, state, 'sweepAt', SWEEP_FROM, (record) => record.ref.deref() === undefined)
       if (state.on && state.live.size < MAX_TIMERS && timer !== null && typeof timer === 'object') {
         try {
           // Node's own timers (fetch()'s undici calls the global setTimeout for its keep-alive
@@ -34,10 +40,9 @@ function wrap(g, name, interval) {
           if (calledByNode(wrapper)) return timer
           const { site } = captureAdd(wrapper)
           if (site === INTERNAL) return timer
-          const record = { ref: new WeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: epochs.epoch }
+          const record = { ref: new NativeWeakRef(timer), interval, delay: Number(delay) || 1, site, epoch: epochs.epoch }
           if (site !== null && typeof site === 'object') defineSite(record) // a LateSite: mapped when first read
           state.live.add(record)
-          state.registry.register(timer, record)
         } catch {} // bookkeeping never throws into the app (`delay` may be an object whose valueOf throws)
       }
       return timer
@@ -48,7 +53,6 @@ function wrap(g, name, interval) {
 
 function install() {
   if (state.originals !== null) return
-  state.registry = new FinalizationRegistry((record) => state.live.delete(record))
   const g = watched()
   state.global = g
   state.originals = [wrap(g, 'setTimeout', false), wrap(g, 'setInterval', true)]
@@ -62,6 +66,7 @@ function uninstall() {
   state.originals = null
   state.global = null
   state.live = new Set()
+  state.sweepAt = SWEEP_FROM
   state.on = false
 }
 

@@ -11,8 +11,9 @@
 // - Removals are not wrapped at all: removed = adds since the baseline (counted in the add slow
 //   path) − still registered. Every removal path (off, removeListener, removeAllListeners, a once
 //   listener firing, an aborted `signal`) is thereby exact, and a remove costs nothing extra.
-// Nothing here holds an emitter or a listener strongly: WeakMaps, WeakRefs and a
-// FinalizationRegistry that drops the WeakRef of a collected emitter.
+// Nothing here holds an emitter or a listener strongly: WeakMaps, and for iteration a Set of
+// the addon's weak references (NativeWeakRef, lib/detectors/retained.js says why not WeakRef),
+// swept of the collected emitters' as it grows.
 //
 // An emitter's entry (ids, add counts) is an own non-enumerable property under a symbol of
 // this installation, so it dies with the emitter in the next scavenge: a WeakMap keyed by the
@@ -27,24 +28,19 @@
 // and ran polymorphic from then on (bench/guard.bench.js's server, 100k requests under
 // --trace-deopt: 16-56 "wrong map" deopts, 9-12 without leakguard and 9 now).
 //
-// `new WeakRef(emitter)` keeps the emitter alive until the current job ends (ECMAScript's
-// KeepDuringJob set): a synchronous loop creating 100k short-lived emitters whose listeners hold
-// 8 KB each would pin 800 MB. So at most MAX_NEW_REFS emitters get their WeakRef in one turn of
-// the event loop. One seen when that budget is spent is known (a WeakMap entry, which pins
-// nothing) but not yet iterable: it gets its WeakRef at its next add in a later turn, or at once
-// when LATE_ADDS of its adds came while the budget was spent (a leak is many adds; a short-lived
-// emitter has a few). The blind spot: an emitter that got fewer than LATE_ADDS listeners, all in
-// turns that had already registered MAX_NEW_REFS other new emitters.
-// (Node-API weak references pin nothing per job, but V8's scavenger treats them as strong, so
-// the churn still peaked at ~10x the plain heap; measured in issue 13.)
+// A WeakRef would keep the emitter alive until the current job ends (ECMAScript's KeepDuringJob
+// set: a synchronous loop creating 100k short-lived emitters whose listeners hold 8 KB each
+// pinned 800 MB), and before V8 14 through every scavenge (so every socket of a test was
+// promoted and only a full GC could show it closed and gone). A NativeWeakRef does neither: an
+// emitter that dies young is collected young, as without leakguard.
 //
 // The state lives on the (process-wide) EventEmitter constructor under a registered symbol, so
 // every copy of this module in one process (jest loads modules once per test file, the
 // prototypes are shared) sees one instrumentation.
 
-const { builtin } = require('../builtin')
 const EventEmitter = require('node:events')
-const timers = builtin('node:timers')
+const { NativeWeakRef } = require('../native')
+const { sweepGrown } = require('./weak')
 const { isProxy } = require('node:util').types
 const { captureAdd, defineSite, lateOf, INTERNAL } = require('./site')
 const { watched } = require('./realm')
@@ -66,10 +62,8 @@ const EE_ONCE = ['once', 'prependOnceListener']
 const KIND_EE = 1
 const KIND_ET = 2
 
-/** New emitters given a WeakRef (pinned until their job ends) per turn of the event loop. */
-const MAX_NEW_REFS = 32
-/** Adds after which an emitter seen while the budget was spent gets its WeakRef anyway. */
-const LATE_ADDS = 8
+/** Weak references to emitters kept before the first sweep of the collected ones' (then twice the live ones). */
+const REFS_SWEEP_FLOOR = 1024
 
 // Per-event-name state (an epoch's add counts, an EventTarget's names) stays bounded: once it
 // holds more than `sweepAt` names, the names with no live listener are dropped and `sweepAt`
@@ -125,18 +119,16 @@ function createState(options) {
     stackCountdown: 1,
     epochRecord: { epoch: 0, site: null, once: false, by: 'app' }, // shared by the adds of an epoch without a stack
     pendingOnce: false,
-    // emitter[kEntry]: { id, kind, ref, lateAdds, types, adds: Map<epoch, Map<type, n>>,
+    // emitter[kEntry]: { id, kind, ref, types, adds: Map<epoch, Map<type, n>>,
     //   records: WeakMap<listener, { epoch, site, once, by }> (by: who added it, site.js),
     //   sweepAt, pruned, hot: Map<type, n> | null, recent: Set<type> | null (wide emitters, see WIDE) }
     kEntry: Symbol('leakguard.emitter'),
     entries: new WeakMap(), // the same, for Proxies and non-extensible emitters
     sighted: new WeakSet(), // emitters with a sampled add (see SIGHTED)
-    refs: new Set(), // WeakRef<emitter>, for iteration
-    newRefs: 0, // WeakRefs created in this turn of the event loop (see MAX_NEW_REFS)
+    refs: new Set(), // NativeWeakRef of each tracked emitter, for iteration
+    refsSweepAt: REFS_SWEEP_FLOOR, // the size of `refs` at which register() drops the collected emitters'
     originals: [], // [prototype, name, descriptor]
-    registry: null,
   }
-  state.registry = new FinalizationRegistry((ref) => state.refs.delete(ref))
   return state
 }
 
@@ -144,7 +136,7 @@ function entryFor(state, emitter, kind) {
   let entry = entryOf(state, emitter)
   if (entry === undefined) {
     const types = kind === KIND_ET ? new Set() : null
-    entry = { id: state.nextId++ >>> 0, kind, ref: null, lateAdds: 0, types, adds: new Map(), records: new WeakMap(), sweepAt: SWEEP_FLOOR, pruned: false, hot: null, recent: null }
+    entry = { id: state.nextId++ >>> 0, kind, ref: null, types, adds: new Map(), records: new WeakMap(), sweepAt: SWEEP_FLOOR, pruned: false, hot: null, recent: null }
     // under sampling (guard mode) in the WeakMap: an own property would give the tracked object
     // a hidden class of its own (see kEntry)
     if (state.sampleRate < 1 || isProxy(emitter) || !Object.isExtensible(emitter)) state.entries.set(emitter, entry)
@@ -163,18 +155,12 @@ function entryOf(state, emitter) {
   return state.entries.get(emitter)
 }
 
-/** Gives `entry` its WeakRef, within this turn's budget (see MAX_NEW_REFS). */
+/** Gives `entry` its weak reference, in the set that is iterated. */
 function register(state, emitter, entry) {
-  if (state.newRefs >= MAX_NEW_REFS && ++entry.lateAdds < LATE_ADDS) return
-  if (state.newRefs++ === 0) {
-    // the budget comes back in the next turn, after the job that pinned these ended (a real
-    // setImmediate, which fake timers do not replace; unref'd: it never holds the process)
-    timers.setImmediate(() => (state.newRefs = 0)).unref()
-  }
-  const ref = new WeakRef(emitter)
+  sweepGrown(state.refs, state, 'refsSweepAt', REFS_SWEEP_FLOOR, (r) => r.deref() === undefined)
+  const ref = new NativeWeakRef(emitter)
   entry.ref = ref
   state.refs.add(ref)
-  state.registry.register(emitter, ref)
 }
 
 // The slow half of an add: reached by every add (sampleRate 1) or a sample of them.

@@ -44,6 +44,19 @@ async function forceGC(rounds = 2) {
 }
 
 /**
+ * One minor GC (a scavenge), at a small part of a full one's cost: what died young is collected,
+ * and the addon's weak references to it (lib/instrument/weak.js) read as empty. It proves nothing
+ * of old objects, so it is no forced collection (`forcedGCs`): what survives it is judged after a
+ * full GC still. (Node 20-24's scavenger keeps WeakRef targets; the addon's references it clears.)
+ */
+async function minorGC() {
+  const gc = getGC()
+  await tick()
+  gc({ type: 'minor' })
+  await tick()
+}
+
+/**
  * Garbage collections as they happen, without forcing one and without a cost on the GC path.
  * - Major GCs: a sentinel object is held strongly until it is old (where minor GCs clear weak
  *   targets, until it has survived AGED collections, which promote it to the old generation,
@@ -156,4 +169,4 @@ class GCObserver {
 /** The process's one GC observer (guard mode's heap and retained detectors share it). */
 const majorGCs = new GCObserver()
 
-module.exports = { forceGC, forcedGCs, getGC, tick, majorGCs }
+module.exports = { forceGC, minorGC, forcedGCs, getGC, tick, majorGCs }
