@@ -81,6 +81,8 @@ const MAX_NAMES = 20000
 const WIDE = 512
 const HOT = 16
 const RECENT = 256
+/** The newest names with listeners whose add-sites name a leak of ever new names (see newestNames). */
+const NEWEST = 256
 
 // SIGHTED: under sampling (guard mode) an emitter's first sampled add only puts it in a WeakSet;
 // it is tracked (entry, WeakRef, records) from its second, or at once when that add left it with
@@ -560,9 +562,25 @@ function collectTotals() {
 }
 
 /**
+ * The NEWEST names of an emitter's add counts that still have listeners, newest first: where a
+ * leak of ever new names is going on now. (Counted over every name, the app's steady listeners
+ * outnumbered or tied the new names' few sampled sites: one handler `on()` 100k names at start
+ * was named the site of a `once('reply:<id>')` leak.)
+ */
+function newestNames(entry, emitter) {
+  const all = []
+  for (const adds of entry.adds.values()) for (const type of adds.keys()) all.push(type)
+  const names = new Set()
+  for (let i = all.length - 1; i >= 0 && names.size < NEWEST; i--) {
+    if (!names.has(all[i]) && liveCount(entry, emitter, all[i]) > 0) names.add(all[i])
+  }
+  return names
+}
+
+/**
  * The add-site most tagged live listeners of one emitter's `event` were added at
- * (`{ site, count }`, or undefined); with `event === null`, over the names its add counts follow
- * (a leak of ever new names). Reads that emitter only.
+ * (`{ site, count }`, or undefined); with `event === null`, over its newest names with listeners
+ * (a leak of ever new names: see newestNames). Reads that emitter only.
  */
 function dominantSite(emitterId, event) {
   const state = shared().state
@@ -573,11 +591,12 @@ function dominantSite(emitterId, event) {
     try {
       const entry = entryOf(state, emitter)
       if (entry === undefined || entry.id !== emitterId) continue
-      const names = new Set()
-      for (const adds of entry.adds.values()) for (const type of adds.keys()) names.add(type)
-      if (entry.hot !== null) for (const type of entry.hot.keys()) names.add(type)
-      const wide = (namesCount(entry, emitter) || 0) > WIDE
-      if (event !== null && !wide) for (const type of typesOf(entry, emitter)) names.add(type)
+      const names = event === null ? newestNames(entry, emitter) : new Set()
+      if (event !== null) {
+        for (const adds of entry.adds.values()) for (const type of adds.keys()) names.add(type)
+        if (entry.hot !== null) for (const type of entry.hot.keys()) names.add(type)
+        if ((namesCount(entry, emitter) || 0) <= WIDE) for (const type of typesOf(entry, emitter)) names.add(type)
+      }
       const bySite = new Map()
       // over names (a leak of ever new names), one function added for many names counts once: its
       // record is that of its latest add, wherever that was, not the new names' site
