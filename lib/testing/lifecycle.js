@@ -152,7 +152,7 @@ class TestLifecycle {
       }
       // a retry can only lower what is alive: retained objects the accumulation rule confirms
       // nothing of now it never will, so they are no reason for another GC (express-rate-limit's
-      // middleware-test.ts paid 3 retries of ~190 ms each, at its end, for one such object)
+      // middleware-test.ts paid 3 retries of ~190 ms each at its end for such objects)
       if (accumulate) found = couldConfirm(found)
       if (found.length === 0 || attempt >= this.retries) break
       left = found
@@ -231,12 +231,6 @@ class TestLifecycle {
  * blocks outlived the file (then every test's of that description count). The confirmed
  * findings, a Set.
  */
-/** `found` without the retained findings confirmedRetained() does not confirm (what is left may still fail its test). */
-function couldConfirm(found) {
-  const confirmed = confirmedRetained(found)
-  return found.map((f) => ({ ...f, leaks: f.leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) })).filter((f) => f.leaks.length > 0)
-}
-
 function confirmedRetained(found) {
   const byDescription = new Map() // description -> [{ test entry, leak }]
   for (const f of found) for (const l of f.leaks) if (l.kind === 'retained') byDescription.set(l.description, [...(byDescription.get(l.description) || []), { f, l }])
@@ -247,6 +241,12 @@ function confirmedRetained(found) {
     for (const { f, l } of list) if (accumulates || (!f.last && l.count >= 2)) confirmed.add(l)
   }
   return confirmed
+}
+
+/** `found` without the retained findings confirmedRetained() does not confirm (what is left may still fail its test). */
+function couldConfirm(found) {
+  const confirmed = confirmedRetained(found)
+  return found.map((f) => ({ ...f, leaks: f.leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) })).filter((f) => f.leaks.length > 0)
 }
 
 module.exports = { TestLifecycle, CHECK }
