@@ -161,9 +161,7 @@ class TestLifecycle {
     if (!accumulate) return found.map(({ test, leaks }) => ({ test, leaks }))
     const confirmed = confirmedRetained(found)
     if (confirmed.size > 0 && this.scopes !== null) await this.byHolder(found, confirmed)
-    return found
-      .map(({ test, leaks }) => ({ test, leaks: leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) }))
-      .filter((f) => f.leaks.length > 0)
+    return couldConfirm(found, confirmed).map(({ test, leaks }) => ({ test, leaks }))
   }
 
   /**
@@ -243,9 +241,8 @@ function confirmedRetained(found) {
   return confirmed
 }
 
-/** `found` without the retained findings confirmedRetained() does not confirm (what is left may still fail its test). */
-function couldConfirm(found) {
-  const confirmed = confirmedRetained(found)
+/** `found` without the retained findings `confirmed` (by default confirmedRetained()'s) leaves out: what may still fail its test. */
+function couldConfirm(found, confirmed = confirmedRetained(found)) {
   return found.map((f) => ({ ...f, leaks: f.leaks.filter((l) => l.kind !== 'retained' || confirmed.has(l)) })).filter((f) => f.leaks.length > 0)
 }
 
